@@ -1,0 +1,28 @@
+// The "asyncqueue" entry point: the SDK client, its errors, signature checking, and the wire
+// types. Imports only src/sdk and src/shared, so it loads no server code and no native module.
+export { AsyncQueue, DEFAULT_URL, type AsyncQueueOptions } from './sdk/client.js';
+export { AsyncQueueError, BatchError, type ClientErrorCode } from './sdk/errors.js';
+export { TasksResource, isTerminal, type BulkResult, type CreateManyOptions, type CreateOptions, type WaitOptions } from './sdk/tasks.js';
+export { QueuesResource } from './sdk/queues.js';
+export type { SseMessage } from './sdk/events.js';
+export { verifySignature, type VerifyOptions } from './sdk/verify.js';
+export { MAX_BATCH, MAX_LIST_LIMIT, MAX_WAIT_SECONDS, TASK_STATUSES, TERMINAL_STATUSES } from './shared/types.js';
+export type {
+  Attempt,
+  Backoff,
+  BulkFilter,
+  CreateTaskInput,
+  ErrorBody,
+  HttpMethod,
+  ListTasksQuery,
+  Queue,
+  QueueUpdate,
+  Stats,
+  Task,
+  TaskError,
+  TaskEvent,
+  TaskList,
+  TaskStatus,
+  WebhookBody,
+  WebhookState,
+} from './shared/types.js';

@@ -1,0 +1,81 @@
+// The AsyncQueue client: options and their defaults in one place, and the resource objects
+// (`tasks`, `queues`) sharing one Requester. Talks HTTP only; loads no server code.
+import type { Stats, TaskEvent } from '../shared/types.js';
+import { taskEvents } from './events.js';
+import { QueuesResource } from './queues.js';
+import { Requester } from './request.js';
+import { TasksResource } from './tasks.js';
+
+/** The server a client talks to when neither `url` nor `AQ_URL` says otherwise. */
+export const DEFAULT_URL = 'http://127.0.0.1:8700';
+
+/** Options of `new AsyncQueue()`. */
+export interface AsyncQueueOptions {
+  /** Base URL of the server (default `AQ_URL`, else http://127.0.0.1:8700). */
+  url?: string;
+  /** Bearer token (default `AQ_TOKEN`, else none). */
+  token?: string;
+  /** Seconds a request may take before failing with code `timeout` (default 30); `wait` long-polls get their wait on top. */
+  timeout?: number;
+  /** Retries of a transient failure (refused connection, 502, 503, 504) for calls safe to repeat (default 3). */
+  retries?: number;
+  /** The fetch implementation (default the global `fetch`). */
+  fetch?: typeof fetch;
+}
+
+function env(name: string): string | undefined {
+  const value = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
+  return value === '' ? undefined : value;
+}
+
+/**
+ * A client of one AsyncQueue server.
+ *
+ * ```ts
+ * const aq = new AsyncQueue({ url: "http://127.0.0.1:8700", token });
+ * const task = await aq.tasks.create({ targetUrl, payload });
+ * const done = await aq.tasks.waitFor(task.id);
+ * ```
+ */
+export class AsyncQueue {
+  /** Create, read, wait for, list, cancel, retry and delete tasks. */
+  readonly tasks: TasksResource;
+  /** List queues and change their limits. */
+  readonly queues: QueuesResource;
+  /** The base URL this client talks to. */
+  readonly url: string;
+  readonly #r: Requester;
+
+  constructor(opts: AsyncQueueOptions = {}) {
+    const fetchImpl = opts.fetch ?? globalThis.fetch;
+    if (typeof fetchImpl !== 'function') throw new TypeError('AsyncQueue needs a fetch implementation: pass { fetch }');
+    this.#r = new Requester({
+      url: opts.url ?? env('AQ_URL') ?? DEFAULT_URL,
+      token: opts.token ?? env('AQ_TOKEN'),
+      timeout: opts.timeout ?? 30,
+      retries: opts.retries ?? 3,
+      fetch: fetchImpl,
+    });
+    this.url = this.#r.baseUrl;
+    this.tasks = new TasksResource(this.#r);
+    this.queues = new QueuesResource(this.#r);
+  }
+
+  /** Counts by state and queue, attempts in flight, and per-minute throughput over the last hour. */
+  async stats(opts: { signal?: AbortSignal } = {}): Promise<Stats> {
+    return this.#r.request<Stats>({ method: 'GET', path: '/v1/stats', retry: true, signal: opts.signal });
+  }
+
+  /** `GET /healthz`: resolves `{ ok: true }` when the server and its store answer; throws otherwise. */
+  async health(opts: { signal?: AbortSignal } = {}): Promise<{ ok: boolean }> {
+    return this.#r.request<{ ok: boolean }>({ method: 'GET', path: '/healthz', retry: true, signal: opts.signal });
+  }
+
+  /**
+   * Live task state changes from `GET /v1/events`, as an async iterator. Ends when `signal`
+   * aborts or the server closes the stream.
+   */
+  events(opts: { signal?: AbortSignal } = {}): AsyncGenerator<TaskEvent> {
+    return taskEvents(this.#r, opts);
+  }
+}

@@ -1,0 +1,177 @@
+// `client.tasks`: create, read, wait for, list, cancel, retry and delete tasks
+// (api.md §3). Each method is one route over the shared Requester; no state of its own.
+import { MAX_BATCH, MAX_WAIT_SECONDS, TERMINAL_STATUSES } from '../shared/types.js';
+import type { Attempt, BulkFilter, CreateTaskInput, ListTasksQuery, Task, TaskList } from '../shared/types.js';
+import { AsyncQueueError, BatchError } from './errors.js';
+import type { Requester } from './request.js';
+
+/** Options of `tasks.create`. */
+export interface CreateOptions {
+  /**
+   * Give the task a random `idempotencyKey` (unless it has one), which makes it safe to
+   * retry the call after a refused connection or a 502/503/504: the server creates the
+   * task at most once. Creates without a key are never retried (default false).
+   */
+  idempotent?: boolean;
+  /** Hold the answer until the task is terminal or this many seconds pass (≤ 60). */
+  wait?: number;
+  signal?: AbortSignal;
+}
+
+/** Options of `tasks.createMany`. */
+export interface CreateManyOptions {
+  /** Give every task without one a random `idempotencyKey`, so failed batches are retried safely (default false). */
+  idempotent?: boolean;
+  /** Called after each stored batch with its tasks and the input index of its first task. */
+  onBatch?: (tasks: Task[], offset: number) => void;
+  /** Tasks per request (default and maximum 1000, the server's limit). */
+  batchSize?: number;
+  signal?: AbortSignal;
+}
+
+/** Options of `tasks.waitFor`. */
+export interface WaitOptions {
+  /** Give up after this many seconds and return the task as it is (default: no limit). */
+  timeout?: number;
+  /** Seconds each long-poll may be held by the server (default 60, the maximum). */
+  poll?: number;
+  /** Called with the task after each long-poll returns. */
+  onUpdate?: (task: Task) => void;
+  signal?: AbortSignal;
+}
+
+/** Answer of the bulk routes: how many tasks changed. */
+export interface BulkResult {
+  count: number;
+}
+
+/** True for `completed`, `failed` and `cancelled`. */
+export function isTerminal(task: Pick<Task, 'status'>): boolean {
+  return TERMINAL_STATUSES.includes(task.status);
+}
+
+const path = (id: string, rest = '') => `/v1/tasks/${encodeURIComponent(id)}${rest}`;
+
+/** The task routes of one server. */
+export class TasksResource {
+  readonly #r: Requester;
+
+  constructor(requester: Requester) {
+    this.#r = requester;
+  }
+
+  /** Creates a task (`POST /v1/tasks`). An already used `idempotencyKey` returns the existing task. */
+  async create(input: CreateTaskInput, opts: CreateOptions = {}): Promise<Task> {
+    const body = opts.idempotent && !input.idempotencyKey ? { ...input, idempotencyKey: randomKey() } : input;
+    return this.#r.request<Task>({
+      method: 'POST',
+      path: '/v1/tasks',
+      query: { wait: opts.wait },
+      body,
+      retry: Boolean(body.idempotencyKey),
+      extraTimeout: opts.wait,
+      signal: opts.signal,
+    });
+  }
+
+  /**
+   * Creates many tasks through `POST /v1/tasks/batch`, in batches of up to 1000, one after
+   * another. Each batch is all-or-nothing; if one is refused this throws a BatchError that
+   * lists the tasks created before it, and sends no further batch. Returns every task, in order.
+   */
+  async createMany(inputs: CreateTaskInput[], opts: CreateManyOptions = {}): Promise<Task[]> {
+    const size = Math.max(1, Math.min(MAX_BATCH, opts.batchSize ?? MAX_BATCH));
+    const created: Task[] = [];
+    for (let offset = 0; offset < inputs.length; offset += size) {
+      let batch = inputs.slice(offset, offset + size);
+      if (opts.idempotent) batch = batch.map((t) => (t.idempotencyKey ? t : { ...t, idempotencyKey: randomKey() }));
+      let tasks: Task[];
+      try {
+        const answer = await this.#r.request<{ tasks: Task[] }>({
+          method: 'POST',
+          path: '/v1/tasks/batch',
+          body: { tasks: batch },
+          retry: batch.every((t) => t.idempotencyKey),
+          signal: opts.signal,
+        });
+        tasks = answer.tasks;
+      } catch (err) {
+        if (err instanceof AsyncQueueError) throw new BatchError(err, created, offset);
+        throw err;
+      }
+      created.push(...tasks);
+      opts.onBatch?.(tasks, offset);
+    }
+    return created;
+  }
+
+  /** Reads a task; with `wait` (seconds, ≤ 60) the server holds the answer until it is terminal or the time passes. */
+  async get(id: string, opts: { wait?: number; signal?: AbortSignal } = {}): Promise<Task> {
+    return this.#r.request<Task>({ method: 'GET', path: path(id), query: { wait: opts.wait }, retry: true, extraTimeout: opts.wait, signal: opts.signal });
+  }
+
+  /**
+   * Waits until the task is terminal by repeating `GET ?wait=` long-polls, and returns it.
+   * When `timeout` seconds pass first, returns the task as it is then: check `status`.
+   */
+  async waitFor(id: string, opts: WaitOptions = {}): Promise<Task> {
+    const deadline = opts.timeout === undefined ? Infinity : Date.now() + opts.timeout * 1000;
+    const poll = Math.max(0, Math.min(MAX_WAIT_SECONDS, opts.poll ?? MAX_WAIT_SECONDS));
+    for (;;) {
+      const left = Math.ceil((deadline - Date.now()) / 1000);
+      const task = await this.get(id, { wait: Math.max(0, Math.min(poll, left)), signal: opts.signal });
+      opts.onUpdate?.(task);
+      if (isTerminal(task) || Date.now() >= deadline) return task;
+    }
+  }
+
+  /** One page of tasks, newest first (`limit` ≤ 500, default 50); pass `nextCursor` back as `cursor` for the next. */
+  async list(query: ListTasksQuery = {}, opts: { signal?: AbortSignal } = {}): Promise<TaskList> {
+    return this.#r.request<TaskList>({ method: 'GET', path: '/v1/tasks', query: { ...query }, retry: true, signal: opts.signal });
+  }
+
+  /** Every task matching `query`, newest first, fetching page after page as the loop asks for more. */
+  async *iterate(query: Omit<ListTasksQuery, 'cursor'> = {}, opts: { signal?: AbortSignal } = {}): AsyncGenerator<Task> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.list({ ...query, cursor }, opts);
+      yield* page.tasks;
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+  }
+
+  /** The attempts of a task, oldest first. */
+  async attempts(id: string, opts: { signal?: AbortSignal } = {}): Promise<Attempt[]> {
+    const answer = await this.#r.request<{ attempts: Attempt[] }>({ method: 'GET', path: path(id, '/attempts'), retry: true, signal: opts.signal });
+    return answer.attempts;
+  }
+
+  /** Cancels a pending or running task (a running attempt is aborted); 409 `conflict` if it is already terminal. */
+  async cancel(id: string): Promise<Task> {
+    return this.#r.request<Task>({ method: 'POST', path: path(id, '/cancel') });
+  }
+
+  /** Makes a failed or cancelled task pending again with a fresh set of retries; 409 `conflict` otherwise. */
+  async retry(id: string): Promise<Task> {
+    return this.#r.request<Task>({ method: 'POST', path: path(id, '/retry') });
+  }
+
+  /** Deletes a task and its attempts; a running task is cancelled first. */
+  async delete(id: string): Promise<void> {
+    await this.#r.request<void>({ method: 'DELETE', path: path(id) });
+  }
+
+  /** Cancels every pending or running task matching `filter` (at least one field). */
+  async cancelMany(filter: BulkFilter): Promise<BulkResult> {
+    return this.#r.request<BulkResult>({ method: 'POST', path: '/v1/tasks/cancel', body: filter });
+  }
+
+  /** Retries every failed or cancelled task matching `filter` (at least one field), e.g. `{ status: 'failed', queue }`. */
+  async retryMany(filter: BulkFilter): Promise<BulkResult> {
+    return this.#r.request<BulkResult>({ method: 'POST', path: '/v1/tasks/retry', body: filter });
+  }
+}
+
+function randomKey(): string {
+  return `aq_${globalThis.crypto.randomUUID()}`;
+}
