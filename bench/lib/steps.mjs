@@ -1,0 +1,113 @@
+// The measuring steps the scenarios are made of: warm-up, create, end to end,
+// open-loop latency, seeding. Each takes the run context (see run.mjs) and a
+// started server, and returns plain numbers; scenarios decide what to record.
+import { now, percentiles, round } from './common.mjs';
+import { aqControl } from './control.mjs';
+
+/** 500 tasks (opts.warmup) created and delivered, not measured: JIT and connections warm. */
+export async function warmUp(ctx, srv, queue = 'warm') {
+  const n = ctx.opts.warmup;
+  const run = `warm-${srv.name}-${ctx.rep}`;
+  await ctx.target.reset(run, n);
+  const c = await ctx.load('single', ['--origin', srv.origin, '--n', n, '--c', 32, '--run', run, '--target', ctx.target.url, '--queue', queue]);
+  if (c.fail) throw new Error(`warm-up: ${c.fail} creates failed: ${c.firstErr}`);
+  const s = await ctx.target.waitArrivals(n, { timeoutS: 60, stallS: 30 });
+  if (!s.complete) throw new Error(`warm-up: only ${s.count}/${n} tasks reached the target`);
+}
+
+/**
+ * Create throughput with dispatch out of the way: the queue is paused (or, if
+ * the server refuses, the tasks are delayed a day). Single calls at c32, then
+ * batches of each size in opts.batchSizes.
+ */
+export async function measureCreate(ctx, srv, { queue = 'bench-create', batchSizes = [100, 1000] } = {}) {
+  const aq = aqControl(srv.origin);
+  let hold = [];
+  try { await aq.pauseQueue(queue); } catch (e) { ctx.note(`pause ${queue} failed (${e.message}); creating with delay instead`); hold = ['--delay', 86400]; }
+  const base = ['--origin', srv.origin, '--target', ctx.target.url, '--queue', queue, ...hold];
+  const w = await ctx.load('single', [...base, '--n', 1000, '--c', 32, '--run', 'warm-create']);
+  if (w.fail) throw new Error(`create warm-up failed: ${w.firstErr}`);
+  const out = {};
+  const s = await ctx.load('single', [...base, '--n', ctx.opts.n, '--c', 32, '--run', `create-${ctx.rep}`]);
+  if (s.fail) ctx.note(`create single: ${s.fail} failed: ${s.firstErr}`);
+  out.single = { tps: s.tps, p50: s.latency_ms?.p50, p99: s.latency_ms?.p99, max: s.latency_ms?.max, failed: s.fail };
+  for (const b of batchSizes) {
+    const r = await ctx.load('batch', [...base, '--n', ctx.opts.batchN, '--c', ctx.opts.batchC, '--b', b, '--run', `create-b${b}-${ctx.rep}`]);
+    if (r.fail) ctx.note(`create batch ${b}: ${r.fail} failed: ${r.firstErr}`);
+    out[`batch${b}`] = { tps: r.fail ? null : r.tps, failed: r.fail };
+  }
+  return out;
+}
+
+/**
+ * End to end: n tasks created as fast as the mode allows (single c32, or
+ * batches of 100 at batchC), the dispatcher running meanwhile. Ends when the
+ * n-th distinct seq has reached the target and the list API shows nothing of
+ * the queue pending or running. tps = n / (that moment − first create call).
+ */
+export async function measureE2E(ctx, srv, { mode = 'single', n = ctx.opts.n, queue = `e2e-${mode}` } = {}) {
+  const aq = aqControl(srv.origin);
+  const run = `${queue}-${srv.name}-${ctx.rep}`;
+  await ctx.target.reset(run, n);
+  const args = ['--origin', srv.origin, '--n', n, '--run', run, '--target', ctx.target.url, '--queue', queue];
+  if (mode === 'single') args.push('--c', 32); else args.push('--c', ctx.opts.batchC, '--b', 100);
+  let want = n;
+  const loadP = ctx.load(mode, args).then((c) => { want = c.ok; return c; });
+  const s = await ctx.target.waitArrivals(() => want, { timeoutS: Math.max(120, n / 200), stallS: 60, everyMs: 20 });
+  const c = await loadP;
+  const doneAt = s.complete ? await aq.waitIdle(queue, { timeoutS: 120, everyMs: 10 }) : null;
+  let completed = null;
+  try { completed = await aq.count(queue, 'completed'); } catch {}
+  const r = {
+    n, created: c.ok, create_failed: c.fail, create_tps: c.tps, create_p99: c.latency_ms?.p99 ?? null,
+    arrived: s.count, duplicates: s.dup, complete: s.complete && doneAt != null, completed,
+    arrival_tps: s.complete ? round((s.count / (s.lastAt - c.t0)) * 1000) : null,
+    tps: doneAt != null ? round((c.ok / (doneAt - c.t0)) * 1000) : null,
+    ms: doneAt != null ? round(doneAt - c.t0) : null,
+  };
+  if (c.fail) ctx.note(`e2e ${mode}: ${c.fail} creates failed: ${c.firstErr}`);
+  if (!r.complete) ctx.note(`e2e ${mode}: incomplete: ${s.count}/${want} arrived${doneAt == null && s.complete ? ', queue not idle after 120 s' : ''}`);
+  return r;
+}
+
+/** Open loop at `rate` tasks/s for durationS; create-call return → arrival at the target, ms. */
+export async function measureLatency(ctx, srv, { rate, durationS = ctx.opts.duration, queue = `lat-${rate}` }) {
+  const run = `${queue}-${srv.name}-${ctx.rep}`;
+  const n = Math.round(rate * durationS);
+  await ctx.target.reset(run, n);
+  const c = await ctx.load('rate', ['--origin', srv.origin, '--rate', rate, '--duration', durationS, '--run', run, '--target', ctx.target.url, '--queue', queue]);
+  const s = await ctx.target.waitArrivals(c.ok, { timeoutS: 120, stallS: 30, everyMs: 100 });
+  const { arrivals } = await ctx.target.arrivals();
+  const fromReturn = [];
+  for (const [seq, at] of arrivals) if (c.returns[seq] != null) fromReturn.push(at - c.returns[seq]);
+  if (c.fail) ctx.note(`latency ${rate}/s: ${c.fail} creates failed: ${c.firstErr}`);
+  return { rate, offered: n, created: c.ok, failed: c.fail, late_sends: c.late_sends, max_inflight: c.max_inflight, arrived: s.count, complete: s.complete, ms: percentiles(fromReturn) };
+}
+
+/**
+ * Fills the table through the API: `terminal` tasks created a week ahead then
+ * bulk-cancelled (label by label, 50,000 per call) so they are `cancelled`,
+ * and `delayed` tasks a week ahead (below setTimeout's 24.8-day limit).
+ */
+export async function seed(ctx, srv, { terminal = 0, delayed = 0 }) {
+  const aq = aqControl(srv.origin);
+  const chunk = 50000, t0 = now();
+  const out = {};
+  const base = ['--origin', srv.origin, '--target', ctx.target.url, '--b', 1000, '--c', 4, '--delay', ctx.opts.seedDelay, '--chunk', chunk];
+  if (terminal) {
+    const r = await ctx.load('seed', [...base, '--n', terminal, '--queue', 'seed-terminal'], 3600);
+    if (r.fail) throw new Error(`seeding terminal: ${r.fail} failed: ${r.firstErr}`);
+    out.terminal_create_tps = r.tps;
+    const tc = now();
+    let cancelled = 0;
+    for (let k = 0; k * chunk < terminal; k++) cancelled += (await aq.cancel({ queue: 'seed-terminal', label: `c${k}` })).count;
+    if (cancelled !== terminal) throw new Error(`seeding: bulk cancel counted ${cancelled}, expected ${terminal}`);
+    out.cancel_tps = round((terminal / (now() - tc)) * 1000);
+  }
+  if (delayed) {
+    const r = await ctx.load('seed', [...base, '--n', delayed, '--queue', 'seed-delayed'], 3600);
+    if (r.fail) throw new Error(`seeding delayed: ${r.fail} failed: ${r.firstErr}`);
+  }
+  out.seconds = round((now() - t0) / 1000, 1);
+  return out;
+}

@@ -1,0 +1,144 @@
+#!/usr/bin/env node
+// AsyncQueue benchmark suite (`npm run bench`; never part of `npm test`).
+// Starts a real server (`node bin/asyncqueue.js serve`, needs `npm run build`),
+// a trivial target and load generators as separate processes on 127.0.0.1,
+// prints a table with targets and writes JSON to bench/results/.
+//   npm run bench -- [--only ceiling,create,e2e,latency,memory,scale,retention,profile]
+//                    [--n 20000] [--runs 1] [--quick] [--long] [--max-minutes 60]
+// See docs/bench.md for every option and what each figure means.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from './lib/common.mjs';
+import { startProc, stopAll, runNode } from './lib/procs.mjs';
+import { startServer } from './lib/server.mjs';
+import { targetControl } from './lib/control.mjs';
+import { withRatios, summarize, table, serverTable } from './lib/report.mjs';
+
+const benchDir = path.dirname(fileURLToPath(import.meta.url));
+const libDir = path.join(benchDir, 'lib');
+const ALL = ['ceiling', 'create', 'e2e', 'latency', 'memory', 'scale', 'retention'];
+const EXTRA = ['profile'];
+
+const A = parseArgs(process.argv.slice(2), {
+  only: ALL.join(','), runs: '1', quick: 'false', long: 'false', 'max-minutes': '90',
+  'aq-dir': path.resolve(benchDir, '..'), 'server-args': '', durability: '',
+});
+const quick = A.quick === 'true';
+const pick = (k, full, q) => Number(A[k] ?? (quick ? q : full));
+const opts = {
+  n: pick('n', 20000, 2000),
+  batchN: pick('batch-n', 100000, 10000),
+  batchC: pick('batch-c', 8, 8),
+  warmup: pick('warmup', 500, 200),
+  duration: pick('duration', 10, 3),
+  rates: (A.rates || '200,1000').split(',').map(Number),
+  scaleTerminal: pick('scale-terminal', A.long === 'true' ? 10_000_000 : 1_000_000, 20000),
+  scaleDelayed: pick('scale-delayed', 100_000, 2000),
+  seedDelay: pick('seed-delay', 7 * 86400, 7 * 86400),
+  retentionRows: pick('retention-rows', 1_000_000, 20000),
+  retentionRate: pick('retention-rate', 1000, 1000),
+  retentionArgs: (A['retention-args'] || '--retention 1s').split(' ').filter(Boolean),
+  purgeTimeoutS: pick('purge-timeout', 600, 60),
+};
+const only = A.only.split(',').filter(Boolean);
+for (const s of only) if (!ALL.includes(s) && !EXTRA.includes(s)) { console.error(`unknown scenario "${s}" (have ${[...ALL, ...EXTRA].join(', ')})`); process.exit(2); }
+const aqDir = path.resolve(A['aq-dir']);
+const serverArgs = A['server-args'].split(' ').filter(Boolean);
+const hardEnd = Date.now() + Number(A['max-minutes']) * 60000;
+
+const resultsDir = path.join(benchDir, 'results');
+fs.mkdirSync(resultsDir, { recursive: true });
+const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+const tmpBase = fs.mkdtempSync(path.join(os.tmpdir(), 'aq-bench-'));
+const log = (...m) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${m.join(' ')}\n`);
+
+let cleaning = false;
+async function cleanup(code) {
+  if (cleaning) return;
+  cleaning = true;
+  await stopAll();
+  if (A['keep-tmp'] !== 'true') fs.rmSync(tmpBase, { recursive: true, force: true });
+  if (code !== undefined) process.exit(code);
+}
+process.on('SIGINT', () => cleanup(130));
+process.on('SIGTERM', () => cleanup(143));
+
+function git(...args) { try { return execFileSync('git', ['-C', aqDir, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch { return null; } }
+function ver(name) { try { return JSON.parse(fs.readFileSync(path.join(aqDir, 'node_modules', name, 'package.json'), 'utf8')).version; } catch { return null; } }
+const machine = {
+  cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model?.trim(), mem_gib: Math.round(os.totalmem() / 2 ** 30), os: `${os.type()} ${os.release()}`,
+  node: process.version, commit: git('rev-parse', '--short', 'HEAD'), dirty: git('status', '--porcelain', '--', 'src') ? 'src has uncommitted changes' : null,
+  undici: ver('undici'), hono: ver('hono'), 'better-sqlite3': ver('better-sqlite3'),
+};
+
+/** One rep's context: what every scenario gets. */
+function context(rep, target) {
+  const tmp = fs.mkdtempSync(path.join(tmpBase, `rep${rep}-`));
+  const metrics = {}, details = {}, notes = [], servers = [];
+  const timeLeftS = () => Math.max(10, Math.floor((hardEnd - Date.now()) / 1000));
+  const ctx = {
+    opts, rep, tmp, target, libDir, benchDir, resultsDir, stamp, log,
+    metric(id, label, value, unit, { vs } = {}) { metrics[id] = { label, unit, value: value ?? null, vs }; },
+    value: (id) => metrics[id]?.value ?? null,
+    detail(k, v) { details[k] = v; },
+    note(s) { notes.push(s); log(`note: ${s}`); },
+    load(mode, args, timeoutS = 600) {
+      const t = Math.min(timeoutS, timeLeftS());
+      return runNode(path.join(libDir, 'load.mjs'), ['--mode', mode, '--timeout', String(t), ...args.map(String)], t + 30, { log: path.join(tmp, 'load.log') });
+    },
+    async server(name, o = {}) {
+      const srv = await startServer({ aqDir, dir: tmp, name, ...o, durability: o.durability || A.durability || undefined, args: [...serverArgs, ...(o.args || [])] });
+      log(`server ${name} up in ${srv.startMs} ms, idle RSS ${srv.idleRssMiB} MiB`);
+      return srv;
+    },
+    async stopServer(srv) {
+      const r = await srv.stop();
+      srv.peakRss = r.peakRssMiB;
+      servers.push({ name: srv.name, startMs: srv.startMs, idleRssMiB: srv.idleRssMiB, peakRssMiB: r.peakRssMiB, exit: r.exit });
+      if (r.exit !== 0) ctx.note(`server ${srv.name} exited with ${r.exit} on SIGTERM`);
+    },
+  };
+  return { ctx, result: { rep, metrics, details, notes, servers } };
+}
+
+try {
+  const built = fs.existsSync(path.join(aqDir, 'bin/asyncqueue.js')) && fs.existsSync(path.join(aqDir, 'dist/cli/main.js'));
+  if (!built && only.some((s) => s !== 'ceiling')) {
+    throw new Error(`no built server in ${aqDir} (run \`npm run build\` first, or pass --aq-dir)`);
+  }
+  log(`machine: ${machine.cpus} × ${machine.cpu_model}, ${machine.mem_gib} GiB, ${machine.os}, Node ${machine.node}`);
+  log(`asyncqueue commit ${machine.commit}${machine.dirty ? ` (${machine.dirty})` : ''}; scenarios: ${only.join(', ')}; runs ${A.runs}; N ${opts.n}${quick ? ' (quick)' : ''}`);
+  const tproc = startProc('target', process.execPath, [path.join(libDir, 'target.mjs')], { env: { PORT: '0' }, log: path.join(tmpBase, 'target.log') });
+  const target = targetControl((await tproc.waitLine((o) => 'listening' in o)).listening);
+  const reps = [];
+  for (let rep = 1; rep <= Number(A.runs); rep++) {
+    const { ctx, result } = context(rep, target);
+    for (const name of only) {
+      if (Date.now() > hardEnd) { ctx.note(`time budget (--max-minutes ${A['max-minutes']}) spent before ${name}`); break; }
+      log(`rep ${rep}: ${name}`);
+      const t0 = Date.now();
+      try { await (await import(`./scenarios/${name}.mjs`)).default(ctx); }
+      catch (e) { ctx.note(`${name} failed: ${e.message}`); }
+      log(`rep ${rep}: ${name} done in ${Math.round((Date.now() - t0) / 1000)} s`);
+    }
+    withRatios(result.metrics);
+    reps.push(result);
+  }
+  const rows = summarize(reps);
+  const md = table(rows);
+  const head = `AsyncQueue ${machine.commit || '?'} · ${machine.cpus} cores (${machine.cpu_model}) · Node ${machine.node} · ${reps.length} run(s), medians · N=${opts.n}`;
+  console.log(`\n${head}\n\n${md}\n\nServers:\n\n${serverTable(reps)}`);
+  const notes = reps.flatMap((r) => r.notes.map((n) => `rep ${r.rep}: ${n}`));
+  if (notes.length) console.log(`\nNotes:\n${notes.map((n) => `- ${n}`).join('\n')}`);
+  const file = path.join(resultsDir, `bench-${stamp}.json`);
+  fs.writeFileSync(file, JSON.stringify({ machine, args: A, opts, scenarios: only, summary: rows, reps }, null, 2));
+  fs.writeFileSync(path.join(resultsDir, `bench-${stamp}.md`), `${head}\n\n${md}\n`);
+  log(`results → ${path.relative(process.cwd(), file)}`);
+  await cleanup();
+} catch (e) {
+  log('fatal: ' + (e.stack || e.message));
+  await cleanup(1);
+}
