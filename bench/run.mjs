@@ -71,6 +71,7 @@ function ver(name) { try { return JSON.parse(fs.readFileSync(path.join(aqDir, 'n
 const machine = {
   cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model?.trim(), mem_gib: Math.round(os.totalmem() / 2 ** 30), os: `${os.type()} ${os.release()}`,
   node: process.version, commit: git('rev-parse', '--short', 'HEAD'), dirty: git('status', '--porcelain', '--', 'src') ? 'src has uncommitted changes' : null,
+  loadavg_at_start: os.loadavg().map((x) => Math.round(x * 100) / 100),
   undici: ver('undici'), hono: ver('hono'), 'better-sqlite3': ver('better-sqlite3'),
 };
 
@@ -109,13 +110,14 @@ try {
   if (!built && only.some((s) => s !== 'ceiling')) {
     throw new Error(`no built server in ${aqDir} (run \`npm run build\` first, or pass --aq-dir)`);
   }
-  log(`machine: ${machine.cpus} × ${machine.cpu_model}, ${machine.mem_gib} GiB, ${machine.os}, Node ${machine.node}`);
+  log(`machine: ${machine.cpus} × ${machine.cpu_model}, ${machine.mem_gib} GiB, ${machine.os}, Node ${machine.node}, load average ${machine.loadavg_at_start.join(' ')}`);
   log(`asyncqueue commit ${machine.commit}${machine.dirty ? ` (${machine.dirty})` : ''}; scenarios: ${only.join(', ')}; runs ${A.runs}; N ${opts.n}${quick ? ' (quick)' : ''}`);
   const tproc = startProc('target', process.execPath, [path.join(libDir, 'target.mjs')], { env: { PORT: '0' }, log: path.join(tmpBase, 'target.log') });
   const target = targetControl((await tproc.waitLine((o) => 'listening' in o)).listening);
   const reps = [];
   for (let rep = 1; rep <= Number(A.runs); rep++) {
     const { ctx, result } = context(rep, target);
+    if (os.loadavg()[0] > 0.7) ctx.note(`machine busy before rep ${rep}: load average ${os.loadavg()[0].toFixed(2)} (other processes share the cores; figures will be low)`);
     for (const name of only) {
       if (Date.now() > hardEnd) { ctx.note(`time budget (--max-minutes ${A['max-minutes']}) spent before ${name}`); break; }
       log(`rep ${rep}: ${name}`);

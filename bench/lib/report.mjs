@@ -61,7 +61,7 @@ const fmtNum = (x) => (x == null ? '—' : Math.abs(x) >= 1000 ? Math.round(x).t
 export function table(rows) {
   const L = ['| figure | value | ratio | target | |', '|---|---:|---|---|---|'];
   for (const r of rows) {
-    const ratio = r.ratio == null ? '' : `${Math.round(r.ratio * 100)}% of ${refName(r.vs)}`;
+    const ratio = r.ratio == null ? '' : r.ratio >= 2 ? `${r.ratio.toFixed(1)}× ${refName(r.vs)}` : `${Math.round(r.ratio * 100)}% of ${refName(r.vs)}`;
     const tgt = r.targets.map((t) => t.text).join('; ');
     const verdict = r.targets.map((t) => (t.pass == null ? '?' : t.pass ? 'PASS' : 'FAIL')).join(' / ');
     L.push(`| ${r.label} | ${fmtNum(r.value)} ${r.unit} | ${ratio} | ${tgt} | ${verdict} |`);
