@@ -4,7 +4,7 @@ export { AsyncQueue, DEFAULT_URL, type AsyncQueueOptions } from './sdk/client.js
 export { AsyncQueueError, BatchError, type ClientErrorCode } from './sdk/errors.js';
 export { TasksResource, isTerminal, type BulkResult, type CreateManyOptions, type CreateOptions, type WaitOptions } from './sdk/tasks.js';
 export { QueuesResource } from './sdk/queues.js';
-export type { SseMessage } from './sdk/events.js';
+export type { EventsOptions, SseMessage } from './sdk/events.js';
 export { verifySignature, type VerifyOptions } from './sdk/verify.js';
 export { MAX_BATCH, MAX_LIST_LIMIT, MAX_WAIT_SECONDS, TASK_STATUSES, TERMINAL_STATUSES } from './shared/types.js';
 export type {

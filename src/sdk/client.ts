@@ -1,7 +1,7 @@
 // The AsyncQueue client: options and their defaults in one place, and the resource objects
 // (`tasks`, `queues`) sharing one Requester. Talks HTTP only; loads no server code.
 import type { Stats, TaskEvent } from '../shared/types.js';
-import { taskEvents } from './events.js';
+import { taskEvents, type EventsOptions } from './events.js';
 import { QueuesResource } from './queues.js';
 import { Requester } from './request.js';
 import { TasksResource } from './tasks.js';
@@ -75,7 +75,7 @@ export class AsyncQueue {
    * Live task state changes from `GET /v1/events`, as an async iterator. Ends when `signal`
    * aborts or the server closes the stream.
    */
-  events(opts: { signal?: AbortSignal } = {}): AsyncGenerator<TaskEvent> {
+  events(opts: EventsOptions = {}): AsyncGenerator<TaskEvent> {
     return taskEvents(this.#r, opts);
   }
 }

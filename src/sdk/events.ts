@@ -56,13 +56,22 @@ async function* decode(body: ReadableStream<Uint8Array>): AsyncGenerator<string>
   }
 }
 
+/** Options of `client.events()`. */
+export interface EventsOptions {
+  /** Ends the stream quietly when aborted. */
+  signal?: AbortSignal;
+  /** Called once the server has accepted the stream, before any event. */
+  onOpen?: () => void;
+}
+
 /**
  * Follows the server's task events until `signal` aborts (then it ends quietly) or the server
  * closes the stream (then it ends too; reconnecting is the caller's choice). Throws
  * AsyncQueueError when the stream cannot be opened.
  */
-export async function* taskEvents(requester: Requester, opts: { signal?: AbortSignal } = {}): AsyncGenerator<TaskEvent> {
+export async function* taskEvents(requester: Requester, opts: EventsOptions = {}): AsyncGenerator<TaskEvent> {
   const { res } = await requester.open({ method: 'GET', path: '/v1/events', headers: { accept: 'text/event-stream' }, signal: opts.signal, stream: true });
+  opts.onOpen?.();
   if (!res.body) return;
   try {
     for await (const msg of parseSse(decode(res.body))) {
