@@ -1,0 +1,25 @@
+// What the HTTP layer is given: the store, the event stream, the scheduler's wake() and limits.
+// It never sees the dispatcher's delivery code.
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log.js';
+import type { TaskEvents } from '../dispatch/events.js';
+import type { Store } from '../store/store.js';
+
+export interface ApiDeps {
+  store: Store;
+  events: TaskEvents;
+  clock: Clock;
+  log: Logger;
+  /** Asks the scheduler to claim soon (after creates, retries and queue changes). */
+  wake: () => void;
+  /** Attempts in flight now. */
+  inFlight: () => number;
+  /** Accepted bearer tokens; empty = no auth. */
+  tokens: string[];
+  maxBody: number;
+  maxDepth: number;
+  maxWaiters: number;
+  maxSseClients: number;
+  corsOrigins: string[];
+  version: string;
+}

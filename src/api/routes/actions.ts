@@ -1,0 +1,82 @@
+// Routes that change tasks on the caller's request (api.md §2–3): cancel, retry, delete,
+// and the bulk forms by filter. Each change is announced on the event stream, which is also
+// how a running attempt learns to abort.
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { taskEvent } from '../../dispatch/events.js';
+import type { BulkFilter } from '../../shared/types.js';
+import type { ApiDeps } from '../deps.js';
+import { ApiError, notFound } from '../errors.js';
+import { BulkFilterSchema, ErrorBodySchema, IdParam, TaskSchema } from '../schemas.js';
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
+const errors = { 401: json(ErrorBodySchema, 'unauthorized'), 404: json(ErrorBodySchema, 'not_found'), 503: json(ErrorBodySchema, 'unavailable') };
+
+const one = (action: 'cancel' | 'retry', summary: string) =>
+  createRoute({
+    method: 'post', path: `/v1/tasks/{id}/${action}`, tags: ['tasks'], summary, request: { params: IdParam },
+    responses: { 200: json(TaskSchema, 'the task after the change'), 409: json(ErrorBodySchema, 'conflict: not in a state this allows'), ...errors },
+  });
+const many = (action: 'cancel' | 'retry', summary: string) =>
+  createRoute({
+    method: 'post', path: `/v1/tasks/${action}`, tags: ['tasks'], summary,
+    request: { body: { required: true, ...json(BulkFilterSchema, 'which tasks (at least one filter)') } },
+    responses: { 200: json(z.object({ count: z.number().int() }), 'how many changed'), 400: json(ErrorBodySchema, 'invalid_request'), ...errors },
+  });
+const del = createRoute({
+  method: 'delete', path: '/v1/tasks/{id}', tags: ['tasks'], summary: 'Delete a task (a running one is cancelled first)',
+  request: { params: IdParam }, responses: { 204: { description: 'deleted' }, ...errors },
+});
+
+export function registerActionRoutes(app: OpenAPIHono, deps: ApiDeps): void {
+  const { store, events, clock } = deps;
+
+  app.openapi(one('cancel', 'Cancel a pending or running task'), async (c) => {
+    const now = clock.now();
+    const r = await store.cancelTask(c.req.valid('param').id, now);
+    if (!r.ok) {
+      if (r.reason === 'not_found') throw notFound();
+      throw new ApiError(409, 'conflict', 'the task is already terminal; only pending or running tasks can be cancelled');
+    }
+    events.emit(taskEvent(r.task.id, r.task.queue, 'cancelled', r.task.attempts, now));
+    return c.json(r.task, 200);
+  });
+
+  app.openapi(one('retry', 'Make a failed or cancelled task pending again, with a fresh set of retries'), async (c) => {
+    const now = clock.now();
+    const r = await store.retryTask(c.req.valid('param').id, now);
+    if (!r.ok) {
+      if (r.reason === 'not_found') throw notFound();
+      throw new ApiError(409, 'conflict', 'only failed or cancelled tasks can be retried');
+    }
+    events.emit(taskEvent(r.task.id, r.task.queue, 'pending', r.task.attempts, now));
+    deps.wake();
+    return c.json(r.task, 200);
+  });
+
+  app.openapi(del, async (c) => {
+    const id = c.req.valid('param').id;
+    const now = clock.now();
+    const task = await store.getTask(id);
+    if (!task) throw notFound();
+    const r = await store.deleteTask(id, now);
+    if (!r.ok) throw notFound();
+    // A running attempt is aborted through the cancel event (api.md §3: cancelled first).
+    if (r.previous === 'running' || r.previous === 'pending') events.emit(taskEvent(id, task.queue, 'cancelled', task.attempts, now));
+    return c.body(null, 204);
+  });
+
+  app.openapi(many('cancel', 'Cancel every pending or running task matching a filter'), async (c) => {
+    const now = clock.now();
+    const r = await store.cancelMany(c.req.valid('json') as BulkFilter, now);
+    for (const t of r.changed) events.emit(taskEvent(t.id, t.queue, 'cancelled', t.attempts, now));
+    return c.json({ count: r.count }, 200);
+  });
+
+  app.openapi(many('retry', 'Retry every failed or cancelled task matching a filter'), async (c) => {
+    const now = clock.now();
+    const r = await store.retryMany(c.req.valid('json') as BulkFilter, now);
+    for (const t of r.changed) events.emit(taskEvent(t.id, t.queue, 'pending', t.attempts, now));
+    if (r.count > 0) deps.wake();
+    return c.json({ count: r.count }, 200);
+  });
+}

@@ -1,0 +1,113 @@
+// Routes that create and read tasks (api.md §3): create, batch, get (with ?wait=), attempts, list.
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { toNewTask } from '../../shared/defaults.js';
+import type { CreateTaskInput, Task } from '../../shared/types.js';
+import { MAX_BATCH } from '../../shared/types.js';
+import { taskEvent } from '../../dispatch/events.js';
+import type { ApiDeps } from '../deps.js';
+import { deeperThan } from '../depth.js';
+import { ApiError, notFound } from '../errors.js';
+import { AttemptSchema, BatchSchema, CreateTaskSchema, ErrorBodySchema, IdParam, ListQuery, TaskSchema, WaitQuery } from '../schemas.js';
+import type { Waiters } from '../waiters.js';
+import { InvalidCursorError } from '../../store/store.js';
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
+const errors = {
+  400: json(ErrorBodySchema, 'invalid_request'),
+  401: json(ErrorBodySchema, 'missing or wrong bearer token'),
+  413: json(ErrorBodySchema, 'payload_too_large'),
+  415: json(ErrorBodySchema, 'body is not JSON'),
+  503: json(ErrorBodySchema, 'unavailable: the store cannot write'),
+};
+
+const create = createRoute({
+  method: 'post', path: '/v1/tasks', tags: ['tasks'], summary: 'Create a task',
+  request: { query: WaitQuery, headers: z.object({ 'idempotency-key': z.string().max(200).optional() }), body: { required: true, ...json(CreateTaskSchema, 'the task') } },
+  responses: { 201: json(TaskSchema, 'created (durably stored)'), 200: json(TaskSchema, 'an idempotency key seen before: the existing task'), ...errors },
+});
+const batch = createRoute({
+  method: 'post', path: '/v1/tasks/batch', tags: ['tasks'], summary: `Create up to ${MAX_BATCH} tasks, all or nothing`,
+  request: { body: { required: true, ...json(BatchSchema, 'the tasks') } },
+  responses: { 201: json(z.object({ tasks: z.array(TaskSchema) }), 'all created'), ...errors },
+});
+const get = createRoute({
+  method: 'get', path: '/v1/tasks/{id}', tags: ['tasks'], summary: 'Get a task (optionally wait until it is terminal)',
+  request: { params: IdParam, query: WaitQuery },
+  responses: { 200: json(TaskSchema, 'the task'), 404: json(ErrorBodySchema, 'not_found'), ...errors },
+});
+const attempts = createRoute({
+  method: 'get', path: '/v1/tasks/{id}/attempts', tags: ['tasks'], summary: "A task's attempts, oldest first",
+  request: { params: IdParam },
+  responses: { 200: json(z.object({ attempts: z.array(AttemptSchema) }), 'the attempts'), 404: json(ErrorBodySchema, 'not_found'), ...errors },
+});
+const list = createRoute({
+  method: 'get', path: '/v1/tasks', tags: ['tasks'], summary: 'List tasks, newest first',
+  request: { query: ListQuery },
+  responses: { 200: json(z.object({ tasks: z.array(TaskSchema), nextCursor: z.string().nullable() }), 'a page'), ...errors },
+});
+
+/** Applies defaults, checks what zod cannot (depth, time sanity); index prefixes paths in batches. */
+function prepare(input: CreateTaskInput, deps: ApiDeps, now: number, path: (string | number)[] = []) {
+  if (deeperThan(input.payload, deps.maxDepth)) {
+    throw new ApiError(400, 'invalid_request', `payload nests deeper than ${deps.maxDepth} levels`, [{ path: [...path, 'payload'], message: 'too deep' }]);
+  }
+  return toNewTask(input, now);
+}
+
+export function registerTaskRoutes(app: OpenAPIHono, deps: ApiDeps, waiters: Waiters): void {
+  const { store, events, clock } = deps;
+  const emitCreated = (tasks: Task[]) => {
+    for (const t of tasks) events.emit(taskEvent(t.id, t.queue, t.status, t.attempts, Date.parse(t.createdAt)));
+    deps.wake();
+  };
+
+  app.openapi(create, async (c) => {
+    const body = c.req.valid('json') as CreateTaskInput;
+    const headerKey = c.req.header('idempotency-key');
+    if (headerKey !== undefined && body.idempotencyKey === undefined) {
+      if (headerKey.length < 1 || headerKey.length > 200) throw new ApiError(400, 'invalid_request', 'Idempotency-Key must be 1–200 characters');
+      body.idempotencyKey = headerKey;
+    }
+    const now = clock.now();
+    const [r] = await store.createTasks([prepare(body, deps, now)]);
+    if (r!.created) emitCreated([r!.task]);
+    let task = r!.task;
+    const wait = c.req.valid('query').wait;
+    if (wait) task = (await waiters.wait(task.id, wait, c.req.raw.signal)) ?? task;
+    return c.json(task, r!.created ? 201 : 200);
+  });
+
+  app.openapi(batch, async (c) => {
+    const { tasks } = c.req.valid('json') as { tasks: CreateTaskInput[] };
+    const now = clock.now();
+    const prepared = tasks.map((t, i) => prepare(t, deps, now, ['tasks', i]));
+    const results = await store.createTasks(prepared);
+    emitCreated(results.filter((r) => r.created).map((r) => r.task));
+    return c.json({ tasks: results.map((r) => r.task) }, 201);
+  });
+
+  app.openapi(get, async (c) => {
+    const { id } = c.req.valid('param');
+    const wait = c.req.valid('query').wait;
+    const task = wait ? await waiters.wait(id, wait, c.req.raw.signal) : await store.getTask(id);
+    if (!task) throw notFound();
+    return c.json(task, 200);
+  });
+
+  app.openapi(attempts, async (c) => {
+    const list = await store.listAttempts(c.req.valid('param').id);
+    if (!list) throw notFound();
+    return c.json({ attempts: list }, 200);
+  });
+
+  app.openapi(list, async (c) => {
+    const q = c.req.valid('query');
+    try {
+      const page = await store.listTasks({ status: q.status as Task['status'] | undefined, queue: q.queue, label: q.label, limit: q.limit ?? 50, cursor: q.cursor });
+      return c.json(page, 200);
+    } catch (err) {
+      if (err instanceof InvalidCursorError) throw new ApiError(400, 'invalid_request', 'cursor is not valid; use nextCursor from a previous page', [{ path: ['cursor'], message: 'invalid' }]);
+      throw err;
+    }
+  });
+}

@@ -1,0 +1,177 @@
+// The zod schemas of the API: they validate requests and generate /openapi.json (one source).
+import { z } from '@hono/zod-openapi';
+import { MAX_BATCH, MAX_LIST_LIMIT, MAX_WAIT_SECONDS, TASK_STATUSES } from '../shared/types.js';
+
+/** Headers a task may not set (RFC 9110 §7.6.1 hop-by-hop, plus Host and framing). */
+export const FORBIDDEN_HEADERS = new Set([
+  'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer',
+  'transfer-encoding', 'upgrade', 'host', 'content-length', 'expect',
+]);
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+export const MAX_URL_LENGTH = 4096;
+export const MAX_HEADERS = 64;
+
+export const HttpUrl = z
+  .string()
+  .max(MAX_URL_LENGTH)
+  .superRefine((v, ctx) => {
+    let u: URL;
+    try {
+      u = new URL(v);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be an absolute http: or https: URL' });
+      return;
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') ctx.addIssue({ code: 'custom', message: 'must use http: or https:' });
+    else if (u.username || u.password) ctx.addIssue({ code: 'custom', message: 'must not contain credentials; send them in `headers`' });
+    else if (!u.hostname) ctx.addIssue({ code: 'custom', message: 'must have a host' });
+  })
+  .openapi({ format: 'uri', example: 'https://worker.example.com/jobs/report' });
+
+const Headers = z
+  .record(z.string().max(256), z.string().max(8192))
+  .superRefine((h, ctx) => {
+    const keys = Object.keys(h);
+    if (keys.length > MAX_HEADERS) ctx.addIssue({ code: 'custom', message: `at most ${MAX_HEADERS} headers` });
+    for (const k of keys) {
+      if (!TOKEN.test(k)) ctx.addIssue({ code: 'custom', path: [k], message: 'not a valid header name' });
+      else if (FORBIDDEN_HEADERS.has(k.toLowerCase())) ctx.addIssue({ code: 'custom', path: [k], message: 'hop-by-hop and Host headers cannot be set' });
+      if (/[\r\n\0]/.test(h[k]!)) ctx.addIssue({ code: 'custom', path: [k], message: 'header values cannot contain CR, LF or NUL' });
+    }
+  })
+  .openapi({ example: { authorization: 'Bearer …' } });
+
+export const BackoffSchema = z
+  .strictObject({
+    initial: z.number().min(0).max(86_400).optional(),
+    factor: z.number().min(1).max(100).optional(),
+    max: z.number().min(0).max(604_800).optional(),
+  })
+  .openapi('Backoff');
+
+const IsoTime = z.string().max(64).refine((v) => /^\d{4}-\d\d-\d\dT/.test(v) && !Number.isNaN(Date.parse(v)), 'must be an ISO-8601 time');
+export const QueueName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must match [A-Za-z0-9_.-]{1,64}');
+export const TaskStatusSchema = z.enum(TASK_STATUSES as [string, ...string[]]);
+
+export const CreateTaskSchema = z
+  .strictObject({
+    targetUrl: HttpUrl,
+    payload: z.unknown().optional().openapi({ description: 'any JSON; sent as the request body' }),
+    method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).optional(),
+    headers: Headers.optional(),
+    webhookUrl: HttpUrl.optional(),
+    webhookRetries: z.number().int().min(0).max(100).optional(),
+    retries: z.number().int().min(0).max(100).optional(),
+    timeout: z.number().min(1).max(86_400).optional(),
+    backoff: BackoffSchema.optional(),
+    delay: z.number().min(0).max(31_536_000).optional(),
+    runAt: IsoTime.optional(),
+    queue: QueueName.optional(),
+    priority: z.number().int().min(-100).max(100).optional(),
+    idempotencyKey: z.string().min(1).max(200).optional(),
+    labels: z.array(z.string().min(1).max(64)).max(10).optional(),
+  })
+  .refine((v) => !(v.delay !== undefined && v.runAt !== undefined), { message: 'give either delay or runAt, not both', path: ['runAt'] })
+  .openapi('CreateTask');
+
+export const BatchSchema = z.strictObject({ tasks: z.array(CreateTaskSchema).min(1).max(MAX_BATCH) }).openapi('CreateTaskBatch');
+
+const ErrorSchema = z
+  .object({
+    type: z.enum(['http', 'timeout', 'network', 'cancelled', 'interrupted', 'blocked']),
+    status: z.number().int().optional(),
+    message: z.string(),
+  })
+  .openapi('TaskError');
+
+export const TaskSchema = z
+  .object({
+    id: z.string().openapi({ example: 'tsk_01jd7x0k2m9v4q8r3s6t5w2y1z' }),
+    queue: z.string(),
+    status: TaskStatusSchema,
+    targetUrl: z.string(),
+    method: z.string(),
+    headers: z.record(z.string(), z.string()),
+    payload: z.unknown(),
+    webhookUrl: z.string().nullable(),
+    webhookRetries: z.number().int(),
+    retries: z.number().int(),
+    timeout: z.number(),
+    backoff: z.object({ initial: z.number(), factor: z.number(), max: z.number() }),
+    priority: z.number().int(),
+    idempotencyKey: z.string().nullable(),
+    labels: z.array(z.string()),
+    attempts: z.number().int(),
+    runAt: z.string(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    completedAt: z.string().nullable(),
+    result: z.unknown(),
+    error: ErrorSchema.nullable(),
+    webhook: z.object({ status: z.enum(['pending', 'delivered', 'failed']), attempts: z.number().int(), error: ErrorSchema.nullable() }).nullable(),
+    scheduleId: z.string().nullable(),
+  })
+  .openapi('Task');
+
+export const AttemptSchema = z
+  .object({
+    n: z.number().int(),
+    startedAt: z.string(),
+    durationMs: z.number().int().nullable(),
+    status: z.number().int().optional(),
+    error: ErrorSchema.optional(),
+  })
+  .openapi('Attempt');
+
+const Counts = z.record(z.string(), z.number().int());
+
+export const QueueSchema = z
+  .object({ name: z.string(), concurrency: z.number().int().nullable(), ratePerSecond: z.number().nullable(), paused: z.boolean(), counts: Counts })
+  .openapi('Queue');
+
+export const QueueUpdateSchema = z
+  .strictObject({
+    concurrency: z.number().int().min(1).max(100_000).nullable().optional(),
+    ratePerSecond: z.number().gt(0).max(1_000_000).nullable().optional(),
+    paused: z.boolean().optional(),
+  })
+  .openapi('QueueUpdate');
+
+export const StatsSchema = z
+  .object({
+    counts: Counts,
+    queues: z.record(z.string(), Counts),
+    perMinute: z.array(z.object({ minute: z.string(), dispatched: z.number().int(), completed: z.number().int(), failed: z.number().int() })),
+    inFlight: z.number().int(),
+  })
+  .openapi('Stats');
+
+export const BulkFilterSchema = z
+  .strictObject({
+    ids: z.array(z.string().max(64)).max(10_000).optional(),
+    status: TaskStatusSchema.optional(),
+    queue: QueueName.optional(),
+    label: z.string().min(1).max(64).optional(),
+    createdBefore: IsoTime.optional(),
+  })
+  .refine((f) => Object.values(f).some((v) => v !== undefined), { message: 'give at least one filter: ids, status, queue, label or createdBefore' })
+  .openapi('BulkFilter');
+
+export const WaitQuery = z.object({
+  wait: z.coerce.number().min(0).max(MAX_WAIT_SECONDS).optional().openapi({ description: `seconds to hold the answer until the task is terminal (≤ ${MAX_WAIT_SECONDS})` }),
+});
+
+export const ListQuery = z.object({
+  status: TaskStatusSchema.optional(),
+  queue: QueueName.optional(),
+  label: z.string().min(1).max(64).optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_LIST_LIMIT).optional(),
+  cursor: z.string().max(64).optional(),
+});
+
+export const IdParam = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) });
+export const QueueParam = z.object({ name: QueueName.openapi({ param: { name: 'name', in: 'path' } }) });
+
+export const ErrorBodySchema = z
+  .object({ error: z.object({ code: z.string(), message: z.string(), details: z.array(z.unknown()).optional() }) })
+  .openapi('Error');

@@ -1,0 +1,53 @@
+// Long-polls (`?wait=S`): hold a request until the task is terminal or S seconds pass, on the
+// in-process event stream (no polling of the database). Bounded by maxWaiters.
+import type { TaskEvents } from '../dispatch/events.js';
+import { isTerminal } from '../dispatch/events.js';
+import type { Store } from '../store/store.js';
+import type { Task } from '../shared/types.js';
+import { ApiError } from './errors.js';
+
+export class Waiters {
+  private open = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly events: TaskEvents,
+    private readonly max: number,
+  ) {}
+
+  get count(): number {
+    return this.open;
+  }
+
+  /**
+   * The task once terminal, or as it is after `seconds`; undefined if it does not exist (or was
+   * deleted). `signal` (the client going away) ends the wait early.
+   */
+  async wait(id: string, seconds: number, signal?: AbortSignal): Promise<Task | undefined> {
+    let done!: () => void;
+    const ended = new Promise<void>((r) => (done = r));
+    // Listen first, then read: a change between the two cannot be missed.
+    const off = this.events.onTask(id, (e) => {
+      if (isTerminal(e.status)) done();
+    });
+    try {
+      const task = await this.store.getTask(id);
+      if (!task || isTerminal(task.status) || seconds <= 0) return task;
+      if (this.open >= this.max) throw new ApiError(503, 'unavailable', `too many open waits (max ${this.max}); try again or wait less`);
+      this.open++;
+      const timer = setTimeout(done, seconds * 1000);
+      const onAbort = () => done();
+      signal?.addEventListener('abort', onAbort);
+      try {
+        await ended;
+      } finally {
+        this.open--;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      }
+      return this.store.getTask(id);
+    } finally {
+      off();
+    }
+  }
+}

@@ -1,0 +1,130 @@
+// Sends one HTTP request for an attempt or a webhook delivery with the shared undici Agent and
+// returns an AttemptOutcome: it never throws for a target's failure. undici's errors map to
+// TaskError types here and nowhere else.
+import { Agent, request, type Dispatcher } from 'undici';
+import type { TaskError } from '../shared/types.js';
+import type { AttemptOutcome } from './outcome.js';
+
+export interface AgentOptions {
+  /** Max open connections per origin (default 128). */
+  connections: number;
+  /** Optional `connect` override (outbound policy checks the connected address there). */
+  connect?: Agent.Options['connect'];
+}
+
+/** One keep-alive Agent shared by every attempt and delivery. Redirects are never followed. */
+export function createAgent(opts: AgentOptions): Agent {
+  return new Agent({
+    connections: opts.connections,
+    pipelining: 1,
+    keepAliveTimeout: 10_000,
+    keepAliveMaxTimeout: 60_000,
+    connect: opts.connect,
+  });
+}
+
+export interface SendRequest {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body: string | null;
+  /** Aborted on timeout (reason "timeout"), cancel ("cancelled") or shutdown ("interrupted"). */
+  signal: AbortSignal;
+  timeoutMs: number;
+  /** Bytes of response body kept (api.md §6 --max-result). */
+  maxResultBytes: number;
+  /** When false, the body is drained but not kept (webhook deliveries). */
+  keepBody: boolean;
+}
+
+const NO_RETRY = 'aq-no-retry';
+
+function describe(req: SendRequest): string {
+  return `${req.method} ${req.url}`;
+}
+
+/** Maps an error thrown by undici (or an abort) to a TaskError. */
+export function classifyError(err: unknown, req: SendRequest): TaskError {
+  const reason = req.signal.aborted ? String(req.signal.reason ?? '') : '';
+  const code = String((err as { code?: unknown })?.code ?? '');
+  if (reason === 'cancelled') return { type: 'cancelled', message: `cancelled by request: ${describe(req)}` };
+  if (reason === 'interrupted') return { type: 'interrupted', message: `the server stopped during ${describe(req)}` };
+  if (reason === 'timeout' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return { type: 'timeout', message: `timed out after ${req.timeoutMs / 1000} s: ${describe(req)}` };
+  }
+  if (code === 'AQ_BLOCKED') return { type: 'blocked', message: `${(err as Error).message}: ${describe(req)}` };
+  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
+  const detail = cause?.code ?? (code || (err as Error)?.message || 'network error');
+  return { type: 'network', message: `${detail}: ${describe(req)}` };
+}
+
+/** Bytes of a non-2xx body read (for the error message) before the connection is dropped. */
+const ERROR_BODY_BYTES = 16 * 1024;
+
+async function readBody(body: Dispatcher.ResponseData['body'], limit: number, keep: boolean): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    if (!keep) continue;
+    const buf = chunk as Buffer;
+    if (size + buf.length >= limit) {
+      chunks.push(buf.subarray(0, limit - size));
+      size = limit;
+      body.destroy();
+      break;
+    }
+    chunks.push(buf);
+    size += buf.length;
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+}
+
+/** The result as JSON text: JSON bodies as sent when valid, anything else as a JSON string; empty → null. */
+export function resultJson(buf: Buffer, contentType: string | undefined): string | null {
+  if (buf.length === 0) return null;
+  const text = buf.toString('utf8');
+  if (contentType && /[/+]json\b/i.test(contentType)) {
+    try {
+      JSON.parse(text);
+      return text;
+    } catch {
+      // truncated or not JSON after all: keep it as a string
+    }
+  }
+  return JSON.stringify(text);
+}
+
+/** Sends `req` with `agent`; the outcome, never an exception. */
+export async function send(agent: Agent, req: SendRequest): Promise<AttemptOutcome> {
+  const started = performance.now();
+  try {
+    const res = await request(req.url, {
+      dispatcher: agent,
+      method: req.method as Dispatcher.HttpMethod,
+      headers: req.headers,
+      body: req.body ?? undefined,
+      signal: req.signal,
+      headersTimeout: req.timeoutMs,
+      bodyTimeout: req.timeoutMs,
+    });
+    const ok = res.statusCode >= 200 && res.statusCode < 300;
+    const keep = ok && req.keepBody;
+    const buf = await readBody(res.body, keep ? req.maxResultBytes : ERROR_BODY_BYTES, true);
+    const h = res.headers;
+    const header = (name: string) => {
+      const v = h[name];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    return {
+      kind: 'response',
+      status: res.statusCode,
+      noRetry: header(NO_RETRY)?.trim().toLowerCase() === 'true',
+      retryAfter: header('retry-after'),
+      resultJson: keep ? resultJson(buf, header('content-type')) : null,
+      errorBody: ok || buf.length === 0 ? undefined : buf.subarray(0, 300).toString('utf8'),
+      durationMs: Math.round(performance.now() - started),
+    };
+  } catch (err) {
+    return { kind: 'error', error: classifyError(err, req), durationMs: Math.round(performance.now() - started) };
+  }
+}

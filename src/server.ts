@@ -1,0 +1,121 @@
+// "asyncqueue/server": createServer(config) wires the store, dispatcher, webhooks, retention
+// and the HTTP API into one running server, and close() takes it down gracefully.
+import { getRequestListener } from '@hono/node-server';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp } from './api/app.js';
+import type { ApiDeps } from './api/deps.js';
+import { systemClock, type Clock } from './clock.js';
+import { resolveConfig, type Config, type ConfigInput } from './config.js';
+import { createAgent } from './dispatch/deliver.js';
+import { TaskEvents } from './dispatch/events.js';
+import { Scheduler } from './dispatch/scheduler.js';
+import { WebhookSender } from './dispatch/webhooks.js';
+import { createLogger, type Logger } from './log.js';
+import { Retention } from './retention.js';
+import { decodeSecret, generateSecret, secretFingerprint } from './shared/signing.js';
+import { SqliteStore } from './store/sqlite/index.js';
+import { packageVersion } from './version.js';
+
+export { resolveConfig, type Config, type ConfigInput } from './config.js';
+
+export interface ServerOptions extends ConfigInput {
+  /** Logger (default: JSON lines on stdout at `logLevel`). */
+  logger?: Logger;
+  clock?: Clock;
+  /** Environment for AQ_* variables (default: none; `serve` passes process.env). */
+  env?: Record<string, string | undefined>;
+}
+
+export interface AsyncQueueServer {
+  /** Base URL, e.g. http://127.0.0.1:8700. */
+  url: string;
+  port: number;
+  config: Readonly<Config>;
+  store: SqliteStore;
+  events: TaskEvents;
+  scheduler: Scheduler;
+  /** Fingerprint of the signing secret (never the secret itself). */
+  secretFingerprint: string;
+  /** Stops taking requests and attempts, lets in-flight ones finish within `graceMs` (default config.shutdownGrace). */
+  close(graceMs?: number): Promise<void>;
+}
+
+const SECRET_KEY = 'signing_secret';
+
+/**
+ * Starts AsyncQueue in this process: `await createServer({ db: './aq.db', port: 0 })`.
+ * Options are the `serve` flags (camelCase); defaults as documented in config.ts.
+ */
+export async function createServer(options: ServerOptions = {}): Promise<AsyncQueueServer> {
+  const { logger, clock: givenClock, env, ...flags } = options;
+  const config = resolveConfig({ flags, env });
+  const log = logger ?? createLogger(config.logLevel);
+  const clock = givenClock ?? systemClock;
+  const version = packageVersion();
+  const userAgent = `AsyncQueue/${version}`;
+
+  const store = new SqliteStore({ file: config.db, durability: config.durability });
+  let secret = config.signingSecret ?? (await store.getSetting(SECRET_KEY));
+  if (!secret) {
+    secret = generateSecret();
+    await store.setSetting(SECRET_KEY, secret);
+    log.info('generated a signing secret and stored it in the database', { fingerprint: secretFingerprint(secret) });
+  }
+  const signingKey = decodeSecret(secret);
+  const events = new TaskEvents();
+  const agent = createAgent({ connections: config.maxConnectionsPerOrigin });
+  const webhooks = new WebhookSender({ store, clock, log, agent, signingKey, concurrency: config.webhookConcurrency, userAgent });
+  const scheduler = new Scheduler({
+    store, events, clock, log, agent, signingKey, userAgent,
+    concurrency: config.concurrency, maxResultBytes: config.maxResult, onWebhookDue: () => webhooks.wake(),
+  });
+  store.inFlight = () => scheduler.inFlight;
+  const recovered = await store.recoverInterrupted(clock.now());
+  if (recovered.tasks + recovered.failed + recovered.deliveries > 0) log.warn('recovered work interrupted by a stop', recovered);
+  const retention = new Retention({ store, clock, log, retentionMs: config.retention });
+
+  const deps: ApiDeps = {
+    store, events, clock, log, wake: () => scheduler.wake(), inFlight: () => scheduler.inFlight, tokens: config.tokens,
+    maxBody: config.maxBody, maxDepth: config.maxDepth, maxWaiters: config.maxWaiters, maxSseClients: config.maxSseClients,
+    corsOrigins: config.corsOrigins, version,
+  };
+  const { app } = createApp(deps);
+  const listener = getRequestListener(app.fetch, {
+    errorHandler: (err) => {
+      log.error('request failed outside the app', { err });
+    },
+  });
+  const server = http.createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 120_000, headersTimeout: 30_000, keepAliveTimeout: 65_000 }, listener);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`;
+
+  scheduler.wake();
+  webhooks.wake();
+  retention.start();
+  log.info('listening', { url, db: config.db, durability: config.durability, concurrency: config.concurrency, version });
+
+  let closing: Promise<void> | undefined;
+  const close = (graceMs = config.shutdownGrace) =>
+    (closing ??= (async () => {
+      log.info('shutting down', { graceMs, inFlight: scheduler.inFlight });
+      const httpClosed = new Promise<void>((r) => server.close(() => r()));
+      server.closeIdleConnections();
+      await Promise.all([scheduler.stop(graceMs), webhooks.stop(graceMs), retention.stop()]);
+      server.closeAllConnections();
+      await httpClosed;
+      await agent.close().catch(() => undefined);
+      await store.close();
+      log.info('stopped');
+    })());
+
+  return { url, port, config, store, events, scheduler, secretFingerprint: secretFingerprint(secret), close };
+}

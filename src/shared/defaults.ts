@@ -1,0 +1,66 @@
+// Fills in the contract's defaults for a task (api.md §3, create table): the one place they live.
+import type { Backoff, CreateTaskInput, HttpMethod } from './types.js';
+import { newId } from './ids.js';
+
+export const TASK_DEFAULTS = Object.freeze({
+  method: 'POST' as HttpMethod,
+  webhookRetries: 12,
+  retries: 3,
+  timeout: 30,
+  backoff: Object.freeze({ initial: 2, factor: 2, max: 3600 }) as Readonly<Backoff>,
+  queue: 'default',
+  priority: 0,
+});
+
+/** A task as the store receives it: defaults applied, times in ms, payload as JSON text. */
+export interface NewTask {
+  id: string;
+  queue: string;
+  targetUrl: string;
+  method: HttpMethod;
+  headers: Record<string, string>;
+  /** The payload, JSON-encoded once. */
+  payloadJson: string;
+  webhookUrl: string | null;
+  webhookRetries: number;
+  retries: number;
+  timeoutMs: number;
+  backoff: Backoff;
+  priority: number;
+  idempotencyKey: string | null;
+  labels: string[];
+  runAt: number;
+  createdAt: number;
+  scheduleId: string | null;
+}
+
+/** Applies defaults to a validated create body; `now` in ms. */
+export function toNewTask(input: CreateTaskInput, now: number, extra: { scheduleId?: string | null; idempotencyKey?: string | null } = {}): NewTask {
+  const b = input.backoff ?? {};
+  let runAt = now;
+  if (input.runAt !== undefined) runAt = Date.parse(input.runAt);
+  else if (input.delay !== undefined) runAt = now + Math.round(input.delay * 1000);
+  return {
+    id: newId(now),
+    queue: input.queue ?? TASK_DEFAULTS.queue,
+    targetUrl: input.targetUrl,
+    method: input.method ?? TASK_DEFAULTS.method,
+    headers: input.headers ?? {},
+    payloadJson: input.payload === undefined ? 'null' : JSON.stringify(input.payload),
+    webhookUrl: input.webhookUrl ?? null,
+    webhookRetries: input.webhookRetries ?? TASK_DEFAULTS.webhookRetries,
+    retries: input.retries ?? TASK_DEFAULTS.retries,
+    timeoutMs: Math.round((input.timeout ?? TASK_DEFAULTS.timeout) * 1000),
+    backoff: {
+      initial: b.initial ?? TASK_DEFAULTS.backoff.initial,
+      factor: b.factor ?? TASK_DEFAULTS.backoff.factor,
+      max: b.max ?? TASK_DEFAULTS.backoff.max,
+    },
+    priority: input.priority ?? TASK_DEFAULTS.priority,
+    idempotencyKey: extra.idempotencyKey ?? input.idempotencyKey ?? null,
+    labels: input.labels ?? [],
+    runAt,
+    createdAt: now,
+    scheduleId: extra.scheduleId ?? null,
+  };
+}

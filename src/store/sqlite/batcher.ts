@@ -1,0 +1,76 @@
+// Group commit: every write that arrives in the same event-loop turn joins one transaction,
+// so a burst of requests costs one fsync, not one each. Each write runs in its own savepoint:
+// one that throws is rolled back and rejected alone; a failed COMMIT rejects them all.
+import type Database from 'better-sqlite3';
+
+interface Pending {
+  fn: () => unknown;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+export class WriteBatcher {
+  private pending: Pending[] = [];
+  private scheduled = false;
+  private readonly savepoint: (fn: () => unknown) => unknown;
+
+  /** `onError` maps a commit failure (disk full, read-only) to the error the callers receive. */
+  constructor(
+    private readonly db: Database.Database,
+    private readonly onError: (err: unknown) => unknown = (e) => e,
+  ) {
+    this.savepoint = db.transaction((fn: () => unknown) => fn());
+  }
+
+  /** Runs `fn` inside the next group transaction; resolves after that transaction commits. */
+  run<T>(fn: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Commits everything queued now (also used on close). */
+  flush(): void {
+    this.scheduled = false;
+    const batch = this.pending;
+    if (batch.length === 0) return;
+    this.pending = [];
+    const results: { ok: boolean; value: unknown }[] = new Array(batch.length);
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+    } catch (err) {
+      const mapped = this.onError(err);
+      for (const p of batch) p.reject(mapped);
+      return;
+    }
+    for (let i = 0; i < batch.length; i++) {
+      try {
+        results[i] = { ok: true, value: batch.length === 1 ? batch[i]!.fn() : this.savepoint(batch[i]!.fn) };
+      } catch (err) {
+        results[i] = { ok: false, value: err };
+      }
+    }
+    try {
+      if (batch.length === 1 && !results[0]!.ok) this.db.exec('ROLLBACK');
+      else this.db.exec('COMMIT');
+    } catch (err) {
+      try {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      } catch {
+        // the connection already rolled back
+      }
+      const mapped = this.onError(err);
+      for (const p of batch) p.reject(mapped);
+      return;
+    }
+    for (let i = 0; i < batch.length; i++) {
+      const r = results[i]!;
+      if (r.ok) batch[i]!.resolve(r.value);
+      else batch[i]!.reject(r.value);
+    }
+  }
+}

@@ -1,0 +1,122 @@
+// SQL for the dispatcher: claim due tasks, record attempts and their decisions, webhook
+// deliveries (an outbox in the tasks row), and recovery of work interrupted by a crash.
+// Every write is guarded in its WHERE so a late answer cannot overwrite a cancel.
+import type { TaskError } from '../../shared/types.js';
+import type { AttemptFinish, ClaimedDelivery, ClaimedTask, DeliveryFinish } from '../store.js';
+import type { Ctx } from './context.js';
+
+const CLAIM = `UPDATE tasks SET status = 'running', attempts = attempts + 1, updated_at = ?
+  WHERE seq IN (SELECT seq FROM tasks WHERE status = 'pending' AND queue = ? AND run_at <= ?
+    ORDER BY priority DESC, run_at LIMIT ?)
+  RETURNING seq, id, queue, target_url, method, headers, payload, timeout_ms, retries, backoff, attempts, attempts_base, priority, run_at,
+    webhook_url IS NOT NULL AS has_webhook`;
+
+interface ClaimRow {
+  seq: number; id: string; queue: string; target_url: string; method: ClaimedTask['method']; headers: string; payload: string;
+  timeout_ms: number; retries: number; backoff: string; attempts: number; attempts_base: number; priority: number; run_at: number;
+  has_webhook: number;
+}
+
+export function claimTasks(ctx: Ctx, perQueue: Map<string, number>, now: number): ClaimedTask[] {
+  const out: ClaimedTask[] = [];
+  for (const [queue, limit] of perQueue) {
+    if (limit <= 0) continue;
+    const rows = ctx.stmt(CLAIM).all(now, queue, now, limit) as ClaimRow[];
+    rows.sort((a, b) => b.priority - a.priority || a.run_at - b.run_at || a.seq - b.seq);
+    for (const r of rows) {
+      out.push({
+        seq: r.seq, id: r.id, queue: r.queue, targetUrl: r.target_url, method: r.method, headers: JSON.parse(r.headers),
+        payloadJson: r.payload, timeoutMs: r.timeout_ms, retries: r.retries, backoff: JSON.parse(r.backoff),
+        attempt: r.attempts, attemptsBase: r.attempts_base, startedAt: now, hasWebhook: r.has_webhook === 1,
+      });
+    }
+  }
+  return out;
+}
+
+export function dueQueues(ctx: Ctx, queues: string[], now: number): string[] {
+  const s = ctx.stmt(`SELECT 1 FROM tasks WHERE status = 'pending' AND queue = ? AND run_at <= ? LIMIT 1`);
+  return queues.filter((q) => s.get(q, now) !== undefined);
+}
+
+export function nextDueAt(ctx: Ctx, queues: string[]): number | null {
+  let min: number | null = null;
+  const s = ctx.stmt(`SELECT MIN(run_at) AS m FROM tasks WHERE status = 'pending' AND queue = ?`);
+  for (const q of queues) {
+    const m = (s.get(q) as { m: number | null }).m;
+    if (m !== null && (min === null || m < min)) min = m;
+  }
+  return min;
+}
+
+export function nextDeliveryAt(ctx: Ctx): number | null {
+  return (ctx.stmt(`SELECT MIN(webhook_run_at) AS m FROM tasks WHERE webhook_status = 'pending'`).get() as { m: number | null }).m;
+}
+
+const WEBHOOK_ON_END = `webhook_status = CASE WHEN webhook_url IS NULL THEN NULL ELSE 'pending' END,
+  webhook_run_at = CASE WHEN webhook_url IS NULL THEN NULL ELSE ? END, webhook_attempts = 0, webhook_error = NULL`;
+const GUARD = `WHERE id = ? AND status = 'running' AND attempts = ?`;
+
+export function finishAttempts(ctx: Ctx, results: AttemptFinish[]): boolean[] {
+  const record = ctx.stmt(`INSERT OR IGNORE INTO attempts (task_id, n, started_at, duration_ms, status, error)
+    SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM tasks WHERE id = ?)`);
+  const completed = ctx.stmt(`UPDATE tasks SET status = 'completed', result = ?, error = NULL, updated_at = ?, completed_at = ?, ${WEBHOOK_ON_END} ${GUARD}`);
+  const failed = ctx.stmt(`UPDATE tasks SET status = 'failed', error = ?, updated_at = ?, completed_at = ?, ${WEBHOOK_ON_END} ${GUARD}`);
+  const retry = ctx.stmt(`UPDATE tasks SET status = 'pending', run_at = ?, error = ?, updated_at = ? ${GUARD}`);
+  return results.map((r) => {
+    record.run(r.id, r.attempt, r.startedAt, r.durationMs, r.httpStatus ?? null, r.error ? JSON.stringify(r.error) : null, r.id);
+    const n = r.next;
+    let info;
+    if (n.status === 'completed') info = completed.run(n.resultJson, r.now, r.now, r.now, r.id, r.attempt);
+    else if (n.status === 'failed') info = failed.run(JSON.stringify(n.error), r.now, r.now, r.now, r.id, r.attempt);
+    else info = retry.run(n.runAt, JSON.stringify(n.error), r.now, r.id, r.attempt);
+    return info.changes > 0;
+  });
+}
+
+const CLAIM_DELIVERIES = `UPDATE tasks SET webhook_status = 'sending', webhook_attempts = webhook_attempts + 1
+  WHERE seq IN (SELECT seq FROM tasks WHERE webhook_status = 'pending' AND webhook_run_at <= ? ORDER BY webhook_run_at LIMIT ?)
+  RETURNING id, status, queue, payload, result, error, attempts, completed_at, webhook_url, webhook_retries, webhook_attempts, timeout_ms, backoff`;
+
+interface DeliveryRow {
+  id: string; status: string; queue: string; payload: string; result: string | null; error: string | null; attempts: number;
+  completed_at: number; webhook_url: string; webhook_retries: number; webhook_attempts: number; timeout_ms: number; backoff: string;
+}
+
+export function claimDeliveries(ctx: Ctx, limit: number, now: number): ClaimedDelivery[] {
+  const rows = ctx.stmt(CLAIM_DELIVERIES).all(now, limit) as DeliveryRow[];
+  return rows.map((r) => ({
+    id: r.id,
+    webhookUrl: r.webhook_url,
+    // api.md §5 webhook body, assembled from the stored JSON texts without re-encoding them
+    bodyJson: `{"id":${JSON.stringify(r.id)},"status":${JSON.stringify(r.status)},"queue":${JSON.stringify(r.queue)},"payload":${r.payload},"result":${r.result ?? 'null'},"error":${r.error ?? 'null'},"attempts":${r.attempts},"completedAt":${JSON.stringify(new Date(r.completed_at).toISOString())}}`,
+    attempt: r.webhook_attempts,
+    webhookRetries: r.webhook_retries,
+    timeoutMs: r.timeout_ms,
+    backoff: JSON.parse(r.backoff),
+  }));
+}
+
+export function finishDeliveries(ctx: Ctx, results: DeliveryFinish[]): void {
+  const s = ctx.stmt(`UPDATE tasks SET webhook_status = ?, webhook_run_at = ?, webhook_error = ? WHERE id = ? AND webhook_status = 'sending'`);
+  for (const r of results) {
+    const n = r.next;
+    if (n.status === 'delivered') s.run('delivered', null, null, r.id);
+    else if (n.status === 'failed') s.run('failed', null, JSON.stringify(n.error), r.id);
+    else s.run('pending', n.runAt, JSON.stringify(n.error), r.id);
+  }
+}
+
+const INTERRUPTED: TaskError = { type: 'interrupted', message: 'the server stopped while this attempt was in flight' };
+
+/** Running tasks go back to pending (or failed when no retries remain) with an `interrupted` attempt. */
+export function recoverInterrupted(ctx: Ctx, now: number): { tasks: number; failed: number; deliveries: number } {
+  const err = JSON.stringify(INTERRUPTED);
+  ctx.db.prepare(`INSERT OR IGNORE INTO attempts (task_id, n, started_at, duration_ms, status, error)
+    SELECT id, attempts, updated_at, MAX(0, ? - updated_at), NULL, ? FROM tasks WHERE status = 'running'`).run(now, err);
+  const failed = ctx.db.prepare(`UPDATE tasks SET status = 'failed', error = ?, updated_at = ?, completed_at = ?, ${WEBHOOK_ON_END}
+    WHERE status = 'running' AND attempts - attempts_base > retries`).run(err, now, now, now).changes;
+  const tasks = ctx.db.prepare(`UPDATE tasks SET status = 'pending', run_at = ?, error = ?, updated_at = ? WHERE status = 'running'`).run(now, err, now).changes;
+  const deliveries = ctx.db.prepare(`UPDATE tasks SET webhook_status = 'pending', webhook_run_at = ? WHERE webhook_status = 'sending'`).run(now).changes;
+  return { tasks, failed, deliveries };
+}

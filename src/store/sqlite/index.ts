@@ -1,0 +1,158 @@
+// SqliteStore: the Store interface over one SQLite file. Reads run at once; writes join the
+// current group-commit batch (batcher.ts) and resolve after it commits.
+import type Database from 'better-sqlite3';
+import fs from 'node:fs';
+import type { NewTask } from '../../shared/defaults.js';
+import type { BulkFilter, QueueUpdate } from '../../shared/types.js';
+import { StoreUnavailableError, type AttemptFinish, type DeliveryFinish, type ListFilter, type Store } from '../store.js';
+import { WriteBatcher } from './batcher.js';
+import { createCtx, type Ctx } from './context.js';
+import * as d from './dispatch.js';
+import * as m from './maintenance.js';
+import { SCHEMA_VERSION } from './migrations.js';
+import { isUnavailable, openDatabase } from './open.js';
+import * as q from './queues.js';
+import { toTask } from './rows.js';
+import * as t from './tasks.js';
+import * as tr from './transitions.js';
+
+export { StoreOpenError } from './open.js';
+
+export interface SqliteStoreOptions {
+  /** Database file (":memory:" for a throwaway store). */
+  file: string;
+  /** `full` fsyncs every commit (default); `normal` survives a process crash but not a power loss. */
+  durability?: 'full' | 'normal';
+  /** Attempts in flight right now, reported by stats(); supplied by the dispatcher. */
+  inFlight?: () => number;
+}
+
+function mapError(err: unknown): unknown {
+  if (isUnavailable(err)) return new StoreUnavailableError(`the database cannot be written: ${(err as Error).message}`, { cause: err });
+  return err;
+}
+
+export class SqliteStore implements Store {
+  readonly db: Database.Database;
+  private readonly ctx: Ctx;
+  private readonly batcher: WriteBatcher;
+  private readonly durability: 'full' | 'normal';
+  private closed = false;
+  inFlight: () => number;
+
+  constructor(private readonly opts: SqliteStoreOptions) {
+    this.durability = opts.durability ?? 'full';
+    this.db = openDatabase(opts.file, this.durability);
+    this.ctx = createCtx(this.db);
+    this.batcher = new WriteBatcher(this.db, mapError);
+    this.inFlight = opts.inFlight ?? (() => 0);
+  }
+
+  private write<T>(fn: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(new StoreUnavailableError('the store is closed'));
+    return this.batcher.run(fn);
+  }
+
+  private read<T>(fn: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(new StoreUnavailableError('the store is closed'));
+    try {
+      return Promise.resolve(fn());
+    } catch (err) {
+      return Promise.reject(mapError(err));
+    }
+  }
+
+  createTasks(tasks: NewTask[]) {
+    return this.write(() => t.insertTasks(this.ctx, tasks));
+  }
+  getTask(id: string) {
+    return this.read(() => {
+      const row = t.getTaskRow(this.ctx, id);
+      return row && toTask(row);
+    });
+  }
+  listTasks(filter: ListFilter) {
+    return this.read(() => t.listTasks(this.ctx, filter));
+  }
+  listAttempts(id: string) {
+    return this.read(() => t.listAttempts(this.ctx, id));
+  }
+  cancelTask(id: string, now: number) {
+    return this.write(() => tr.cancelTask(this.ctx, id, now));
+  }
+  retryTask(id: string, now: number) {
+    return this.write(() => tr.retryTask(this.ctx, id, now));
+  }
+  deleteTask(id: string) {
+    return this.write(() => tr.deleteTask(this.ctx, id));
+  }
+  cancelMany(filter: BulkFilter, now: number) {
+    return this.write(() => tr.cancelMany(this.ctx, filter, now));
+  }
+  retryMany(filter: BulkFilter, now: number) {
+    return this.write(() => tr.retryMany(this.ctx, filter, now));
+  }
+  listQueues() {
+    return this.read(() => q.listQueues(this.ctx));
+  }
+  getQueue(name: string) {
+    return this.read(() => q.getQueue(this.ctx, name));
+  }
+  updateQueue(name: string, update: QueueUpdate, now: number) {
+    return this.write(() => q.updateQueue(this.ctx, name, update, now));
+  }
+  queueLimits() {
+    return this.read(() => q.queueLimits(this.ctx));
+  }
+  stats(now: number) {
+    return this.read(() => q.stats(this.ctx, now, this.inFlight()));
+  }
+  claimTasks(perQueue: Map<string, number>, now: number) {
+    return this.write(() => d.claimTasks(this.ctx, perQueue, now));
+  }
+  dueQueues(queues: string[], now: number) {
+    return this.read(() => d.dueQueues(this.ctx, queues, now));
+  }
+  finishAttempts(results: AttemptFinish[]) {
+    return this.write(() => d.finishAttempts(this.ctx, results));
+  }
+  nextDueAt(queues: string[]) {
+    return this.read(() => d.nextDueAt(this.ctx, queues));
+  }
+  nextDeliveryAt() {
+    return this.read(() => d.nextDeliveryAt(this.ctx));
+  }
+  claimDeliveries(limit: number, now: number) {
+    return this.write(() => d.claimDeliveries(this.ctx, limit, now));
+  }
+  finishDeliveries(results: DeliveryFinish[]) {
+    return this.write(() => d.finishDeliveries(this.ctx, results));
+  }
+  recoverInterrupted(now: number) {
+    return this.write(() => d.recoverInterrupted(this.ctx, now));
+  }
+  purgeExpired(before: number, limit: number) {
+    return this.write(() => m.purgeExpired(this.ctx, before, limit));
+  }
+  getSetting(key: string) {
+    return this.read(() => m.getSetting(this.ctx, key));
+  }
+  setSetting(key: string, value: string) {
+    return this.write(() => m.setSetting(this.ctx, key, value));
+  }
+  info() {
+    return this.read(() => {
+      const size = (f: string) => (fs.existsSync(f) ? fs.statSync(f).size : 0);
+      return { path: this.opts.file, sizeBytes: size(this.opts.file) + size(this.opts.file + '-wal'), schemaVersion: SCHEMA_VERSION, durability: this.durability };
+    });
+  }
+  ping() {
+    return this.read(() => this.db.prepare('SELECT 1').get() !== undefined);
+  }
+  async close() {
+    if (this.closed) return;
+    this.batcher.flush();
+    this.closed = true;
+    this.db.close();
+  }
+}

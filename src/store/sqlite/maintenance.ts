@@ -1,0 +1,26 @@
+// SQL for upkeep: retention purge in small batches, settings, and facts about the database.
+import type { Ctx } from './context.js';
+
+/** Deletes up to `limit` terminal tasks finished before `before` (ms), with their attempts. */
+export function purgeExpired(ctx: Ctx, before: number, limit: number): number {
+  const rows = ctx.stmt(`SELECT seq, id FROM tasks WHERE completed_at < ? AND status IN ('completed', 'failed', 'cancelled')
+    AND (webhook_status IS NULL OR webhook_status IN ('delivered', 'failed')) ORDER BY completed_at LIMIT ?`).all(before, limit) as {
+    seq: number; id: string;
+  }[];
+  const delTask = ctx.stmt('DELETE FROM tasks WHERE seq = ?');
+  const delAttempts = ctx.stmt('DELETE FROM attempts WHERE task_id = ?');
+  for (const r of rows) {
+    delTask.run(r.seq);
+    delAttempts.run(r.id);
+  }
+  if (rows.length > 0) ctx.stmt('DELETE FROM minute_stats WHERE minute < ?').run(Math.floor(before / 60000) - 60);
+  return rows.length;
+}
+
+export function getSetting(ctx: Ctx, key: string): string | undefined {
+  return (ctx.stmt('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+}
+
+export function setSetting(ctx: Ctx, key: string, value: string): void {
+  ctx.stmt('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+}

@@ -1,0 +1,145 @@
+// Versioned schema migrations, tracked in PRAGMA user_version. A database from a newer
+// AsyncQueue is refused, never altered. Counters and per-minute stats are kept by triggers
+// so every write path, bulk ones included, keeps them exact.
+import type Database from 'better-sqlite3';
+
+const V1 = `
+CREATE TABLE tasks (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  queue TEXT NOT NULL,
+  status TEXT NOT NULL,
+  target_url TEXT NOT NULL,
+  method TEXT NOT NULL,
+  headers TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  webhook_url TEXT,
+  webhook_retries INTEGER NOT NULL,
+  retries INTEGER NOT NULL,
+  timeout_ms INTEGER NOT NULL,
+  backoff TEXT NOT NULL,
+  priority INTEGER NOT NULL,
+  idempotency_key TEXT,
+  labels TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  attempts_base INTEGER NOT NULL DEFAULT 0,
+  run_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  completed_at INTEGER,
+  result TEXT,
+  error TEXT,
+  webhook_status TEXT,
+  webhook_attempts INTEGER NOT NULL DEFAULT 0,
+  webhook_run_at INTEGER,
+  webhook_error TEXT,
+  schedule_id TEXT
+);
+CREATE UNIQUE INDEX tasks_idempotency ON tasks(idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE INDEX tasks_due ON tasks(queue, priority DESC, run_at) WHERE status = 'pending';
+CREATE INDEX tasks_pending_run_at ON tasks(queue, run_at) WHERE status = 'pending';
+CREATE INDEX tasks_status ON tasks(status, seq);
+CREATE INDEX tasks_queue ON tasks(queue, status, seq);
+CREATE INDEX tasks_expiry ON tasks(completed_at) WHERE completed_at IS NOT NULL;
+CREATE INDEX tasks_webhook_due ON tasks(webhook_run_at) WHERE webhook_status = 'pending';
+CREATE INDEX tasks_queue_seq ON tasks(queue, seq);
+
+CREATE TABLE task_labels (label TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (label, seq)) WITHOUT ROWID;
+
+CREATE TABLE attempts (
+  task_id TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  started_at INTEGER NOT NULL,
+  duration_ms INTEGER,
+  status INTEGER,
+  error TEXT,
+  PRIMARY KEY (task_id, n)
+) WITHOUT ROWID;
+
+CREATE TABLE queues (
+  name TEXT PRIMARY KEY,
+  concurrency INTEGER,
+  rate_per_second REAL,
+  paused INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL
+);
+
+CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+CREATE TABLE counts (queue TEXT NOT NULL, status TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (queue, status)) WITHOUT ROWID;
+
+CREATE TABLE minute_stats (
+  minute INTEGER PRIMARY KEY,
+  dispatched INTEGER NOT NULL DEFAULT 0,
+  completed INTEGER NOT NULL DEFAULT 0,
+  failed INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TRIGGER tasks_count_insert AFTER INSERT ON tasks BEGIN
+  INSERT INTO counts(queue, status, n) VALUES (NEW.queue, NEW.status, 1)
+    ON CONFLICT(queue, status) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER tasks_count_delete AFTER DELETE ON tasks BEGIN
+  UPDATE counts SET n = n - 1 WHERE queue = OLD.queue AND status = OLD.status;
+  DELETE FROM task_labels WHERE seq = OLD.seq AND OLD.labels <> '[]';
+END;
+CREATE TRIGGER tasks_count_update AFTER UPDATE OF status ON tasks WHEN NEW.status <> OLD.status BEGIN
+  UPDATE counts SET n = n - 1 WHERE queue = OLD.queue AND status = OLD.status;
+  INSERT INTO counts(queue, status, n) VALUES (NEW.queue, NEW.status, 1)
+    ON CONFLICT(queue, status) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER tasks_minute_completed AFTER UPDATE OF status ON tasks WHEN NEW.status = 'completed' AND OLD.status <> 'completed' BEGIN
+  INSERT INTO minute_stats(minute, completed) VALUES (NEW.updated_at / 60000, 1)
+    ON CONFLICT(minute) DO UPDATE SET completed = completed + 1;
+END;
+CREATE TRIGGER attempts_minute AFTER INSERT ON attempts BEGIN
+  INSERT INTO minute_stats(minute, dispatched, failed)
+    VALUES (NEW.started_at / 60000, 1, CASE WHEN NEW.status BETWEEN 200 AND 299 THEN 0 ELSE 1 END)
+    ON CONFLICT(minute) DO UPDATE SET dispatched = dispatched + 1,
+      failed = failed + CASE WHEN NEW.status BETWEEN 200 AND 299 THEN 0 ELSE 1 END;
+END;
+`;
+
+/** Schedules (issue: recurring tasks from cron). */
+const V2 = `
+CREATE TABLE schedules (
+  id TEXT PRIMARY KEY,
+  cron TEXT NOT NULL,
+  timezone TEXT,
+  task TEXT NOT NULL,
+  paused INTEGER NOT NULL DEFAULT 0,
+  catch_up TEXT NOT NULL DEFAULT 'latest',
+  catch_up_max INTEGER NOT NULL DEFAULT 10,
+  last_fire_at INTEGER,
+  next_fire_at INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX schedules_next ON schedules(next_fire_at) WHERE paused = 0;
+CREATE INDEX tasks_schedule ON tasks(schedule_id, seq) WHERE schedule_id IS NOT NULL;
+`;
+
+/** Migration n brings the schema from version n-1 to n. */
+export const MIGRATIONS: readonly string[] = [V1, V2];
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export class SchemaTooNewError extends Error {
+  override name = 'SchemaTooNewError';
+}
+
+/** Applies pending migrations in one transaction each; refuses a database from a newer version. */
+export function migrate(db: Database.Database): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new SchemaTooNewError(
+      `this database has schema version ${current}, but this AsyncQueue only knows up to ${SCHEMA_VERSION}; upgrade AsyncQueue (the file was not changed)`,
+    );
+  }
+  for (let v = current; v < SCHEMA_VERSION; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+  return SCHEMA_VERSION;
+}

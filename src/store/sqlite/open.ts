@@ -1,0 +1,69 @@
+// Opens the SQLite file: refuses a file that is not SQLite or is used by another running
+// AsyncQueue, sets WAL, the durability mode and an exclusive lock, then migrates.
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+import { migrate } from './migrations.js';
+
+export class StoreOpenError extends Error {
+  override name = 'StoreOpenError';
+}
+
+function sqliteCode(err: unknown): string {
+  return String((err as { code?: unknown })?.code ?? '');
+}
+
+/** Opens (creating if absent) the database at `file`; throws StoreOpenError with a clear message. */
+export function openDatabase(file: string, durability: 'full' | 'normal'): Database.Database {
+  if (file !== ':memory:') {
+    const dir = path.dirname(path.resolve(file));
+    if (!fs.existsSync(dir)) throw new StoreOpenError(`cannot open database ${file}: folder ${dir} does not exist`);
+  }
+  let db: Database.Database;
+  try {
+    db = new Database(file, { timeout: 0 });
+  } catch (err) {
+    throw new StoreOpenError(`cannot open database ${file}: ${(err as Error).message}`);
+  }
+  try {
+    // Exclusive locking: one AsyncQueue per file, so two dispatchers never run on one database.
+    // It also keeps the WAL index in process memory (no -shm file).
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.pragma('journal_mode = WAL');
+    db.exec('BEGIN IMMEDIATE; COMMIT');
+  } catch (err) {
+    db.close();
+    const code = sqliteCode(err);
+    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+      throw new StoreOpenError(`${file} is not an AsyncQueue database (not SQLite, or damaged); it was left untouched`);
+    }
+    if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+      throw new StoreOpenError(`${file} is in use by another running AsyncQueue (or another program); only one server may use a database file`);
+    }
+    throw new StoreOpenError(`cannot open database ${file}: ${(err as Error).message}`);
+  }
+  db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = OFF');
+  db.pragma('temp_store = MEMORY');
+  db.pragma('cache_size = -32000');
+  db.pragma('wal_autocheckpoint = 4000');
+  try {
+    migrate(db);
+  } catch (err) {
+    db.close();
+    if (err instanceof Error && err.name === 'SchemaTooNewError') throw new StoreOpenError(err.message);
+    const code = sqliteCode(err);
+    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+      throw new StoreOpenError(`${file} is not an AsyncQueue database (not SQLite, or damaged); it was left untouched`);
+    }
+    throw err;
+  }
+  return db;
+}
+
+/** True when a SQLite error means "cannot write now" (disk full, read-only, I/O), not a bug. */
+export function isUnavailable(err: unknown): boolean {
+  const code = sqliteCode(err);
+  return /^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|BUSY|LOCKED|PROTOCOL|NOMEM)/.test(code);
+}

@@ -1,0 +1,99 @@
+// Maps rows of the tasks and attempts tables to the wire objects, and encodes list cursors.
+import type { Attempt, Task, TaskError, TaskStatus } from '../../shared/types.js';
+
+export interface TaskRow {
+  seq: number;
+  id: string;
+  queue: string;
+  status: TaskStatus;
+  target_url: string;
+  method: Task['method'];
+  headers: string;
+  payload: string;
+  webhook_url: string | null;
+  webhook_retries: number;
+  retries: number;
+  timeout_ms: number;
+  backoff: string;
+  priority: number;
+  idempotency_key: string | null;
+  labels: string;
+  attempts: number;
+  attempts_base: number;
+  run_at: number;
+  created_at: number;
+  updated_at: number;
+  completed_at: number | null;
+  result: string | null;
+  error: string | null;
+  webhook_status: string | null;
+  webhook_attempts: number;
+  webhook_run_at: number | null;
+  webhook_error: string | null;
+  schedule_id: string | null;
+}
+
+export interface AttemptRow {
+  n: number;
+  started_at: number;
+  duration_ms: number | null;
+  status: number | null;
+  error: string | null;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function toTask(r: TaskRow): Task {
+  return {
+    id: r.id,
+    queue: r.queue,
+    status: r.status,
+    targetUrl: r.target_url,
+    method: r.method,
+    headers: JSON.parse(r.headers),
+    payload: JSON.parse(r.payload),
+    webhookUrl: r.webhook_url,
+    webhookRetries: r.webhook_retries,
+    retries: r.retries,
+    timeout: r.timeout_ms / 1000,
+    backoff: JSON.parse(r.backoff),
+    priority: r.priority,
+    idempotencyKey: r.idempotency_key,
+    labels: JSON.parse(r.labels),
+    attempts: r.attempts,
+    runAt: iso(r.run_at),
+    createdAt: iso(r.created_at),
+    updatedAt: iso(r.updated_at),
+    completedAt: r.completed_at === null ? null : iso(r.completed_at),
+    result: r.result === null ? null : JSON.parse(r.result),
+    error: r.error === null ? null : (JSON.parse(r.error) as TaskError),
+    webhook:
+      r.webhook_status === null
+        ? null
+        : {
+            status: r.webhook_status === 'sending' ? 'pending' : (r.webhook_status as 'pending' | 'delivered' | 'failed'),
+            attempts: r.webhook_attempts,
+            error: r.webhook_error === null ? null : JSON.parse(r.webhook_error),
+          },
+    scheduleId: r.schedule_id,
+  };
+}
+
+export function toAttempt(r: AttemptRow): Attempt {
+  const a: Attempt = { n: r.n, startedAt: iso(r.started_at), durationMs: r.duration_ms };
+  if (r.status !== null) a.status = r.status;
+  if (r.error !== null) a.error = JSON.parse(r.error);
+  return a;
+}
+
+/** Opaque list cursor: base64url of "v1:<seq>". */
+export function encodeCursor(seq: number): string {
+  return Buffer.from(`v1:${seq}`).toString('base64url');
+}
+
+/** The seq in a cursor, or undefined when it was not made by encodeCursor. */
+export function decodeCursor(cursor: string): number | undefined {
+  if (!/^[A-Za-z0-9_-]{1,40}$/.test(cursor)) return undefined;
+  const m = /^v1:(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  return m ? Number(m[1]) : undefined;
+}

@@ -1,0 +1,76 @@
+// SQL for creating and reading tasks: insert with idempotency, get, list with cursors, attempts.
+import type { NewTask } from '../../shared/defaults.js';
+import type { Attempt, Task } from '../../shared/types.js';
+import { InvalidCursorError, type CreateResult, type ListFilter } from '../store.js';
+import type { Ctx } from './context.js';
+import { decodeCursor, encodeCursor, toAttempt, toTask, type AttemptRow, type TaskRow } from './rows.js';
+
+const INSERT = `INSERT INTO tasks (id, queue, status, target_url, method, headers, payload, webhook_url, webhook_retries,
+  retries, timeout_ms, backoff, priority, idempotency_key, labels, run_at, created_at, updated_at, schedule_id)
+  VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+  RETURNING *`;
+
+
+/** Inserts tasks (inside the caller's transaction); an idempotency key seen before returns the existing task. */
+export function insertTasks(ctx: Ctx, tasks: NewTask[]): CreateResult[] {
+  const insert = ctx.stmt(INSERT);
+  const out: CreateResult[] = [];
+  for (const t of tasks) {
+    ctx.stmt('INSERT OR IGNORE INTO queues (name, created_at) VALUES (?, ?)').run(t.queue, t.createdAt);
+    const row = insert.get(
+      t.id, t.queue, t.targetUrl, t.method, JSON.stringify(t.headers), t.payloadJson, t.webhookUrl, t.webhookRetries,
+      t.retries, t.timeoutMs, JSON.stringify(t.backoff), t.priority, t.idempotencyKey, JSON.stringify(t.labels),
+      t.runAt, t.createdAt, t.createdAt, t.scheduleId,
+    ) as TaskRow | undefined;
+    if (row) {
+      for (const label of new Set(t.labels)) ctx.stmt('INSERT OR IGNORE INTO task_labels (label, seq) VALUES (?, ?)').run(label, row.seq);
+      out.push({ task: toTask(row), created: true });
+    } else {
+      const existing = ctx.stmt('SELECT * FROM tasks WHERE idempotency_key = ?').get(t.idempotencyKey) as TaskRow;
+      out.push({ task: toTask(existing), created: false });
+    }
+  }
+  return out;
+}
+
+export function getTaskRow(ctx: Ctx, id: string): TaskRow | undefined {
+  return ctx.stmt('SELECT * FROM tasks WHERE id = ?').get(id) as TaskRow | undefined;
+}
+
+/** Newest first; each page is one indexed query. Throws InvalidCursorError for a tampered cursor. */
+export function listTasks(ctx: Ctx, f: ListFilter): { tasks: Task[]; nextCursor: string | null } {
+  let before = Number.MAX_SAFE_INTEGER;
+  if (f.cursor !== undefined) {
+    const seq = decodeCursor(f.cursor);
+    if (seq === undefined) throw new InvalidCursorError('cursor is not valid');
+    before = seq;
+  }
+  const seqCol = f.label ? 'l.seq' : 't.seq';
+  const where: string[] = [`${seqCol} < ?`];
+  const args: unknown[] = [before];
+  if (f.label) (where.push('l.label = ?'), args.push(f.label));
+  if (f.status) (where.push('t.status = ?'), args.push(f.status));
+  if (f.queue) (where.push('t.queue = ?'), args.push(f.queue));
+  const from = f.label ? 'task_labels l CROSS JOIN tasks t ON t.seq = l.seq' : 'tasks t';
+  const order = `${seqCol} DESC`;
+  const sql = `SELECT t.* FROM ${from} WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ?`;
+  const rows = ctx.stmt(sql).all(...args, f.limit + 1) as TaskRow[];
+  const more = rows.length > f.limit;
+  if (more) rows.pop();
+  return { tasks: rows.map(toTask), nextCursor: more ? encodeCursor(rows[rows.length - 1]!.seq) : null };
+}
+
+/** The attempts of a task, oldest first, with the one in flight (durationMs null) last. */
+export function listAttempts(ctx: Ctx, id: string): Attempt[] | undefined {
+  const task = ctx.stmt('SELECT status, attempts, updated_at FROM tasks WHERE id = ?').get(id) as
+    | { status: string; attempts: number; updated_at: number }
+    | undefined;
+  if (!task) return undefined;
+  const rows = ctx.stmt('SELECT n, started_at, duration_ms, status, error FROM attempts WHERE task_id = ? ORDER BY n').all(id) as AttemptRow[];
+  const attempts = rows.map(toAttempt);
+  if (task.status === 'running' && !rows.some((r) => r.n === task.attempts)) {
+    attempts.push({ n: task.attempts, startedAt: new Date(task.updated_at).toISOString(), durationMs: null });
+  }
+  return attempts;
+}

@@ -1,0 +1,161 @@
+// The store's interface: everything the API and the dispatcher may ask of persistence.
+// Methods return Promises so another backend (PostgreSQL) can implement it unchanged;
+// the SQLite store lives in ./sqlite/. Results, not HTTP: undefined for "not found",
+// `{ ok: false, reason }` for a refused transition.
+import type { NewTask } from '../shared/defaults.js';
+import type { Attempt, BulkFilter, Queue, QueueUpdate, Stats, Task, TaskError, TaskStatus } from '../shared/types.js';
+
+export type { NewTask };
+
+export interface CreateResult {
+  task: Task;
+  /** False when an idempotency key matched an existing task (nothing was created). */
+  created: boolean;
+}
+
+export interface ListFilter {
+  status?: TaskStatus;
+  queue?: string;
+  label?: string;
+  /** Max tasks returned (1–500). */
+  limit: number;
+  /** Opaque cursor from a previous page; decoded by the store. */
+  cursor?: string;
+}
+
+export type Refusal = { ok: false; reason: 'not_found' | 'conflict' };
+export type Transition = { ok: true; task: Task; /** Status before the change. */ previous: TaskStatus } | Refusal;
+
+/** A task changed by a bulk action, for events and aborts. */
+export interface ChangedTask {
+  id: string;
+  queue: string;
+  attempts: number;
+  previous: TaskStatus;
+}
+
+export interface BulkResult {
+  count: number;
+  changed: ChangedTask[];
+}
+
+/** A task claimed for an attempt: what delivery needs, nothing more. */
+export interface ClaimedTask {
+  seq: number;
+  id: string;
+  queue: string;
+  targetUrl: string;
+  method: Task['method'];
+  headers: Record<string, string>;
+  payloadJson: string;
+  timeoutMs: number;
+  retries: number;
+  backoff: Task['backoff'];
+  /** Whether a webhook follows the task's end. */
+  hasWebhook: boolean;
+  /** The attempt being made, 1-based over the task's whole life. */
+  attempt: number;
+  /** Attempts made before the last manual retry; `attempt - attemptsBase` counts against `retries`. */
+  attemptsBase: number;
+  startedAt: number;
+}
+
+/** How an attempt ended, as decided by dispatch/decide.ts. */
+export interface AttemptFinish {
+  id: string;
+  attempt: number;
+  startedAt: number;
+  durationMs: number;
+  httpStatus?: number;
+  error?: TaskError;
+  /** The task's next state; ignored (attempt still recorded) when the task is no longer running this attempt. */
+  next:
+    | { status: 'completed'; resultJson: string | null }
+    | { status: 'failed'; error: TaskError }
+    | { status: 'pending'; runAt: number; error: TaskError };
+  now: number;
+}
+
+/** A webhook delivery claimed for sending. */
+export interface ClaimedDelivery {
+  id: string;
+  webhookUrl: string;
+  /** The §5 webhook body, already JSON-encoded. */
+  bodyJson: string;
+  attempt: number;
+  webhookRetries: number;
+  timeoutMs: number;
+  backoff: Task['backoff'];
+}
+
+export interface DeliveryFinish {
+  id: string;
+  next: { status: 'delivered' } | { status: 'failed'; error: TaskError } | { status: 'pending'; runAt: number; error: TaskError };
+  now: number;
+}
+
+/** Per-queue limits as the scheduler needs them. */
+export interface QueueLimits {
+  name: string;
+  concurrency: number | null;
+  ratePerSecond: number | null;
+  paused: boolean;
+}
+
+export interface Store {
+  // tasks
+  createTasks(tasks: NewTask[]): Promise<CreateResult[]>;
+  getTask(id: string): Promise<Task | undefined>;
+  listTasks(filter: ListFilter): Promise<{ tasks: Task[]; nextCursor: string | null }>;
+  listAttempts(id: string): Promise<Attempt[] | undefined>;
+  cancelTask(id: string, now: number): Promise<Transition>;
+  retryTask(id: string, now: number): Promise<Transition>;
+  deleteTask(id: string, now: number): Promise<{ ok: true; previous: TaskStatus } | Refusal>;
+  /** Cancels every pending or running task matching the filter. */
+  cancelMany(filter: BulkFilter, now: number): Promise<BulkResult>;
+  /** Makes every failed or cancelled task matching the filter pending again. */
+  retryMany(filter: BulkFilter, now: number): Promise<BulkResult>;
+  // queues and stats
+  listQueues(): Promise<Queue[]>;
+  getQueue(name: string): Promise<Queue | undefined>;
+  updateQueue(name: string, update: QueueUpdate, now: number): Promise<Queue>;
+  queueLimits(): Promise<QueueLimits[]>;
+  stats(now: number): Promise<Stats>;
+  // dispatch
+  /** Claims up to `perQueue[name]` due tasks of each queue, in one transaction. */
+  claimTasks(perQueue: Map<string, number>, now: number): Promise<ClaimedTask[]>;
+  /** Those of `queues` with a task due at `now`, for fair allocation. */
+  dueQueues(queues: string[], now: number): Promise<string[]>;
+  /** Records attempts and applies their decisions; true where the task was still running that attempt. */
+  finishAttempts(results: AttemptFinish[]): Promise<boolean[]>;
+  /** Earliest run time (ms) of a pending task in any of `queues`; null if none. */
+  nextDueAt(queues: string[]): Promise<number | null>;
+  /** Earliest run time (ms) of a pending webhook delivery; null if none. */
+  nextDeliveryAt(): Promise<number | null>;
+  claimDeliveries(limit: number, now: number): Promise<ClaimedDelivery[]>;
+  finishDeliveries(results: DeliveryFinish[]): Promise<void>;
+  /** At start: running tasks back to pending with an `interrupted` attempt; open deliveries pending. */
+  recoverInterrupted(now: number): Promise<{ tasks: number; failed: number; deliveries: number }>;
+  // maintenance
+  /** Deletes up to `limit` terminal tasks completed before `before`; returns how many. */
+  purgeExpired(before: number, limit: number): Promise<number>;
+  getSetting(key: string): Promise<string | undefined>;
+  setSetting(key: string, value: string): Promise<void>;
+  /** Database facts for `doctor` and bug reports. */
+  info(): Promise<{ path: string; sizeBytes: number; schemaVersion: number; durability: string }>;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Thrown (as a rejection) when the store cannot write: disk full, read-only, I/O error. */
+export class StoreUnavailableError extends Error {
+  override name = 'StoreUnavailableError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** Thrown by listTasks for a cursor it did not make (tampered or from another server). */
+export class InvalidCursorError extends Error {
+  override name = 'InvalidCursorError';
+}
