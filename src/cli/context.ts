@@ -68,8 +68,9 @@ export function describeError(err: unknown, url: string): string {
     if (err.code === 'unreachable') return `cannot reach AsyncQueue at ${url} — is \`asyncqueue serve\` running?`;
     if (err.code === 'timeout') return `AsyncQueue at ${url} did not answer in time`;
     if (err.status === 401) return `AsyncQueue at ${url} refused the token (${err.message}); set --token or AQ_TOKEN`;
-    const details = err.details?.length ? ` (${err.details.map(detail).join('; ')})` : '';
-    return `${err.message}${details}`;
+    // The server's message often already names the first detail; add only the others.
+    const extra = (err.details ?? []).map(detail).filter((d) => !err.message.includes(d.split(': ').pop()!));
+    return extra.length ? `${err.message} (${extra.join('; ')})` : err.message;
   }
   if (err instanceof Error) return err.message;
   return String(err);

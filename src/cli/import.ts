@@ -57,7 +57,9 @@ export async function importFile(ctx: Context, file: string, defaults: Partial<C
     } catch (err) {
       const cause = err instanceof BatchError ? (err.cause as AsyncQueueError) : err;
       const index = err instanceof AsyncQueueError ? invalidIndex(err) : undefined;
-      finish({ line: index === undefined ? undefined : lineNos[index], message: describeError(cause, ctx.url) });
+      // The server names fields as tasks.<index>.<field>; the line number says which task.
+      const message = describeError(cause, ctx.url).replace(/tasks\.\d+\.?/g, '');
+      finish({ line: index === undefined ? undefined : lineNos[index], message });
     }
     batch = [];
     lineNos = [];

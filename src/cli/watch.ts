@@ -40,15 +40,16 @@ export function registerWatch(program: Command): void {
   const cmd = program
     .command('watch')
     .description('live view of task changes and queue counts (Ctrl-C to quit)')
+    .option('-q, --queue <name>', 'only tasks of this queue')
     .addHelpText('after', '\nExamples:\n  $ aq watch\n  $ aq watch --json | jq -c "select(.status == \\"failed\\")"');
-  withGlobals(cmd).action(async (_flags: unknown, command: Command) => {
+  withGlobals(cmd).action(async (flags: { queue?: string }, command: Command) => {
     const ctx = contextOf(command);
     const stop = new AbortController();
     const onSigint = () => stop.abort();
     process.once('SIGINT', onSigint);
     process.once('SIGTERM', onSigint);
     try {
-      await follow(ctx, stop.signal);
+      await follow(ctx, stop.signal, flags.queue);
     } finally {
       process.off('SIGINT', onSigint);
       process.off('SIGTERM', onSigint);
@@ -56,7 +57,7 @@ export function registerWatch(program: Command): void {
   });
 }
 
-async function follow(ctx: Context, signal: AbortSignal): Promise<void> {
+async function follow(ctx: Context, signal: AbortSignal, queue: string | undefined): Promise<void> {
   const { out } = ctx;
   const screen = !ctx.json && Boolean(out.stdout.isTTY);
   const view = new WatchView();
@@ -71,7 +72,8 @@ async function follow(ctx: Context, signal: AbortSignal): Promise<void> {
   const refreshQueues = async () => {
     if (!screen || !queuesDue) return;
     queuesDue = false;
-    view.queues = await ctx.aq.queues.list({ signal }).catch(() => view.queues);
+    const all = await ctx.aq.queues.list({ signal }).catch(() => view.queues);
+    view.queues = queue ? all.filter((q) => q.name === queue) : all;
     dirty = true;
   };
   const timers = screen ? [setInterval(redraw, REDRAW_MS), setInterval(() => ((queuesDue = true), void refreshQueues()), 1000)] : [];
@@ -86,7 +88,7 @@ async function follow(ctx: Context, signal: AbortSignal): Promise<void> {
           everOpen = view.connected = dirty = true;
           failures = 0;
         };
-        for await (const ev of ctx.aq.events({ signal, onOpen })) {
+        for await (const ev of ctx.aq.events({ signal, onOpen, queue })) {
           if (ctx.json) out.line(JSON.stringify(ev));
           else if (!screen) out.line(`${ev.at}  ${ev.id}  ${out.status(ev.status)}  queue ${ev.queue}  attempts ${ev.attempts}`);
           view.add(ev);

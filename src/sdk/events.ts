@@ -58,6 +58,10 @@ async function* decode(body: ReadableStream<Uint8Array>): AsyncGenerator<string>
 
 /** Options of `client.events()`. */
 export interface EventsOptions {
+  /** Only events of this queue. */
+  queue?: string;
+  /** Only events of this task. */
+  id?: string;
   /** Ends the stream quietly when aborted. */
   signal?: AbortSignal;
   /** Called once the server has accepted the stream, before any event. */
@@ -70,7 +74,7 @@ export interface EventsOptions {
  * AsyncQueueError when the stream cannot be opened.
  */
 export async function* taskEvents(requester: Requester, opts: EventsOptions = {}): AsyncGenerator<TaskEvent> {
-  const { res } = await requester.open({ method: 'GET', path: '/v1/events', headers: { accept: 'text/event-stream' }, signal: opts.signal, stream: true });
+  const { res } = await requester.open({ method: 'GET', path: '/v1/events', query: { queue: opts.queue, id: opts.id }, headers: { accept: 'text/event-stream' }, signal: opts.signal, stream: true });
   opts.onOpen?.();
   if (!res.body) return;
   try {

@@ -1,0 +1,70 @@
+// Spawns the real CLI binary (bin/asyncqueue.js → dist/cli/main.js; `npm run build` first)
+// and collects its output and exit status. Streams stay pipes, so output is never a TTY.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { onTestFinished } from 'vitest';
+
+export const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/asyncqueue.js');
+
+/** What a finished CLI run left. */
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Options of a run: extra environment (AQ_URL…), and text for standard input. */
+export interface CliOptions {
+  env?: Record<string, string | undefined>;
+  input?: string;
+}
+
+function baseEnv(extra: CliOptions['env']): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', AQ_URL: undefined, AQ_TOKEN: undefined, ...extra };
+  for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
+  return env;
+}
+
+/** Starts the CLI with `args`; killed when the test finishes if it is still running. */
+export function spawnCli(args: string[], opts: CliOptions = {}): ChildProcessWithoutNullStreams {
+  const child = spawn(process.execPath, [BIN, ...args], { env: baseEnv(opts.env), stdio: 'pipe' });
+  onTestFinished(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  child.stdin.end(opts.input ?? '');
+  return child;
+}
+
+/** Runs the CLI to the end. */
+export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+  const child = spawnCli(args, opts);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+}
+
+/** Resolves with the stdout lines seen so far once `predicate` holds for one of them. */
+export function waitForLine(child: ChildProcessWithoutNullStreams, predicate: (line: string) => boolean): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const lines: string[] = [];
+    let partial = '';
+    const onData = (chunk: Buffer) => {
+      partial += chunk.toString('utf8');
+      const parts = partial.split('\n');
+      partial = parts.pop()!;
+      for (const line of parts) {
+        lines.push(line);
+        if (predicate(line)) {
+          child.stdout.off('data', onData);
+          return resolve(lines);
+        }
+      }
+    };
+    child.stdout.on('data', onData);
+    child.once('close', (code) => reject(new Error(`CLI exited (${code}) before the expected line; saw:\n${lines.join('\n')}`)));
+  });
+}
