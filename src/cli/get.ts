@@ -4,7 +4,7 @@ import type { Task } from '../shared/types.js';
 import { contextOf, printJson, taskNotFound, withGlobals, type Context } from './context.js';
 import { ago, brief, duration, table } from './format.js';
 import { seconds } from './options.js';
-import { attemptText, errorText, waitForTask } from './wait.js';
+import { errorText, waitForTask } from './wait.js';
 
 /** The key–value lines of a task. */
 export function taskLines(ctx: Context, t: Task, now = Date.now()): string[] {
@@ -15,7 +15,7 @@ export function taskLines(ctx: Context, t: Task, now = Date.now()): string[] {
     ['status', out.status(t.status)],
     ['queue', t.queue],
     ['target', `${t.method} ${t.targetUrl}`],
-    ['attempts', t.attempts === 0 ? `0 of ${t.retries + 1}` : attemptText(t)],
+    ['attempts', `${t.attempts} of ${t.retries + 1}`],
     ['created', when(t.createdAt)],
     ['run at', when(t.runAt)],
   ];

@@ -87,6 +87,8 @@ async function follow(ctx: Context, signal: AbortSignal, queue: string | undefin
         const onOpen = () => {
           everOpen = view.connected = dirty = true;
           failures = 0;
+          // On stderr, so that scripts (and tests) know events from now on will be seen.
+          if (!screen) out.stderr.write(`watching ${ctx.url}${queue ? ` queue ${queue}` : ''}\n`);
         };
         for await (const ev of ctx.aq.events({ signal, onOpen, queue })) {
           if (ctx.json) out.line(JSON.stringify(ev));
