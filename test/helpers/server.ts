@@ -1,0 +1,85 @@
+// startServer: a real AsyncQueue server in this process on 127.0.0.1:0 with a SQLite file in a
+// temp dir; closed when the test finishes. spawnServer: the same as a child process (`serve`),
+// for crash and signal tests.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { onTestFinished } from 'vitest';
+import { createServer, type AsyncQueueServer, type ServerOptions } from '../../src/server.js';
+import { silentLogger } from '../../src/log.js';
+import { tempDir } from './temp.js';
+
+export interface TestServer extends AsyncQueueServer {
+  dir: string;
+  token?: string;
+  /** fetch against the server with JSON defaults (and the token, if any). */
+  api(pathname: string, init?: { method?: string; body?: unknown; headers?: Record<string, string>; raw?: string }): Promise<{ status: number; body: any; headers: Headers }>;
+}
+
+export async function startServer(opts: ServerOptions = {}): Promise<TestServer> {
+  const dir = tempDir();
+  const server = await createServer({ db: path.join(dir, 'aq.db'), port: 0, logger: silentLogger, shutdownGrace: 2000, ...opts });
+  onTestFinished(() => server.close(0));
+  const token = typeof opts.token === 'string' ? opts.token.split(',')[0] : undefined;
+  const api: TestServer['api'] = async (pathname, init = {}) => {
+    const headers: Record<string, string> = { ...(init.headers ?? {}) };
+    if (token && !('authorization' in headers)) headers.authorization = `Bearer ${token}`;
+    let body: string | undefined = init.raw;
+    if (init.body !== undefined) {
+      body = JSON.stringify(init.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const res = await fetch(server.url + pathname, { method: init.method ?? (body !== undefined ? 'POST' : 'GET'), headers, body });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      // not JSON; keep the text
+    }
+    return { status: res.status, body: parsed, headers: res.headers };
+  };
+  return Object.assign(server, { dir, token, api });
+}
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+export const BIN = path.join(ROOT, 'bin', 'asyncqueue.js');
+
+export interface SpawnedServer {
+  url: string;
+  proc: ChildProcess;
+  output: () => string;
+  /** Resolves with the exit code once the process ends. */
+  exited: Promise<number | null>;
+}
+
+/** Starts `asyncqueue serve` as a child process on a free port; resolves once it listens. Killed when the test ends. */
+export async function spawnServer(args: string[], env: Record<string, string> = {}): Promise<SpawnedServer> {
+  const proc = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--log-level', 'warn', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+  onTestFinished(() => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 20_000);
+    const check = () => {
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    proc.stdout!.on('data', check);
+    proc.stderr!.on('data', check);
+    proc.on('exit', () => {
+      clearTimeout(timer);
+      reject(new Error(`server exited before listening:\n${out}`));
+    });
+  });
+  return { url, proc, output: () => out, exited };
+}
