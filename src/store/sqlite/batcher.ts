@@ -13,6 +13,10 @@ export class WriteBatcher {
   private pending: Pending[] = [];
   private scheduled = false;
   private readonly savepoint: (fn: () => unknown) => unknown;
+  /** Transactions committed so far (group commit makes this far fewer than writes). */
+  commits = 0;
+  /** Writes committed so far. */
+  writes = 0;
 
   /** `onError` maps a commit failure (disk full, read-only) to the error the callers receive. */
   constructor(
@@ -57,6 +61,8 @@ export class WriteBatcher {
     try {
       if (batch.length === 1 && !results[0]!.ok) this.db.exec('ROLLBACK');
       else this.db.exec('COMMIT');
+      this.commits++;
+      this.writes += batch.length;
     } catch (err) {
       try {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');

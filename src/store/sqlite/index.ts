@@ -35,7 +35,8 @@ function mapError(err: unknown): unknown {
 export class SqliteStore implements Store {
   readonly db: Database.Database;
   private readonly ctx: Ctx;
-  private readonly batcher: WriteBatcher;
+  /** The group-commit batcher (its `commits` and `writes` counters show the batching). */
+  readonly batcher: WriteBatcher;
   private readonly durability: 'full' | 'normal';
   private closed = false;
   inFlight: () => number;

@@ -1,10 +1,13 @@
 // SQL for upkeep: retention purge in small batches, settings, and facts about the database.
 import type { Ctx } from './context.js';
 
+/** Terminal tasks (only they have completed_at) whose webhook is settled, oldest first. */
+export const PURGE = `SELECT seq, id FROM tasks INDEXED BY tasks_expiry WHERE completed_at < ?
+  AND (webhook_status IS NULL OR webhook_status IN ('delivered', 'failed')) ORDER BY completed_at LIMIT ?`;
+
 /** Deletes up to `limit` terminal tasks finished before `before` (ms), with their attempts. */
 export function purgeExpired(ctx: Ctx, before: number, limit: number): number {
-  const rows = ctx.stmt(`SELECT seq, id FROM tasks WHERE completed_at < ? AND status IN ('completed', 'failed', 'cancelled')
-    AND (webhook_status IS NULL OR webhook_status IN ('delivered', 'failed')) ORDER BY completed_at LIMIT ?`).all(before, limit) as {
+  const rows = ctx.stmt(PURGE).all(before, limit) as {
     seq: number; id: string;
   }[];
   const delTask = ctx.stmt('DELETE FROM tasks WHERE seq = ?');
