@@ -1,0 +1,148 @@
+// The dispatcher end to end against real target and webhook servers on 127.0.0.1: the §5
+// request and webhook, retries, exhaustion, timeouts, AQ-No-Retry, Retry-After, delay/runAt.
+import { Webhook } from 'standardwebhooks';
+import { describe, expect, it } from 'vitest';
+import { generateSecret } from '../../src/shared/signing.js';
+import type { Attempt } from '../../src/shared/types.js';
+import { packageVersion } from '../../src/version.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { startTarget } from '../helpers/target.js';
+import { createTask, taskInput, waitForTask, waitForTerminal } from '../helpers/tasks.js';
+
+async function attemptsOf(server: TestServer, id: string): Promise<Attempt[]> {
+  const r = await server.api(`/v1/tasks/${id}/attempts`);
+  expect(r.status).toBe(200);
+  return r.body.attempts;
+}
+const ms = (iso: string) => Date.parse(iso);
+
+describe('dispatch', () => {
+  it('delivers the payload with the §5 headers, then the §5 webhook, and GET shows completed', async () => {
+    const secret = generateSecret();
+    const server = await startServer({ signingSecret: secret });
+    const target = await startTarget(() => ({ status: 200, body: { done: 42 } }));
+    const hook = await startTarget();
+    const task = await createTask(server, taskInput(target.url + '/work?x=1', {
+      headers: { 'X-Custom': 'yes' }, queue: 'emails', webhookUrl: hook.url + '/hook', payload: { to: 'a@b.c', n: [1, 2] },
+    }));
+    expect(task.status).toBe('pending');
+
+    const [req] = await target.waitForRequests(1);
+    expect(req!.method).toBe('POST');
+    expect(req!.path).toBe('/work?x=1');
+    expect(req!.json).toEqual({ to: 'a@b.c', n: [1, 2] });
+    expect(req!.headers).toMatchObject({
+      'content-type': 'application/json', 'user-agent': `AsyncQueue/${packageVersion()}`, 'x-custom': 'yes',
+      'aq-task-id': task.id, 'aq-attempt': '1', 'aq-queue': 'emails', 'webhook-id': task.id,
+    });
+    expect(Math.abs(Number(req!.headers['webhook-timestamp']) - Date.now() / 1000)).toBeLessThan(60);
+    expect(new Webhook(secret).verify(req!.body, req!.headers as Record<string, string>)).toEqual({ to: 'a@b.c', n: [1, 2] });
+    expect(() => new Webhook(generateSecret()).verify(req!.body, req!.headers as Record<string, string>)).toThrow();
+
+    const [h] = await hook.waitForRequests(1);
+    expect(h!.method).toBe('POST');
+    expect(h!.path).toBe('/hook');
+    expect(h!.headers['webhook-id']).toBe(task.id);
+    expect(h!.headers['content-type']).toBe('application/json');
+    const body = new Webhook(secret).verify(h!.body, h!.headers as Record<string, string>) as Record<string, unknown>;
+    expect(Object.keys(body).sort()).toEqual(['attempts', 'completedAt', 'error', 'id', 'payload', 'queue', 'result', 'status']);
+    expect(body).toMatchObject({ id: task.id, status: 'completed', queue: 'emails', payload: { to: 'a@b.c', n: [1, 2] }, result: { done: 42 }, error: null, attempts: 1 });
+
+    const done = await waitForTask(server, task.id, (t) => t.webhook?.status === 'delivered');
+    expect(done).toMatchObject({ status: 'completed', attempts: 1, result: { done: 42 }, error: null, webhook: { status: 'delivered', attempts: 1, error: null } });
+    expect(body.completedAt).toBe(done.completedAt);
+    const [a] = await attemptsOf(server, task.id);
+    expect(a).toMatchObject({ n: 1, status: 200 });
+    expect(a!.error).toBeUndefined();
+  });
+
+  it('when the target answers 503 twice the task completes on attempt 3', async () => {
+    const server = await startServer();
+    const target = await startTarget((_r, i) => (i < 2 ? { status: 503, body: 'busy' } : { status: 200, body: 'fine' }));
+    const task = await createTask(server, taskInput(target.url));
+    const done = await waitForTerminal(server, task.id);
+    expect(done).toMatchObject({ status: 'completed', attempts: 3, result: 'fine', error: null });
+    expect(target.requests.map((r) => r.headers['aq-attempt'])).toEqual(['1', '2', '3']);
+    const attempts = await attemptsOf(server, task.id);
+    expect(attempts.map((a) => [a.n, a.status, a.error?.type])).toEqual([[1, 503, 'http'], [2, 503, 'http'], [3, 200, undefined]]);
+    expect(attempts[0]!.error!.message).toContain('HTTP 503');
+  });
+
+  it('a task that always fails ends failed after retries + 1 attempts, each recorded', async () => {
+    const server = await startServer();
+    const target = await startTarget(() => ({ status: 500 }));
+    const task = await createTask(server, taskInput(target.url, { retries: 2 }));
+    const done = await waitForTerminal(server, task.id);
+    expect(done).toMatchObject({ status: 'failed', attempts: 3, error: { type: 'http', status: 500 } });
+    expect(target.requests).toHaveLength(3);
+    expect((await attemptsOf(server, task.id)).map((a) => [a.n, a.status])).toEqual([[1, 500], [2, 500], [3, 500]]);
+  });
+
+  it('a target that hangs past timeout: 1 is aborted and recorded as a timeout', async () => {
+    const server = await startServer();
+    const target = await startTarget(() => ({ hang: true }));
+    const task = await createTask(server, taskInput(target.url, { timeout: 1, retries: 0 }));
+    const done = await waitForTerminal(server, task.id);
+    expect(done).toMatchObject({ status: 'failed', attempts: 1, error: { type: 'timeout' } });
+    const [a] = await attemptsOf(server, task.id);
+    expect(a!.error!.type).toBe('timeout');
+    expect(a!.error!.message).toContain('timed out after 1 s');
+    expect(a!.durationMs).toBeGreaterThanOrEqual(900); // ≈ the 1 s timeout, not the test's patience
+    expect(a!.durationMs).toBeLessThan(5_000);
+  });
+
+  it('a 4xx is retried, but a 4xx with AQ-No-Retry: true fails at once', async () => {
+    const server = await startServer();
+    const flaky = await startTarget((_r, i) => (i === 0 ? { status: 404 } : { status: 200 }));
+    const t1 = await createTask(server, taskInput(flaky.url));
+    expect(await waitForTerminal(server, t1.id)).toMatchObject({ status: 'completed', attempts: 2 });
+
+    const refusing = await startTarget(() => ({ status: 422, headers: { 'AQ-No-Retry': 'true' }, body: { error: 'bad payload' } }));
+    const t2 = await createTask(server, taskInput(refusing.url, { retries: 5 }));
+    const done = await waitForTerminal(server, t2.id);
+    expect(done).toMatchObject({ status: 'failed', attempts: 1, error: { type: 'http', status: 422 } });
+    expect(done.error!.message).toContain('bad payload');
+    expect(refusing.requests).toHaveLength(1);
+  });
+
+  it('Retry-After: 1 delays the next attempt by at least a second despite a tiny backoff', async () => {
+    const server = await startServer();
+    const target = await startTarget((_r, i) => (i === 0 ? { status: 503, headers: { 'Retry-After': '1' } } : { status: 200 }));
+    const task = await createTask(server, taskInput(target.url, { backoff: { initial: 0.01, factor: 2, max: 60 } }));
+    const done = await waitForTerminal(server, task.id);
+    expect(done).toMatchObject({ status: 'completed', attempts: 2 });
+    const [a1, a2] = await attemptsOf(server, task.id);
+    // The task's runAt is the time the retry was scheduled for; the claim does not change it.
+    expect(ms(done.runAt) - ms(a1!.startedAt)).toBeGreaterThanOrEqual(1_000);
+    expect(ms(a2!.startedAt)).toBeGreaterThanOrEqual(ms(done.runAt));
+  });
+
+  it('a Retry-After longer than backoff.max is capped at backoff.max', async () => {
+    const server = await startServer();
+    const target = await startTarget((_r, i) => (i === 0 ? { status: 429, headers: { 'Retry-After': '100' } } : { status: 200 }));
+    const task = await createTask(server, taskInput(target.url, { backoff: { initial: 0.01, factor: 2, max: 0.2 } }));
+    const done = await waitForTerminal(server, task.id);
+    expect(done).toMatchObject({ status: 'completed', attempts: 2 });
+    const [a1, a2] = await attemptsOf(server, task.id);
+    const end1 = ms(a1!.startedAt) + a1!.durationMs!;
+    expect(ms(done.runAt) - end1).toBeGreaterThanOrEqual(200 - 5);
+    expect(ms(done.runAt) - end1).toBeLessThan(200 + 500); // 0.2 s, not 100 s
+    expect(ms(a2!.startedAt)).toBeGreaterThanOrEqual(ms(done.runAt));
+  });
+
+  it('a task with delay or runAt is not dispatched before its run time', async () => {
+    const server = await startServer();
+    const target = await startTarget();
+    const delayed = await createTask(server, taskInput(target.url, { delay: 0.7 }));
+    const at = await createTask(server, taskInput(target.url, { runAt: new Date(Date.now() + 500).toISOString() }));
+    const now = await createTask(server, taskInput(target.url));
+    expect(ms(delayed.runAt) - ms(delayed.createdAt)).toBe(700);
+    for (const t of [delayed, at, now]) expect(await waitForTerminal(server, t.id)).toMatchObject({ status: 'completed' });
+    for (const t of [delayed, at]) {
+      const [a] = await attemptsOf(server, t.id);
+      expect(ms(a!.startedAt)).toBeGreaterThanOrEqual(ms(t.runAt));
+      expect(target.requests.find((r) => r.headers['aq-task-id'] === t.id)!.at).toBeGreaterThanOrEqual(ms(t.runAt));
+    }
+    expect(target.requests[0]!.headers['aq-task-id']).toBe(now.id);
+  });
+});
