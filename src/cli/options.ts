@@ -23,12 +23,20 @@ export function seconds(value: string): number {
   }
 }
 
-/** A positive number, or "none" (null) to remove a limit. */
-export function limitOrNone(value: string): number | null {
-  if (value.trim().toLowerCase() === 'none') return null;
+/**
+ * A positive number, or "none" to remove a limit. "none" stays a string here because
+ * commander turns a parser's null into ''; see {@link noneToNull}.
+ */
+export function limitOrNone(value: string): number | 'none' {
+  if (value.trim().toLowerCase() === 'none') return 'none';
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number, or "none".');
   return n;
+}
+
+/** The value of a {@link limitOrNone} option for the API: a number, or null for "none". */
+export function noneToNull(value: number | 'none'): number | null {
+  return value === 'none' ? null : value;
 }
 
 /** One of the task statuses. */

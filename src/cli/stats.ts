@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { TASK_STATUSES, type Queue, type QueueUpdate, type Stats, type TaskStatus } from '../shared/types.js';
 import { contextOf, printJson, withGlobals, type Context } from './context.js';
 import { count, table } from './format.js';
-import { limitOrNone } from './options.js';
+import { limitOrNone, noneToNull } from './options.js';
 
 function countCells(counts: Partial<Record<TaskStatus, number>>): string[] {
   return TASK_STATUSES.map((s) => count(counts[s] ?? 0));
@@ -74,11 +74,11 @@ export function registerStats(program: Command): void {
     .option('--pause', 'stop dispatching (new tasks are still accepted)')
     .option('--resume', 'dispatch again')
     .addHelpText('after', '\nExamples:\n  $ aq queues set emails --concurrency 5 --rate none\n  $ aq queues set emails --resume');
-  withGlobals(set).action(async (name: string, flags: { concurrency?: number | null; rate?: number | null; pause?: boolean; resume?: boolean }, command: Command) => {
+  withGlobals(set).action(async (name: string, flags: { concurrency?: number | 'none'; rate?: number | 'none'; pause?: boolean; resume?: boolean }, command: Command) => {
     if (flags.pause && flags.resume) command.error('error: give --pause or --resume, not both', { exitCode: 2, code: 'aq.usage' });
     const update: QueueUpdate = {};
-    if (flags.concurrency !== undefined) update.concurrency = flags.concurrency;
-    if (flags.rate !== undefined) update.ratePerSecond = flags.rate;
+    if (flags.concurrency !== undefined) update.concurrency = noneToNull(flags.concurrency);
+    if (flags.rate !== undefined) update.ratePerSecond = noneToNull(flags.rate);
     if (flags.pause || flags.resume) update.paused = Boolean(flags.pause);
     if (!Object.keys(update).length) command.error('error: nothing to change: give --concurrency, --rate, --pause or --resume', { exitCode: 2, code: 'aq.usage' });
     const ctx = contextOf(command);
