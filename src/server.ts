@@ -12,6 +12,8 @@ import { TaskEvents } from './dispatch/events.js';
 import { Scheduler } from './dispatch/scheduler.js';
 import { WebhookSender } from './dispatch/webhooks.js';
 import { createLogger, type Logger } from './log.js';
+import { createDoctor } from './ops/doctor.js';
+import { Metrics } from './ops/metrics.js';
 import { Retention } from './retention.js';
 import { decodeSecret, generateSecret, secretFingerprint } from './shared/signing.js';
 import { SqliteStore } from './store/sqlite/index.js';
@@ -64,12 +66,16 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
   }
   const signingKey = decodeSecret(secret);
   const events = new TaskEvents();
+  let inFlight = () => 0;
+  const metrics = new Metrics({ events, listQueues: () => store.listQueues(), inFlight: () => inFlight() });
   const agent = createAgent({ connections: config.maxConnectionsPerOrigin });
-  const webhooks = new WebhookSender({ store, clock, log, agent, signingKey, concurrency: config.webhookConcurrency, userAgent });
+  const webhooks = new WebhookSender({ store, clock, log, agent, signingKey, concurrency: config.webhookConcurrency, userAgent, onDelivery: metrics.onDelivery });
   const scheduler = new Scheduler({
     store, events, clock, log, agent, signingKey, userAgent,
     concurrency: config.concurrency, maxResultBytes: config.maxResult, onWebhookDue: () => webhooks.wake(),
+    onAttempt: metrics.onAttempt,
   });
+  inFlight = () => scheduler.inFlight;
   store.inFlight = () => scheduler.inFlight;
   const recovered = await store.recoverInterrupted(clock.now());
   if (recovered.tasks + recovered.failed + recovered.deliveries > 0) log.warn('recovered work interrupted by a stop', recovered);
@@ -80,7 +86,11 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
     maxBody: config.maxBody, maxDepth: config.maxDepth, maxWaiters: config.maxWaiters, maxSseClients: config.maxSseClients,
     corsOrigins: config.corsOrigins, version,
   };
-  const { app } = createApp(deps);
+  const doctor = createDoctor({
+    store, version, config, inFlight, now: () => clock.now(),
+    signingSecret: { fingerprint: secretFingerprint(secret), source: config.signingSecret ? 'config' : 'database' },
+  });
+  const { app } = createApp(deps, { ops: { metrics: () => metrics.render(), doctor } });
   const listener = getRequestListener(app.fetch, {
     errorHandler: (err) => {
       log.error('request failed outside the app', { err });
@@ -123,6 +133,7 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
       await httpClosed;
       await agent.close().catch(() => undefined);
       await store.close();
+      metrics.close();
       log.info('stopped');
     })());
 

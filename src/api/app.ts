@@ -14,6 +14,7 @@ import { registerEventRoutes } from './routes/events.js';
 import { registerQueueRoutes } from './routes/queues.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerTaskRoutes } from './routes/tasks.js';
+import { registerOpsRoutes, type OpsHandlers } from '../ops/routes.js';
 import { Waiters } from './waiters.js';
 
 /** Paths that need no token: health, the OpenAPI document and the dashboard's own login. */
@@ -22,6 +23,8 @@ export const OPEN_PATHS = new Set(['/healthz', '/openapi.json']);
 export interface AppExtras {
   /** Extra credential check (the dashboard's session cookie); true lets the request through. */
   authenticate?: (c: Context) => boolean;
+  /** /metrics and /v1/doctor from the server (its registry and hooks); see ops/routes.ts. */
+  ops?: OpsHandlers;
 }
 
 const JSON_TYPE = /^application\/(?:[a-z0-9.+-]+\+)?json\s*(?:;|$)/i;
@@ -89,6 +92,7 @@ export function createApp(deps: ApiDeps, extras: AppExtras = {}) {
   );
 
   registerSystemRoutes(app, deps);
+  registerOpsRoutes(app, deps, extras.ops);
   registerTaskRoutes(app, deps, waiters);
   registerActionRoutes(app, deps);
   registerQueueRoutes(app, deps);

@@ -1,0 +1,107 @@
+// Cancel and retry against real targets (api.md §2): a pending task, a running one whose
+// request is aborted, and a failed task retried with fresh retries and its history kept.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import type { Attempt } from '../../src/shared/types.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { startTarget } from '../helpers/target.js';
+import { createTask, taskInput, waitForTask, waitForTerminal } from '../helpers/tasks.js';
+
+/** A target that never answers and records when the client drops each request's connection. */
+async function hangingTarget() {
+  const arrived: string[] = [];
+  const aborted: string[] = [];
+  let onAbort: () => void = () => {};
+  const server = http.createServer((req, res) => {
+    const id = String(req.headers['aq-task-id']);
+    arrived.push(id);
+    res.on('close', () => {
+      aborted.push(id);
+      onAbort();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  onTestFinished(() => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const waitAborted = (n: number) =>
+    new Promise<void>((resolve, reject) => {
+      if (aborted.length >= n) return resolve();
+      const t = setTimeout(() => reject(new Error(`only ${aborted.length} aborted`)), 10_000);
+      onAbort = () => aborted.length >= n && (clearTimeout(t), resolve());
+    });
+  return { url, arrived, aborted, waitAborted };
+}
+
+/** Re-reads the attempts until `check` passes (an attempt is recorded just after its abort); at most 10 s. */
+async function waitForAttempts(server: TestServer, id: string, check: (a: Attempt[]) => boolean): Promise<Attempt[]> {
+  for (let i = 0; i < 500; i++) {
+    const a = (await server.api(`/v1/tasks/${id}/attempts`)).body.attempts as Attempt[];
+    if (check(a)) return a;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`attempts of ${id} never matched`);
+}
+
+describe('cancel and retry', () => {
+  it('a pending task is cancelled, never dispatched, and a second cancel is a conflict', async () => {
+    const server = await startServer();
+    const target = await startTarget();
+    const task = await createTask(server, taskInput(target.url, { delay: 60 }));
+    const r = await server.api(`/v1/tasks/${task.id}/cancel`, { method: 'POST' });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ id: task.id, status: 'cancelled', attempts: 0, error: { type: 'cancelled' } });
+    expect((await server.api(`/v1/tasks/${task.id}/cancel`, { method: 'POST' })).status).toBe(409);
+    expect((await server.api(`/v1/tasks/${task.id}/attempts`)).body.attempts).toEqual([]);
+    expect(target.requests).toHaveLength(0);
+  });
+
+  it('cancelling a running task aborts its request, records the attempt as cancelled, and it stays cancelled', async () => {
+    const server = await startServer();
+    const target = await hangingTarget();
+    const hook = await startTarget();
+    const task = await createTask(server, taskInput(target.url, { timeout: 30, retries: 3, webhookUrl: hook.url }));
+    await waitForTask(server, task.id, (t) => t.status === 'running');
+    const r = await server.api(`/v1/tasks/${task.id}/cancel`, { method: 'POST' });
+    expect(r.status).toBe(200);
+    expect(r.body.status).toBe('cancelled');
+    await target.waitAborted(1);
+    const attempts = await waitForAttempts(server, task.id, (a) => a.length === 1 && a[0]!.durationMs !== null);
+    expect(attempts[0]).toMatchObject({ n: 1, error: { type: 'cancelled' } });
+    expect(attempts[0]!.durationMs!).toBeLessThan(30_000);
+    const after = (await server.api(`/v1/tasks/${task.id}`)).body;
+    expect(after).toMatchObject({ status: 'cancelled', attempts: 1, webhook: null });
+    expect(target.arrived).toEqual([task.id]);
+    expect(server.scheduler.inFlight).toBe(0);
+  });
+
+  it('retrying a failed task gives it fresh retries; attempt numbers continue and history is kept', async () => {
+    const server = await startServer();
+    const target = await startTarget((_r, i) => (i < 4 ? { status: 500 } : { status: 200, body: { ok: 1 } }));
+    const task = await createTask(server, taskInput(target.url, { retries: 1 }));
+    expect(await waitForTerminal(server, task.id)).toMatchObject({ status: 'failed', attempts: 2 });
+
+    const r1 = await server.api(`/v1/tasks/${task.id}/retry`, { method: 'POST' });
+    expect(r1.status).toBe(200);
+    expect(r1.body).toMatchObject({ status: 'pending', attempts: 2, error: null });
+    expect(await waitForTerminal(server, task.id)).toMatchObject({ status: 'failed', attempts: 4 });
+
+    expect((await server.api(`/v1/tasks/${task.id}/retry`, { method: 'POST' })).status).toBe(200);
+    expect(await waitForTerminal(server, task.id)).toMatchObject({ status: 'completed', attempts: 5, result: { ok: 1 } });
+    const attempts = (await server.api(`/v1/tasks/${task.id}/attempts`)).body.attempts as Attempt[];
+    expect(attempts.map((a) => [a.n, a.status])).toEqual([[1, 500], [2, 500], [3, 500], [4, 500], [5, 200]]);
+    expect(target.requests.map((q) => q.headers['aq-attempt'])).toEqual(['1', '2', '3', '4', '5']);
+    expect((await server.api(`/v1/tasks/${task.id}/retry`, { method: 'POST' })).status).toBe(409);
+  });
+
+  it('a cancelled task can be retried and then runs', async () => {
+    const server = await startServer();
+    const target = await startTarget();
+    const task = await createTask(server, taskInput(target.url, { delay: 60 }));
+    await server.api(`/v1/tasks/${task.id}/cancel`, { method: 'POST' });
+    const r = await server.api(`/v1/tasks/${task.id}/retry`, { method: 'POST' });
+    expect(r.body.status).toBe('pending');
+    // A retry makes the task due now, whatever its original delay.
+    expect(await waitForTerminal(server, task.id)).toMatchObject({ status: 'completed', attempts: 1 });
+  });
+});
