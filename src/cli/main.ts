@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { DEFAULT_URL } from '../sdk/client.js';
 import { registerActions } from './actions.js';
 import { CliError, describeError, withGlobals } from './context.js';
+import { registerDoctor } from './doctor.js';
 import { registerEnqueue } from './enqueue.js';
 import { registerGet } from './get.js';
 import { registerList } from './list.js';
@@ -46,6 +47,7 @@ Environment: AQ_URL (default ${DEFAULT_URL}) and AQ_TOKEN set --url and --token;
   registerActions(program);
   registerStats(program);
   registerWatch(program);
+  registerDoctor(program);
   return program;
 }
 

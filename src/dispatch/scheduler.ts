@@ -31,6 +31,8 @@ export interface SchedulerOptions {
   random?: () => number;
   /** Backstop poll interval in ms (default 1000). */
   backstopMs?: number;
+  /** Called as each attempt ends, with its duration in ms and the decision (for metrics). */
+  onAttempt?: (a: { queue: string; durationMs: number; next: 'completed' | 'pending' | 'failed' }) => void;
 }
 
 interface Running {
@@ -165,6 +167,7 @@ export class Scheduler {
     this.limits.release(entry.queue);
     const now = this.o.clock.now();
     const d = decideNext(outcome, t, { method: t.method, url: t.targetUrl }, now, this.random());
+    this.o.onAttempt?.({ queue: t.queue, durationMs: outcome.durationMs, next: d.next.status });
     const p = this.o.store
       .finishAttempts([{ id: t.id, attempt: t.attempt, startedAt: t.startedAt, durationMs: outcome.durationMs, httpStatus: d.httpStatus, error: d.error, next: d.next, now }])
       .then(([applied]) => {

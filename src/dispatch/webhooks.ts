@@ -20,6 +20,8 @@ export interface WebhookSenderOptions {
   random?: () => number;
   /** Backstop poll interval in ms (default 1000). */
   backstopMs?: number;
+  /** Called as each delivery request ends, with its duration in ms and the decision (for metrics). */
+  onDelivery?: (d: { durationMs: number; next: 'delivered' | 'pending' | 'failed' }) => void;
 }
 
 export class WebhookSender {
@@ -85,6 +87,7 @@ export class WebhookSender {
         this.inFlight.delete(d.id);
         const at = this.o.clock.now();
         const next = decideDelivery(outcome, d, { url: d.webhookUrl }, at, this.random());
+        this.o.onDelivery?.({ durationMs: outcome.durationMs, next: next.status });
         await this.o.store.finishDeliveries([{ id: d.id, next, now: at }]);
         this.o.log.info('webhook ' + next.status, { task: d.id, attempt: d.attempt, error: next.status === 'delivered' ? undefined : next.error.type });
         this.wake();

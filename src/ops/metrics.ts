@@ -1,0 +1,139 @@
+// Prometheus metrics of one server, in its own prom-client Registry (never the global one, so
+// two servers in one process do not clash). Counters follow the TaskEvents stream; attempt
+// durations and webhook outcomes come from the scheduler's and webhook sender's hooks; queue
+// gauges are read from the store at scrape time. Serving `/metrics` is left to ops/routes.ts.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { TaskEvents } from '../dispatch/events.js';
+import type { Queue, TaskEvent } from '../shared/types.js';
+import { TASK_STATUSES } from '../shared/types.js';
+
+/** What an attempt hook reports: the queue, how long the request took, and what was decided. */
+export interface AttemptReport {
+  queue: string;
+  /** Wall time of the attempt, in ms. */
+  durationMs: number;
+  /** `completed`, `pending` (a retry follows) or `failed`. */
+  next: 'completed' | 'pending' | 'failed';
+}
+
+/** What a webhook delivery hook reports. */
+export interface DeliveryReport {
+  /** `delivered`, `pending` (a retry follows) or `failed` (retries exhausted). */
+  next: 'delivered' | 'pending' | 'failed';
+  /** Wall time of the delivery request, in ms. */
+  durationMs: number;
+}
+
+export interface MetricsOptions {
+  events: TaskEvents;
+  /** Queues with counts by state (the store's listQueues), read at each scrape. */
+  listQueues: () => Promise<Queue[]>;
+  /** Attempts in flight now (the scheduler's). */
+  inFlight: () => number;
+  /** Collect the standard process_* and nodejs_* metrics (default true). */
+  processMetrics?: boolean;
+}
+
+/** Attempt duration buckets, in seconds: 5 ms to 5 min. */
+export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+
+const OUTCOME = { completed: 'completed', pending: 'retry', failed: 'failed', delivered: 'delivered' } as const;
+
+/** The metrics of one server. Call `close()` when the server stops. */
+export class Metrics {
+  /** This server's registry; `render()` serialises it. */
+  readonly registry = new Registry();
+  private readonly counters: Record<'created' | 'dispatched' | 'completed' | 'failed' | 'retried' | 'cancelled', Counter<'queue'>>;
+  private readonly attemptSeconds: Histogram<'queue' | 'outcome'>;
+  private readonly deliveries: Counter<'outcome'>;
+  private readonly deliverySeconds: Histogram<'outcome'>;
+  private readonly unsubscribe: () => void;
+  private snapshot: Promise<Queue[]> | undefined;
+
+  constructor(opts: MetricsOptions) {
+    const registers = [this.registry];
+    const counter = (name: string, help: string) => new Counter({ name: `asyncqueue_tasks_${name}_total`, help, labelNames: ['queue'], registers });
+    this.counters = {
+      created: counter('created', 'Tasks created (or made pending again by hand before any attempt)'),
+      dispatched: counter('dispatched', 'Attempts started (tasks dispatched to their target)'),
+      completed: counter('completed', 'Tasks that completed'),
+      failed: counter('failed', 'Tasks that failed (retries exhausted or a non-retryable answer)'),
+      retried: counter('retried', 'Tasks made pending again after an attempt: automatic retries and manual retries'),
+      cancelled: counter('cancelled', 'Tasks cancelled'),
+    };
+    this.attemptSeconds = new Histogram({
+      name: 'asyncqueue_attempt_duration_seconds', help: 'Duration of attempts, by queue and outcome (completed, retry, failed)',
+      labelNames: ['queue', 'outcome'], buckets: DURATION_BUCKETS, registers,
+    });
+    this.deliveries = new Counter({ name: 'asyncqueue_webhook_deliveries_total', help: 'Webhook delivery requests by outcome (delivered, retry, failed)', labelNames: ['outcome'], registers });
+    this.deliverySeconds = new Histogram({
+      name: 'asyncqueue_webhook_delivery_duration_seconds', help: 'Duration of webhook delivery requests, by outcome',
+      labelNames: ['outcome'], buckets: DURATION_BUCKETS, registers,
+    });
+    // Gauges read at scrape time from one listQueues() per scrape (render() takes the snapshot;
+    // the registry collects every metric concurrently, so each gauge awaits the same one).
+    const queues = () => (this.snapshot ??= opts.listQueues());
+    new Gauge({
+      name: 'asyncqueue_tasks', help: 'Tasks stored now, by queue and status', labelNames: ['queue', 'status'], registers,
+      async collect() {
+        this.reset();
+        for (const q of await queues()) for (const s of TASK_STATUSES) this.set({ queue: q.name, status: s }, q.counts[s] ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'asyncqueue_queue_depth', help: 'Pending tasks (due or scheduled for later) by queue', labelNames: ['queue'], registers,
+      async collect() {
+        this.reset();
+        for (const q of await queues()) this.set({ queue: q.name }, q.counts.pending ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'asyncqueue_queue_paused', help: '1 when the queue is paused, else 0', labelNames: ['queue'], registers,
+      async collect() {
+        this.reset();
+        for (const q of await queues()) this.set({ queue: q.name }, q.paused ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'asyncqueue_in_flight', help: 'Attempts in flight now', registers,
+      collect() {
+        this.set(opts.inFlight());
+      },
+    });
+    if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    this.unsubscribe = opts.events.on((e) => this.onEvent(e));
+  }
+
+  private onEvent(e: TaskEvent): void {
+    // A pending event is a create when no attempt was made yet, else a retry (api.md §2).
+    const name = e.status === 'pending' ? (e.attempts === 0 ? 'created' : 'retried') : e.status === 'running' ? 'dispatched' : e.status;
+    this.counters[name].inc({ queue: e.queue });
+  }
+
+  /** Scheduler hook: one attempt ended. */
+  readonly onAttempt = (a: AttemptReport): void => {
+    this.attemptSeconds.observe({ queue: a.queue, outcome: OUTCOME[a.next] }, a.durationMs / 1000);
+  };
+
+  /** Webhook sender hook: one delivery request ended. */
+  readonly onDelivery = (d: DeliveryReport): void => {
+    this.deliveries.inc({ outcome: OUTCOME[d.next] });
+    this.deliverySeconds.observe({ outcome: OUTCOME[d.next] }, d.durationMs / 1000);
+  };
+
+  /** The Prometheus text exposition of every metric. */
+  async render(): Promise<{ contentType: string; body: string }> {
+    this.snapshot = undefined;
+    try {
+      return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    } finally {
+      this.snapshot = undefined;
+    }
+  }
+
+  /** Stops listening to events and drops every metric. */
+  close(): void {
+    this.unsubscribe();
+    this.registry.clear();
+  }
+}
