@@ -34,9 +34,10 @@ const doctorRoute = createRoute({
   },
 });
 
-/** Registers /metrics and /v1/doctor on the app. */
+/** Registers /metrics and /v1/doctor on the app, and documents the plain-handler routes. */
 export function registerOpsRoutes(app: OpenAPIHono, deps: ApiDeps, ops?: OpsHandlers): void {
   const handlers = ops ?? fallback(deps);
+  documentPlainRoutes(app);
   app.openapi(metricsRoute, async (c) => {
     const { contentType, body } = await handlers.metrics();
     return c.body(body, 200, { 'Content-Type': contentType, 'Cache-Control': 'no-store' }) as never;
@@ -50,4 +51,35 @@ function fallback(deps: ApiDeps): OpsHandlers {
     metrics: () => metrics.render(),
     doctor: createDoctor({ store: deps.store, version: deps.version, inFlight: deps.inFlight, now: () => deps.clock.now() }),
   };
+}
+
+/**
+ * /healthz and /v1/events are served by plain Hono handlers (routes/system.ts, routes/events.ts),
+ * which zod-openapi does not see; their entries are added here so that /openapi.json lists every
+ * route (test/ops/openapi.document.test.ts keeps the two in step).
+ */
+function documentPlainRoutes(app: OpenAPIHono): void {
+  const ok = z.object({ ok: z.boolean() });
+  app.openAPIRegistry.registerPath({
+    method: 'get', path: '/healthz', tags: ['operations'], summary: 'Health: 200 {"ok": true} when the store answers (no auth)', security: [],
+    responses: {
+      200: { content: { 'application/json': { schema: ok } }, description: 'healthy' },
+      503: { content: { 'application/json': { schema: ok } }, description: 'the store does not answer' },
+    },
+  });
+  app.openAPIRegistry.registerPath({
+    method: 'get', path: '/v1/events', tags: ['tasks'],
+    summary: 'Server-Sent Events: a `ready` event, then one `task` event (TaskEvent JSON) per task state change',
+    request: {
+      query: z.object({
+        queue: z.string().optional().openapi({ description: 'only this queue' }),
+        id: z.string().optional().openapi({ description: 'only this task' }),
+      }),
+    },
+    responses: {
+      200: { content: { 'text/event-stream': { schema: z.string() } }, description: 'the stream; `: heartbeat` comments every 15 s' },
+      401: unauthorized,
+      503: { content: { 'application/json': { schema: ErrorBodySchema } }, description: 'too many open event streams' },
+    },
+  });
 }
