@@ -1,4 +1,6 @@
-// JSON-line logger on stdout (api.md §6). Secrets never reach it: callers log ids, not payloads.
+// JSON-line logger on stdout (api.md §6). Secrets never reach it: callers log ids, not payloads,
+// and fields named like credentials (token, secret, authorization…) are masked as a safety net.
+import { maskFields } from './api/mask.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
@@ -13,15 +15,35 @@ export interface Logger {
   enabled(level: LogLevel): boolean;
 }
 
-/** A logger writing one JSON object per line to `write` (default: stdout). */
-export function createLogger(level: LogLevel = 'info', write: (line: string) => void = (l) => process.stdout.write(l)): Logger {
+/**
+ * Lines written in one event-loop turn go out in one write: stdout to a pipe is synchronous on
+ * Linux, and a busy server logs thousands of state changes a second. Flushed on exit too.
+ */
+function bufferedStdout(): (line: string) => void {
+  let buf: string[] = [];
+  const flush = () => {
+    if (buf.length === 0) return;
+    const out = buf.join('');
+    buf = [];
+    process.stdout.write(out);
+  };
+  process.once('exit', flush);
+  return (line) => {
+    if (buf.push(line) === 1) setImmediate(flush);
+  };
+}
+
+/** A logger writing one JSON object per line to `write` (default: stdout, batched per tick). */
+export function createLogger(level: LogLevel = 'info', write?: (line: string) => void): Logger {
+  write ??= bufferedStdout();
+  const out = write;
   const min = RANK[level];
   const emit = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (RANK[lvl] < min) return;
-    const entry: Record<string, unknown> = { time: new Date().toISOString(), level: lvl, msg, ...fields };
+    const entry: Record<string, unknown> = { time: new Date().toISOString(), level: lvl, msg, ...(fields && (maskFields(fields) as Record<string, unknown>)) };
     const err = entry.err;
     if (err instanceof Error) entry.err = { message: err.message, stack: err.stack, code: (err as { code?: unknown }).code };
-    write(JSON.stringify(entry) + '\n');
+    out(JSON.stringify(entry) + '\n');
   };
   return {
     level,

@@ -5,6 +5,7 @@ import type Database from 'better-sqlite3';
 
 interface Pending {
   fn: () => unknown;
+  durable: boolean;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
@@ -18,18 +19,32 @@ export class WriteBatcher {
   /** Writes committed so far. */
   writes = 0;
 
-  /** `onError` maps a commit failure (disk full, read-only) to the error the callers receive. */
+  private syncMode: 'FULL' | 'NORMAL';
+
+  /**
+   * `durableMode` is the synchronous mode of commits that hold an acknowledged write (FULL by
+   * default). Batches of only dispatcher bookkeeping (claims, attempt results, deliveries) commit
+   * with NORMAL: in WAL mode that survives a process crash, and a power loss can only lose work
+   * that is then done again (at least once), never a task a caller was told is stored. The next
+   * durable commit syncs the whole WAL, earlier frames included.
+   * `onError` maps a commit failure (disk full, read-only) to the error the callers receive.
+   */
   constructor(
     private readonly db: Database.Database,
     private readonly onError: (err: unknown) => unknown = (e) => e,
+    private readonly durableMode: 'FULL' | 'NORMAL' = 'FULL',
   ) {
+    this.syncMode = durableMode;
     this.savepoint = db.transaction((fn: () => unknown) => fn());
   }
 
-  /** Runs `fn` inside the next group transaction; resolves after that transaction commits. */
-  run<T>(fn: () => T): Promise<T> {
+  /**
+   * Runs `fn` inside the next group transaction; resolves after that transaction commits.
+   * `durable` writes (what an API answer acknowledges) commit in the durable mode.
+   */
+  run<T>(fn: () => T, durable = true): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      this.pending.push({ fn, durable, resolve: resolve as (v: unknown) => void, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
@@ -44,7 +59,12 @@ export class WriteBatcher {
     if (batch.length === 0) return;
     this.pending = [];
     const results: { ok: boolean; value: unknown }[] = new Array(batch.length);
+    const mode = batch.some((p) => p.durable) ? this.durableMode : 'NORMAL';
     try {
+      if (mode !== this.syncMode) {
+        this.db.pragma(`synchronous = ${mode}`);
+        this.syncMode = mode;
+      }
       this.db.exec('BEGIN IMMEDIATE');
     } catch (err) {
       const mapped = this.onError(err);
