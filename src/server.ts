@@ -8,6 +8,7 @@ import type { ApiDeps } from './api/deps.js';
 import { systemClock, type Clock } from './clock.js';
 import { resolveConfig, type Config, type ConfigInput } from './config.js';
 import { createAgent } from './dispatch/deliver.js';
+import { policyConnector, refusedUrl } from './dispatch/policy.js';
 import { TaskEvents } from './dispatch/events.js';
 import { Scheduler } from './dispatch/scheduler.js';
 import { WebhookSender } from './dispatch/webhooks.js';
@@ -68,7 +69,8 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
   const events = new TaskEvents();
   let inFlight = () => 0;
   const metrics = new Metrics({ events, listQueues: () => store.listQueues(), inFlight: () => inFlight() });
-  const agent = createAgent({ connections: config.maxConnectionsPerOrigin });
+  const policy = { blockPrivate: config.blockPrivateTargets, allowHosts: config.allowHosts };
+  const agent = createAgent({ connections: config.maxConnectionsPerOrigin, connect: policyConnector(policy) });
   const webhooks = new WebhookSender({ store, clock, log, agent, signingKey, concurrency: config.webhookConcurrency, userAgent, onDelivery: metrics.onDelivery });
   const scheduler = new Scheduler({
     store, events, clock, log, agent, signingKey, userAgent,
@@ -84,7 +86,7 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
   const deps: ApiDeps = {
     store, events, clock, log, wake: () => scheduler.wake(), inFlight: () => scheduler.inFlight, tokens: config.tokens,
     maxBody: config.maxBody, maxDepth: config.maxDepth, maxWaiters: config.maxWaiters, maxSseClients: config.maxSseClients,
-    corsOrigins: config.corsOrigins, version,
+    corsOrigins: config.corsOrigins, version, refusedUrl: (u) => refusedUrl(u, policy),
   };
   const doctor = createDoctor({
     store, version, config, inFlight, now: () => clock.now(),

@@ -21,5 +21,7 @@ export interface ApiDeps {
   maxWaiters: number;
   maxSseClients: number;
   corsOrigins: string[];
+  /** Why a target or webhook URL is refused at create time (outbound policy), or undefined. */
+  refusedUrl?: (url: string) => string | undefined;
   version: string;
 }

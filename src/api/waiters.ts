@@ -19,6 +19,11 @@ export class Waiters {
     return this.open;
   }
 
+  /** True when no further wait can open now (maxWaiters reached). */
+  get full(): boolean {
+    return this.open >= this.max;
+  }
+
   /**
    * The task once terminal, or as it is after `seconds`; undefined if it does not exist (or was
    * deleted). `signal` (the client going away) ends the wait early.

@@ -6,6 +6,7 @@ import { taskEvent } from '../../dispatch/events.js';
 import type { BulkFilter } from '../../shared/types.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError, notFound } from '../errors.js';
+import { maskTask } from '../mask.js';
 import { BulkFilterSchema, ErrorBodySchema, IdParam, TaskSchema } from '../schemas.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
@@ -38,7 +39,7 @@ export function registerActionRoutes(app: OpenAPIHono, deps: ApiDeps): void {
       throw new ApiError(409, 'conflict', 'the task is already terminal; only pending or running tasks can be cancelled');
     }
     events.emit(taskEvent(r.task.id, r.task.queue, 'cancelled', r.task.attempts, now));
-    return c.json(r.task, 200);
+    return c.json(maskTask(r.task), 200);
   });
 
   app.openapi(one('retry', 'Make a failed or cancelled task pending again, with a fresh set of retries'), async (c) => {
@@ -50,7 +51,7 @@ export function registerActionRoutes(app: OpenAPIHono, deps: ApiDeps): void {
     }
     events.emit(taskEvent(r.task.id, r.task.queue, 'pending', r.task.attempts, now));
     deps.wake();
-    return c.json(r.task, 200);
+    return c.json(maskTask(r.task), 200);
   });
 
   app.openapi(del, async (c) => {

@@ -7,6 +7,7 @@ import { taskEvent } from '../../dispatch/events.js';
 import type { ApiDeps } from '../deps.js';
 import { deeperThan } from '../depth.js';
 import { ApiError, notFound } from '../errors.js';
+import { maskTask } from '../mask.js';
 import { AttemptSchema, BatchSchema, CreateTaskSchema, ErrorBodySchema, IdParam, ListQuery, TaskSchema, WaitQuery } from '../schemas.js';
 import type { Waiters } from '../waiters.js';
 import { InvalidCursorError } from '../../store/store.js';
@@ -51,6 +52,10 @@ function prepare(input: CreateTaskInput, deps: ApiDeps, now: number, path: (stri
   if (deeperThan(input.payload, deps.maxDepth)) {
     throw new ApiError(400, 'invalid_request', `payload nests deeper than ${deps.maxDepth} levels`, [{ path: [...path, 'payload'], message: 'too deep' }]);
   }
+  for (const field of ['targetUrl', 'webhookUrl'] as const) {
+    const why = input[field] === undefined ? undefined : deps.refusedUrl?.(input[field]);
+    if (why) throw new ApiError(400, 'invalid_request', `invalid request: ${field}: ${why}`, [{ path: [...path, field], message: why }]);
+  }
   return toNewTask(input, now);
 }
 
@@ -69,12 +74,14 @@ export function registerTaskRoutes(app: OpenAPIHono, deps: ApiDeps, waiters: Wai
       body.idempotencyKey = headerKey;
     }
     const now = clock.now();
+    const wait = c.req.valid('query').wait;
+    // Refuse before storing: a 503 after the create would leave a task the caller thinks failed.
+    if (wait && waiters.full) throw new ApiError(503, 'unavailable', `too many open waits (max ${deps.maxWaiters}); try again or wait less`);
     const [r] = await store.createTasks([prepare(body, deps, now)]);
     if (r!.created) emitCreated([r!.task]);
     let task = r!.task;
-    const wait = c.req.valid('query').wait;
-    if (wait) task = (await waiters.wait(task.id, wait, c.req.raw.signal)) ?? task;
-    return c.json(task, r!.created ? 201 : 200);
+    if (wait) task = (await waiters.wait(task.id, wait, c.req.raw.signal).catch(() => undefined)) ?? task;
+    return c.json(maskTask(task), r!.created ? 201 : 200);
   });
 
   app.openapi(batch, async (c) => {
@@ -83,7 +90,7 @@ export function registerTaskRoutes(app: OpenAPIHono, deps: ApiDeps, waiters: Wai
     const prepared = tasks.map((t, i) => prepare(t, deps, now, ['tasks', i]));
     const results = await store.createTasks(prepared);
     emitCreated(results.filter((r) => r.created).map((r) => r.task));
-    return c.json({ tasks: results.map((r) => r.task) }, 201);
+    return c.json({ tasks: results.map((r) => maskTask(r.task)) }, 201);
   });
 
   app.openapi(get, async (c) => {
@@ -91,7 +98,7 @@ export function registerTaskRoutes(app: OpenAPIHono, deps: ApiDeps, waiters: Wai
     const wait = c.req.valid('query').wait;
     const task = wait ? await waiters.wait(id, wait, c.req.raw.signal) : await store.getTask(id);
     if (!task) throw notFound();
-    return c.json(task, 200);
+    return c.json(maskTask(task), 200);
   });
 
   app.openapi(attempts, async (c) => {
@@ -104,7 +111,7 @@ export function registerTaskRoutes(app: OpenAPIHono, deps: ApiDeps, waiters: Wai
     const q = c.req.valid('query');
     try {
       const page = await store.listTasks({ status: q.status as Task['status'] | undefined, queue: q.queue, label: q.label, limit: q.limit ?? 50, cursor: q.cursor });
-      return c.json(page, 200);
+      return c.json({ ...page, tasks: page.tasks.map(maskTask) }, 200);
     } catch (err) {
       if (err instanceof InvalidCursorError) throw new ApiError(400, 'invalid_request', 'cursor is not valid; use nextCursor from a previous page', [{ path: ['cursor'], message: 'invalid' }]);
       throw err;
