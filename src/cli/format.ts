@@ -7,6 +7,7 @@ const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
 
 /** SGR codes of the styles the CLI uses. */
 const STYLES = { bold: '1', dim: '2', red: '31', green: '32', yellow: '33', blue: '34', magenta: '35', cyan: '36' } as const;
+/** A text style of {@link Output.paint}. */
 export type Style = keyof typeof STYLES;
 
 /** True when `stream` should get colour: a TTY, NO_COLOR unset or empty (no-color.org), TERM not dumb. */
@@ -47,7 +48,7 @@ export class Output {
     for (const l of lines) this.stdout.write(l + '\n');
   }
 
-  /** Writes a status with its colour: green completed, red failed, yellow running, dim cancelled. */
+  /** A status in its colour: green completed, red failed, yellow running, cyan pending, dim cancelled. */
   status(status: TaskStatus | string): string {
     const style: Style | undefined = ({ completed: 'green', failed: 'red', running: 'yellow', pending: 'cyan', cancelled: 'dim' } as Record<string, Style>)[status];
     return style ? this.paint(style, status) : status;

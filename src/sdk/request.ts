@@ -129,6 +129,7 @@ export class Requester {
     return { res, done, timedOut: () => expired };
   }
 
+  /** Sends one call once (no retries) and returns its parsed JSON answer (undefined for 204 or an empty body). */
   async send(spec: RequestSpec): Promise<unknown> {
     const { res, done, timedOut } = await this.open(spec);
     let body: unknown;

@@ -1,6 +1,7 @@
 // Spawns the real CLI binary (bin/asyncqueue.js → dist/cli/main.js; `npm run build` first)
 // and collects its output and exit status. Streams stay pipes, so output is never a TTY.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { onTestFinished } from 'vitest';
@@ -29,6 +30,7 @@ function baseEnv(extra: CliOptions['env']): NodeJS.ProcessEnv {
 
 /** Starts the CLI with `args`; killed when the test finishes if it is still running. */
 export function spawnCli(args: string[], opts: CliOptions = {}): ChildProcessWithoutNullStreams {
+  if (!existsSync(new URL('../../dist/cli/main.js', import.meta.url))) throw new Error('dist/cli/main.js is missing: run `npm run build` first');
   const child = spawn(process.execPath, [BIN, ...args], { env: baseEnv(opts.env), stdio: 'pipe' });
   onTestFinished(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
