@@ -1,0 +1,60 @@
+// Login and logout routes: POST /login checks the token and sets the HttpOnly, SameSite=Strict
+// session cookie (an HMAC, see session.ts); POST /logout clears it. Both refuse cross-site posts.
+import type { Context, Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { tokenChecker } from '../api/auth.js';
+import type { DashboardContext } from './index.js';
+import { Page } from './layout.js';
+import { Login } from './pages/login.js';
+import { sameOrigin, sessionCookie } from './session.js';
+
+/** `next` if it is a path on this site (not "//host" or a URL), else "/". */
+export function safeNext(next: unknown): string {
+  return typeof next === 'string' && /^\/(?![/\\])/.test(next) && !/[\\\r\n]/.test(next) && next.length <= 2000 ? next : '/';
+}
+
+export function registerLogin(app: Hono<any, any, any>, ctx: DashboardContext): void {
+  const { opts, sessions } = ctx;
+  const checkToken = tokenChecker(opts.tokens);
+  // A refused token re-renders the form with 200: a 401 document would only add console noise.
+  const page = (c: Context, next: string, error?: string) =>
+    ctx.send(
+      c,
+      <Page shell={ctx.shell} title="Sign in" section="login">
+        <Login next={next} error={error} />
+      </Page>,
+    );
+  const refuse = (c: Context) => ctx.send(c, <Page shell={ctx.shell} title="Refused" section="error"><p class="notice error" role="alert">Refused: this form must be sent from the dashboard itself.</p></Page>, 403);
+
+  app.get('/login', (c) => {
+    const next = safeNext(c.req.query('next'));
+    if (ctx.signedIn(c)) return c.redirect(next, 303);
+    return page(c, next);
+  });
+
+  app.post(
+    '/login',
+    bodyLimit({ maxSize: 16 * 1024, onError: (c) => c.text('login form too large', 413) }),
+    async (c) => {
+      if (!sameOrigin(c)) return refuse(c);
+      const form = await c.req.parseBody();
+      const next = safeNext(form.next);
+      const token = typeof form.token === 'string' ? form.token.trim() : '';
+      if (opts.tokens.length === 0) return c.redirect(next, 303);
+      if (!token || !checkToken(token)) {
+        opts.log.warn('dashboard login refused: wrong token', { ip: c.req.header('x-forwarded-for') });
+        return page(c, next, 'That token is not valid for this server.');
+      }
+      c.header('Set-Cookie', sessionCookie(c, sessions.issue(token, opts.clock.now()), sessions.maxAgeSeconds));
+      c.header('Cache-Control', 'no-store');
+      return c.redirect(next, 303);
+    },
+  );
+
+  app.post('/logout', (c) => {
+    if (!sameOrigin(c)) return refuse(c);
+    c.header('Set-Cookie', sessionCookie(c, '', 0));
+    c.header('Cache-Control', 'no-store');
+    return c.redirect('/login', 303);
+  });
+}

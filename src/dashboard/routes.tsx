@@ -1,0 +1,103 @@
+// The page routes: /, /tasks, /tasks/:id, /schedules. Each checks the session, reads what
+// it shows through the API in-process (one indexed query per view, no counts over tasks)
+// and renders it. Not signed in: a redirect to /login.
+import type { Context, Hono } from 'hono';
+import type { Child } from 'hono/jsx';
+import { TASK_STATUSES, type TaskStatus } from '../shared/types.js';
+import { DashboardApi } from './api.js';
+import { query } from './format.js';
+import type { DashboardContext } from './index.js';
+import { Notice, Page, type Section } from './layout.js';
+import { Overview } from './pages/overview.js';
+import { Schedules } from './pages/schedules.js';
+import { TaskDetail } from './pages/task.js';
+import { Tasks } from './pages/tasks.js';
+
+/** Tasks per page of the list. */
+export const PAGE_SIZE = 50;
+
+type Handler = (c: Context, api: DashboardApi) => Promise<Response>;
+
+export function registerPages(app: Hono<any, any, any>, ctx: DashboardContext): void {
+  const { opts } = ctx;
+  const render = (c: Context, section: Section, title: string, body: Child, opt: { status?: number; events?: string } = {}) =>
+    ctx.send(
+      c,
+      <Page shell={ctx.shell} title={title} section={section} events={opt.events}>
+        {body}
+      </Page>,
+      opt.status,
+    );
+  const failed = (c: Context, section: Section, error: string | null, status = 502) =>
+    render(c, section, 'Error', <Notice kind="error">{`The API answered: ${error ?? 'unknown error'}`}</Notice>, { status });
+
+  const guarded = (handler: Handler) => async (c: Context) => {
+    if (!ctx.signedIn(c)) {
+      const url = new URL(c.req.url);
+      // A link followed from another site carries no SameSite=Strict cookie: reload once from here, which does.
+      if (c.req.header('sec-fetch-site') === 'cross-site') {
+        return render(c, 'login', 'Loading', <meta http-equiv="refresh" content="0" />);
+      }
+      return c.redirect(`/login${query({ next: url.pathname + url.search })}`, 303);
+    }
+    try {
+      return await handler(c, new DashboardApi(app, c));
+    } catch (err) {
+      opts.log.error('dashboard page failed', { err, path: c.req.path });
+      return render(c, 'error', 'Error', <Notice kind="error">Something went wrong rendering this page; see the server log.</Notice>, { status: 500 });
+    }
+  };
+
+  app.get(
+    '/',
+    guarded(async (c, api) => {
+      const [stats, queues] = await Promise.all([api.stats(), api.queues()]);
+      if (!stats.ok || !queues.ok) return failed(c, 'overview', stats.error ?? queues.error);
+      return render(c, 'overview', 'Overview', <Overview stats={stats.body!} queues={queues.body!.queues} />, { events: '/v1/events' });
+    }),
+  );
+
+  app.get(
+    '/tasks',
+    guarded(async (c, api) => {
+      const id = c.req.query('id')?.trim();
+      if (id) return c.redirect(`/tasks/${encodeURIComponent(id)}`, 303);
+      const s = c.req.query('status');
+      const filter = { status: TASK_STATUSES.includes(s as TaskStatus) ? (s as TaskStatus) : undefined, queue: c.req.query('queue') || undefined, cursor: c.req.query('cursor') || undefined };
+      const [page, queues] = await Promise.all([api.tasks(query({ ...filter, limit: String(PAGE_SIZE) })), api.queues()]);
+      const queueNames = queues.body?.queues.map((q) => q.name) ?? [];
+      const events = `/v1/events${query({ queue: filter.queue })}`;
+      const body = <Tasks filter={filter} tasks={page.body?.tasks ?? []} nextCursor={page.body?.nextCursor ?? null} queueNames={queueNames} now={opts.clock.now()} error={page.error ?? undefined} />;
+      return render(c, 'tasks', 'Tasks', body, { status: page.ok ? 200 : page.status, events });
+    }),
+  );
+
+  app.get(
+    '/tasks/:id',
+    guarded(async (c, api) => {
+      const id = c.req.param('id') ?? '';
+      const [task, attempts] = await Promise.all([api.task(id), api.attempts(id)]);
+      if (task.status === 404) {
+        return render(c, 'tasks', 'Not found', <Notice kind="empty">{`No task ${id}: it never existed or was purged by --retention.`}</Notice>, { status: 404 });
+      }
+      if (!task.ok) return failed(c, 'tasks', task.error);
+      const events = `/v1/events${query({ id })}`;
+      return render(c, 'tasks', `Task ${id}`, <TaskDetail task={task.body!} attempts={attempts.body?.attempts ?? []} now={opts.clock.now()} />, { events });
+    }),
+  );
+
+  app.get(
+    '/schedules',
+    guarded(async (c, api) => {
+      const r = await api.schedules();
+      const now = opts.clock.now();
+      const props =
+        r.status === 404
+          ? ({ kind: 'unsupported', now } as const)
+          : r.ok && Array.isArray(r.body?.schedules)
+            ? ({ kind: 'list', schedules: r.body.schedules, now } as const)
+            : ({ kind: 'error', error: `The API answered: ${r.error ?? 'an unexpected body'}`, now } as const);
+      return render(c, 'schedules', 'Schedules', <Schedules {...props} />);
+    }),
+  );
+}

@@ -1,0 +1,59 @@
+// Browser helpers for the dashboard tests: Debian's chromium driven by playwright-core (one
+// browser per test file), pages that record console errors, screenshots under test-output/.
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { onTestFinished } from 'vitest';
+
+/** The chromium binary (AQ_CHROMIUM overrides /usr/bin/chromium). */
+export const CHROMIUM = process.env.AQ_CHROMIUM ?? '/usr/bin/chromium';
+export const HAVE_CHROMIUM = existsSync(CHROMIUM);
+if (!HAVE_CHROMIUM) {
+  console.warn(`SKIPPING dashboard browser tests: no chromium at ${CHROMIUM} (apt-get install -y chromium, or set AQ_CHROMIUM)`);
+}
+
+export const SHOTS = path.resolve(import.meta.dirname, '../../test-output');
+
+export function launch(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+export interface TestPage {
+  page: Page;
+  /** Console errors, page errors and failed requests seen so far. */
+  problems: string[];
+  screenshot(name: string): Promise<string>;
+}
+
+/** A fresh context and page at `width`×800 (default 1280), closed when the test finishes. */
+export async function openPage(browser: Browser, width = 1280): Promise<TestPage> {
+  const context = await browser.newContext({ viewport: { width, height: 800 }, colorScheme: 'light' });
+  onTestFinished(() => context.close());
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('requestfailed', (r) => {
+    // An event stream is cut when the page navigates away; that is not a problem.
+    if (!r.url().includes('/v1/events')) problems.push(`requestfailed: ${r.url()} ${r.failure()?.errorText}`);
+  });
+  page.on('response', (r) => {
+    if (r.status() >= 400) problems.push(`response: ${r.status()} ${r.request().method()} ${r.url()}`);
+  });
+  return {
+    page,
+    problems,
+    async screenshot(name) {
+      mkdirSync(SHOTS, { recursive: true });
+      const file = path.join(SHOTS, `${name}.png`);
+      await page.screenshot({ path: file, fullPage: true });
+      return file;
+    },
+  };
+}
