@@ -4,6 +4,7 @@ import { getRequestListener } from '@hono/node-server';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './api/app.js';
+import { createDashboard } from './dashboard/index.js';
 import type { ApiDeps } from './api/deps.js';
 import { systemClock, type Clock } from './clock.js';
 import { resolveConfig, type Config, type ConfigInput } from './config.js';
@@ -92,7 +93,9 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
     store, version, config, inFlight, now: () => clock.now(),
     signingSecret: { fingerprint: secretFingerprint(secret), source: config.signingSecret ? 'config' : 'database' },
   });
-  const { app } = createApp(deps, { ops: { metrics: () => metrics.render(), doctor } });
+  const dashboard = createDashboard({ tokens: config.tokens, host: config.host, version, clock, log });
+  const { app } = createApp(deps, { ops: { metrics: () => metrics.render(), doctor }, authenticate: dashboard.authenticate });
+  dashboard.register(app);
   const listener = getRequestListener(app.fetch, {
     errorHandler: (err) => {
       log.error('request failed outside the app', { err });
