@@ -21,6 +21,8 @@ export interface NewTask {
   headers: Record<string, string>;
   /** The payload, JSON-encoded once. */
   payloadJson: string;
+  /** The payload as given (so the created task can be answered without decoding payloadJson). */
+  payload?: unknown;
   webhookUrl: string | null;
   webhookRetries: number;
   retries: number;
@@ -47,6 +49,7 @@ export function toNewTask(input: CreateTaskInput, now: number, extra: { schedule
     method: input.method ?? TASK_DEFAULTS.method,
     headers: input.headers ?? {},
     payloadJson: input.payload === undefined ? 'null' : JSON.stringify(input.payload),
+    payload: input.payload === undefined ? null : input.payload,
     webhookUrl: input.webhookUrl ?? null,
     webhookRetries: input.webhookRetries ?? TASK_DEFAULTS.webhookRetries,
     retries: input.retries ?? TASK_DEFAULTS.retries,

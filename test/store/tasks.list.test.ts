@@ -56,7 +56,7 @@ describe('listing tasks', () => {
     expect(byQueue).toMatch(/USING (COVERING )?INDEX tasks_queue_seq/);
     expect(byQueue).not.toMatch(/TEMP B-TREE/);
     const byBoth = plan(`SELECT t.* FROM tasks t WHERE t.seq < ? AND t.status = ? AND t.queue = ? ORDER BY t.seq DESC LIMIT 50`, 1e9, 'failed', 'q');
-    expect(byBoth).toMatch(/USING (COVERING )?INDEX tasks_queue /);
+    expect(byBoth).toMatch(/USING (COVERING )?INDEX tasks_(queue_seq|status)/);
     expect(byBoth).not.toMatch(/TEMP B-TREE/);
     const newest = plan(`SELECT t.* FROM tasks t WHERE t.seq < ? ORDER BY t.seq DESC LIMIT 50`, 1e9);
     expect(newest).not.toMatch(/TEMP B-TREE/);

@@ -2,6 +2,7 @@
 // so a burst of requests costs one fsync, not one each. Each write runs in its own savepoint:
 // one that throws is rolled back and rejected alone; a failed COMMIT rejects them all.
 import type Database from 'better-sqlite3';
+import type { Ctx } from './context.js';
 
 interface Pending {
   fn: () => unknown;
@@ -33,6 +34,7 @@ export class WriteBatcher {
     private readonly db: Database.Database,
     private readonly onError: (err: unknown) => unknown = (e) => e,
     private readonly durableMode: 'FULL' | 'NORMAL' = 'FULL',
+    private readonly hooks?: Ctx['hooks'],
   ) {
     this.syncMode = durableMode;
     this.savepoint = db.transaction((fn: () => unknown) => fn());
@@ -72,18 +74,33 @@ export class WriteBatcher {
       return;
     }
     for (let i = 0; i < batch.length; i++) {
+      this.hooks?.begin();
       try {
         results[i] = { ok: true, value: batch.length === 1 ? batch[i]!.fn() : this.savepoint(batch[i]!.fn) };
+        this.hooks?.end(true);
       } catch (err) {
         results[i] = { ok: false, value: err };
+        this.hooks?.end(false);
+        // SQLITE_FULL, IOERR or NOMEM may roll back the whole transaction: the writes before
+        // this one are gone and later ones would run outside it, so the batch fails as one.
+        if (!this.db.inTransaction) {
+          this.hooks?.discard();
+          const mapped = this.onError(err);
+          for (const p of batch) p.reject(mapped);
+          return;
+        }
       }
     }
     try {
       if (batch.length === 1 && !results[0]!.ok) this.db.exec('ROLLBACK');
-      else this.db.exec('COMMIT');
+      else {
+        this.hooks?.beforeCommit();
+        this.db.exec('COMMIT');
+      }
       this.commits++;
       this.writes += batch.length;
     } catch (err) {
+      this.hooks?.discard();
       try {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
       } catch {
@@ -96,7 +113,7 @@ export class WriteBatcher {
     for (let i = 0; i < batch.length; i++) {
       const r = results[i]!;
       if (r.ok) batch[i]!.resolve(r.value);
-      else batch[i]!.reject(r.value);
+      else batch[i]!.reject(this.onError(r.value)); // disk full inside a statement is still a 503
     }
   }
 }

@@ -1,15 +1,30 @@
-// The connection and its prepared-statement cache, shared by the SQL modules of this store.
+// The connection, its prepared-statement cache, and the counters every write keeps: tasks by
+// queue and state, and per-minute stats. Writes record deltas; the batcher applies them once
+// per group commit (a few rows per transaction instead of two per task), inside the same
+// transaction, so counts are exactly as durable as the tasks they count.
 import type Database from 'better-sqlite3';
+import type { TaskStatus } from '../../shared/types.js';
+
+export type MinuteField = 'dispatched' | 'completed' | 'failed';
 
 export interface Ctx {
   db: Database.Database;
   /** A prepared statement for `sql`, prepared once per connection. */
   stmt(sql: string): Database.Statement;
+  /** `n` tasks of `queue` moved from `from` to `to` (null: created or deleted). */
+  move(queue: string, from: TaskStatus | null, to: TaskStatus | null, n?: number): void;
+  /** Adds `n` to a per-minute counter for time `at` (ms). */
+  tally(at: number, field: MinuteField, n?: number): void;
+  /** Group-commit hooks (batcher.ts): one write starts, ends (kept or rolled back), the batch commits. */
+  hooks: { begin(): void; end(ok: boolean): void; beforeCommit(): void; discard(): void };
 }
 
 export function createCtx(db: Database.Database): Ctx {
   const cache = new Map<string, Database.Statement>();
-  return {
+  let op = new Map<string, number>();
+  let batch = new Map<string, number>();
+  const add = (m: Map<string, number>, key: string, n: number) => m.set(key, (m.get(key) ?? 0) + n);
+  const ctx: Ctx = {
     db,
     stmt(sql) {
       let s = cache.get(sql);
@@ -19,5 +34,38 @@ export function createCtx(db: Database.Database): Ctx {
       }
       return s;
     },
+    move(queue, from, to, n = 1) {
+      if (n === 0 || from === to) return;
+      if (from) add(op, `c\0${queue}\0${from}`, -n);
+      if (to) add(op, `c\0${queue}\0${to}`, n);
+    },
+    tally(at, field, n = 1) {
+      if (n !== 0) add(op, `m\0${Math.floor(at / 60000)}\0${field}`, n);
+    },
+    hooks: {
+      begin() {
+        op = new Map();
+      },
+      end(ok) {
+        if (ok) for (const [k, n] of op) add(batch, k, n);
+        op = new Map();
+      },
+      beforeCommit() {
+        if (batch.size === 0) return;
+        const count = ctx.stmt('INSERT INTO counts (queue, status, n) VALUES (?, ?, ?) ON CONFLICT (queue, status) DO UPDATE SET n = n + excluded.n');
+        for (const [key, n] of batch) {
+          if (n === 0) continue;
+          const [kind, a, b] = key.split('\0') as [string, string, string];
+          if (kind === 'c') count.run(a, b, n);
+          else ctx.stmt(`INSERT INTO minute_stats (minute, ${b}) VALUES (?, ?) ON CONFLICT (minute) DO UPDATE SET ${b} = ${b} + excluded.${b}`).run(Number(a), n);
+        }
+        batch = new Map();
+      },
+      discard() {
+        op = new Map();
+        batch = new Map();
+      },
+    },
   };
+  return ctx;
 }

@@ -23,6 +23,7 @@ export function claimTasks(ctx: Ctx, perQueue: Map<string, number>, now: number)
     if (limit <= 0) continue;
     const rows = ctx.stmt(CLAIM).all(now, queue, now, limit) as ClaimRow[];
     rows.sort((a, b) => b.priority - a.priority || a.run_at - b.run_at || a.seq - b.seq);
+    ctx.move(queue, 'pending', 'running', rows.length);
     for (const r of rows) {
       out.push({
         seq: r.seq, id: r.id, queue: r.queue, targetUrl: r.target_url, method: r.method, headers: JSON.parse(r.headers),
@@ -55,7 +56,7 @@ export function nextDeliveryAt(ctx: Ctx): number | null {
 
 const WEBHOOK_ON_END = `webhook_status = CASE WHEN webhook_url IS NULL THEN NULL ELSE 'pending' END,
   webhook_run_at = CASE WHEN webhook_url IS NULL THEN NULL ELSE ? END, webhook_attempts = 0, webhook_error = NULL`;
-const GUARD = `WHERE id = ? AND status = 'running' AND attempts = ?`;
+const GUARD = `WHERE id = ? AND status = 'running' AND attempts = ? RETURNING queue`;
 
 export function finishAttempts(ctx: Ctx, results: AttemptFinish[]): boolean[] {
   const record = ctx.stmt(`INSERT OR IGNORE INTO attempts (task_id, n, started_at, duration_ms, status, error)
@@ -65,12 +66,17 @@ export function finishAttempts(ctx: Ctx, results: AttemptFinish[]): boolean[] {
   const retry = ctx.stmt(`UPDATE tasks SET status = 'pending', run_at = ?, error = ?, updated_at = ? ${GUARD}`);
   return results.map((r) => {
     record.run(r.id, r.attempt, r.startedAt, r.durationMs, r.httpStatus ?? null, r.error ? JSON.stringify(r.error) : null, r.id);
+    ctx.tally(r.startedAt, 'dispatched');
+    if (r.httpStatus === undefined || r.httpStatus < 200 || r.httpStatus > 299) ctx.tally(r.startedAt, 'failed');
     const n = r.next;
-    let info;
-    if (n.status === 'completed') info = completed.run(n.resultJson, r.now, r.now, r.now, r.id, r.attempt);
-    else if (n.status === 'failed') info = failed.run(JSON.stringify(n.error), r.now, r.now, r.now, r.id, r.attempt);
-    else info = retry.run(n.runAt, JSON.stringify(n.error), r.now, r.id, r.attempt);
-    return info.changes > 0;
+    let row: { queue: string } | undefined;
+    if (n.status === 'completed') row = completed.get(n.resultJson, r.now, r.now, r.now, r.id, r.attempt) as typeof row;
+    else if (n.status === 'failed') row = failed.get(JSON.stringify(n.error), r.now, r.now, r.now, r.id, r.attempt) as typeof row;
+    else row = retry.get(n.runAt, JSON.stringify(n.error), r.now, r.id, r.attempt) as typeof row;
+    if (!row) return false;
+    ctx.move(row.queue, 'running', n.status);
+    if (n.status === 'completed') ctx.tally(r.now, 'completed');
+    return true;
   });
 }
 
@@ -112,11 +118,17 @@ const INTERRUPTED: TaskError = { type: 'interrupted', message: 'the server stopp
 /** Running tasks go back to pending (or failed when no retries remain) with an `interrupted` attempt. */
 export function recoverInterrupted(ctx: Ctx, now: number): { tasks: number; failed: number; deliveries: number } {
   const err = JSON.stringify(INTERRUPTED);
-  ctx.db.prepare(`INSERT OR IGNORE INTO attempts (task_id, n, started_at, duration_ms, status, error)
-    SELECT id, attempts, updated_at, MAX(0, ? - updated_at), NULL, ? FROM tasks WHERE status = 'running'`).run(now, err);
-  const failed = ctx.db.prepare(`UPDATE tasks SET status = 'failed', error = ?, updated_at = ?, completed_at = ?, ${WEBHOOK_ON_END}
-    WHERE status = 'running' AND attempts - attempts_base > retries`).run(err, now, now, now).changes;
-  const tasks = ctx.db.prepare(`UPDATE tasks SET status = 'pending', run_at = ?, error = ?, updated_at = ? WHERE status = 'running'`).run(now, err, now).changes;
+  const recorded = ctx.db.prepare(`INSERT OR IGNORE INTO attempts (task_id, n, started_at, duration_ms, status, error)
+    SELECT id, attempts, updated_at, MAX(0, ? - updated_at), NULL, ? FROM tasks WHERE status = 'running'`).run(now, err).changes;
+  ctx.tally(now, 'dispatched', recorded);
+  ctx.tally(now, 'failed', recorded);
+  const failedRows = ctx.db.prepare(`UPDATE tasks SET status = 'failed', error = ?, updated_at = ?, completed_at = ?, ${WEBHOOK_ON_END}
+    WHERE status = 'running' AND attempts - attempts_base > retries RETURNING queue`).all(err, now, now, now) as { queue: string }[];
+  for (const r of failedRows) ctx.move(r.queue, 'running', 'failed');
+  const pendingRows = ctx.db.prepare(`UPDATE tasks SET status = 'pending', run_at = ?, error = ?, updated_at = ? WHERE status = 'running' RETURNING queue`).all(now, err, now) as { queue: string }[];
+  for (const r of pendingRows) ctx.move(r.queue, 'running', 'pending');
+  const failed = failedRows.length;
+  const tasks = pendingRows.length;
   const deliveries = ctx.db.prepare(`UPDATE tasks SET webhook_status = 'pending', webhook_run_at = ? WHERE webhook_status = 'sending'`).run(now).changes;
   return { tasks, failed, deliveries };
 }

@@ -4,7 +4,7 @@ import type Database from 'better-sqlite3';
 import fs from 'node:fs';
 import type { NewTask } from '../../shared/defaults.js';
 import type { BulkFilter, QueueUpdate } from '../../shared/types.js';
-import { StoreUnavailableError, type AttemptFinish, type DeliveryFinish, type ListFilter, type Store } from '../store.js';
+import { StoreUnavailableError, type AttemptFinish, type DeliveryFinish, type ListFilter, type ScheduleFiring, type ScheduleWrite, type Store } from '../store.js';
 import { WriteBatcher } from './batcher.js';
 import { createCtx, type Ctx } from './context.js';
 import * as d from './dispatch.js';
@@ -12,6 +12,7 @@ import * as m from './maintenance.js';
 import { SCHEMA_VERSION } from './migrations.js';
 import { isUnavailable, openDatabase } from './open.js';
 import * as q from './queues.js';
+import * as sc from './schedules.js';
 import { toTask } from './rows.js';
 import * as t from './tasks.js';
 import * as tr from './transitions.js';
@@ -45,13 +46,20 @@ export class SqliteStore implements Store {
     this.durability = opts.durability ?? 'full';
     this.db = openDatabase(opts.file, this.durability);
     this.ctx = createCtx(this.db);
-    this.batcher = new WriteBatcher(this.db, mapError);
+    this.batcher = new WriteBatcher(this.db, mapError, this.durability === 'full' ? 'FULL' : 'NORMAL', this.ctx.hooks);
     this.inFlight = opts.inFlight ?? (() => 0);
   }
 
+  /** An acknowledged write: committed in the configured durability before it resolves. */
   private write<T>(fn: () => T): Promise<T> {
     if (this.closed) return Promise.reject(new StoreUnavailableError('the store is closed'));
-    return this.batcher.run(fn);
+    return this.batcher.run(fn, true);
+  }
+
+  /** Dispatcher bookkeeping: survives a process crash; a power loss only makes work repeat. */
+  private bookkeeping<T>(fn: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(new StoreUnavailableError('the store is closed'));
+    return this.batcher.run(fn, false);
   }
 
   private read<T>(fn: () => T): Promise<T> {
@@ -109,13 +117,13 @@ export class SqliteStore implements Store {
     return this.read(() => q.stats(this.ctx, now, this.inFlight()));
   }
   claimTasks(perQueue: Map<string, number>, now: number) {
-    return this.write(() => d.claimTasks(this.ctx, perQueue, now));
+    return this.bookkeeping(() => d.claimTasks(this.ctx, perQueue, now));
   }
   dueQueues(queues: string[], now: number) {
     return this.read(() => d.dueQueues(this.ctx, queues, now));
   }
   finishAttempts(results: AttemptFinish[]) {
-    return this.write(() => d.finishAttempts(this.ctx, results));
+    return this.bookkeeping(() => d.finishAttempts(this.ctx, results));
   }
   nextDueAt(queues: string[]) {
     return this.read(() => d.nextDueAt(this.ctx, queues));
@@ -124,16 +132,37 @@ export class SqliteStore implements Store {
     return this.read(() => d.nextDeliveryAt(this.ctx));
   }
   claimDeliveries(limit: number, now: number) {
-    return this.write(() => d.claimDeliveries(this.ctx, limit, now));
+    return this.bookkeeping(() => d.claimDeliveries(this.ctx, limit, now));
   }
   finishDeliveries(results: DeliveryFinish[]) {
-    return this.write(() => d.finishDeliveries(this.ctx, results));
+    return this.bookkeeping(() => d.finishDeliveries(this.ctx, results));
   }
   recoverInterrupted(now: number) {
     return this.write(() => d.recoverInterrupted(this.ctx, now));
   }
+  putSchedule(s: ScheduleWrite, now: number) {
+    return this.write(() => sc.putSchedule(this.ctx, s, now));
+  }
+  getSchedule(id: string) {
+    return this.read(() => sc.getSchedule(this.ctx, id));
+  }
+  listSchedules() {
+    return this.read(() => sc.listSchedules(this.ctx));
+  }
+  deleteSchedule(id: string) {
+    return this.write(() => sc.deleteSchedule(this.ctx, id));
+  }
+  dueSchedules(now: number, limit: number) {
+    return this.read(() => sc.dueSchedules(this.ctx, now, limit));
+  }
+  nextScheduleAt() {
+    return this.read(() => sc.nextScheduleAt(this.ctx));
+  }
+  fireSchedule(f: ScheduleFiring) {
+    return this.write(() => sc.fireSchedule(this.ctx, f));
+  }
   purgeExpired(before: number, limit: number) {
-    return this.write(() => m.purgeExpired(this.ctx, before, limit));
+    return this.bookkeeping(() => m.purgeExpired(this.ctx, before, limit));
   }
   getSetting(key: string) {
     return this.read(() => m.getSetting(this.ctx, key));

@@ -1,20 +1,20 @@
 // SQL for upkeep: retention purge in small batches, settings, and facts about the database.
+import type { TaskStatus } from '../../shared/types.js';
 import type { Ctx } from './context.js';
 
 /** Terminal tasks (only they have completed_at) whose webhook is settled, oldest first. */
-export const PURGE = `SELECT seq, id FROM tasks INDEXED BY tasks_expiry WHERE completed_at < ?
+export const PURGE = `SELECT seq, id, queue, status FROM tasks INDEXED BY tasks_expiry WHERE completed_at < ?
   AND (webhook_status IS NULL OR webhook_status IN ('delivered', 'failed')) ORDER BY completed_at LIMIT ?`;
 
 /** Deletes up to `limit` terminal tasks finished before `before` (ms), with their attempts. */
 export function purgeExpired(ctx: Ctx, before: number, limit: number): number {
-  const rows = ctx.stmt(PURGE).all(before, limit) as {
-    seq: number; id: string;
-  }[];
+  const rows = ctx.stmt(PURGE).all(before, limit) as { seq: number; id: string; queue: string; status: TaskStatus }[];
   const delTask = ctx.stmt('DELETE FROM tasks WHERE seq = ?');
   const delAttempts = ctx.stmt('DELETE FROM attempts WHERE task_id = ?');
   for (const r of rows) {
     delTask.run(r.seq);
     delAttempts.run(r.id);
+    ctx.move(r.queue, r.status, null);
   }
   if (rows.length > 0) ctx.stmt('DELETE FROM minute_stats WHERE minute < ?').run(Math.floor(before / 60000) - 60);
   return rows.length;

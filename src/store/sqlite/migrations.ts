@@ -1,6 +1,6 @@
 // Versioned schema migrations, tracked in PRAGMA user_version. A database from a newer
-// AsyncQueue is refused, never altered. Counters and per-minute stats are kept by triggers
-// so every write path, bulk ones included, keeps them exact.
+// AsyncQueue is refused, never altered. The `counts` and `minute_stats` tables are kept by
+// the writes themselves (context.ts), applied once per group commit.
 import type Database from 'better-sqlite3';
 
 const V1 = `
@@ -39,7 +39,6 @@ CREATE UNIQUE INDEX tasks_idempotency ON tasks(idempotency_key) WHERE idempotenc
 CREATE INDEX tasks_due ON tasks(queue, priority DESC, run_at) WHERE status = 'pending';
 CREATE INDEX tasks_pending_run_at ON tasks(queue, run_at) WHERE status = 'pending';
 CREATE INDEX tasks_status ON tasks(status, seq);
-CREATE INDEX tasks_queue ON tasks(queue, status, seq);
 CREATE INDEX tasks_expiry ON tasks(completed_at) WHERE completed_at IS NOT NULL;
 CREATE INDEX tasks_webhook_due ON tasks(webhook_run_at) WHERE webhook_status = 'pending';
 CREATE INDEX tasks_queue_seq ON tasks(queue, seq);
@@ -75,28 +74,8 @@ CREATE TABLE minute_stats (
   failed INTEGER NOT NULL DEFAULT 0
 );
 
-CREATE TRIGGER tasks_count_insert AFTER INSERT ON tasks BEGIN
-  INSERT INTO counts(queue, status, n) VALUES (NEW.queue, NEW.status, 1)
-    ON CONFLICT(queue, status) DO UPDATE SET n = n + 1;
-END;
-CREATE TRIGGER tasks_count_delete AFTER DELETE ON tasks BEGIN
-  UPDATE counts SET n = n - 1 WHERE queue = OLD.queue AND status = OLD.status;
-  DELETE FROM task_labels WHERE seq = OLD.seq AND OLD.labels <> '[]';
-END;
-CREATE TRIGGER tasks_count_update AFTER UPDATE OF status ON tasks WHEN NEW.status <> OLD.status BEGIN
-  UPDATE counts SET n = n - 1 WHERE queue = OLD.queue AND status = OLD.status;
-  INSERT INTO counts(queue, status, n) VALUES (NEW.queue, NEW.status, 1)
-    ON CONFLICT(queue, status) DO UPDATE SET n = n + 1;
-END;
-CREATE TRIGGER tasks_minute_completed AFTER UPDATE OF status ON tasks WHEN NEW.status = 'completed' AND OLD.status <> 'completed' BEGIN
-  INSERT INTO minute_stats(minute, completed) VALUES (NEW.updated_at / 60000, 1)
-    ON CONFLICT(minute) DO UPDATE SET completed = completed + 1;
-END;
-CREATE TRIGGER attempts_minute AFTER INSERT ON attempts BEGIN
-  INSERT INTO minute_stats(minute, dispatched, failed)
-    VALUES (NEW.started_at / 60000, 1, CASE WHEN NEW.status BETWEEN 200 AND 299 THEN 0 ELSE 1 END)
-    ON CONFLICT(minute) DO UPDATE SET dispatched = dispatched + 1,
-      failed = failed + CASE WHEN NEW.status BETWEEN 200 AND 299 THEN 0 ELSE 1 END;
+CREATE TRIGGER tasks_labels_delete AFTER DELETE ON tasks WHEN OLD.labels <> '[]' BEGIN
+  DELETE FROM task_labels WHERE seq = OLD.seq;
 END;
 `;
 

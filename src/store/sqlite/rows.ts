@@ -1,4 +1,5 @@
 // Maps rows of the tasks and attempts tables to the wire objects, and encodes list cursors.
+import type { NewTask } from '../../shared/defaults.js';
 import type { Attempt, Task, TaskError, TaskStatus } from '../../shared/types.js';
 
 export interface TaskRow {
@@ -76,6 +77,17 @@ export function toTask(r: TaskRow): Task {
             error: r.webhook_error === null ? null : JSON.parse(r.webhook_error),
           },
     scheduleId: r.schedule_id,
+  };
+}
+
+/** The Task a fresh insert of `t` makes, without reading the row back (the create hot path). */
+export function newTaskToTask(t: NewTask, payload: unknown): Task {
+  const created = iso(t.createdAt);
+  return {
+    id: t.id, queue: t.queue, status: 'pending', targetUrl: t.targetUrl, method: t.method, headers: t.headers, payload,
+    webhookUrl: t.webhookUrl, webhookRetries: t.webhookRetries, retries: t.retries, timeout: t.timeoutMs / 1000, backoff: t.backoff,
+    priority: t.priority, idempotencyKey: t.idempotencyKey, labels: t.labels, attempts: 0, runAt: iso(t.runAt), createdAt: created,
+    updatedAt: created, completedAt: null, result: null, error: null, webhook: null, scheduleId: t.scheduleId,
   };
 }
 

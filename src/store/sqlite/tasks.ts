@@ -3,13 +3,13 @@ import type { NewTask } from '../../shared/defaults.js';
 import type { Attempt, Task } from '../../shared/types.js';
 import { InvalidCursorError, type CreateResult, type ListFilter } from '../store.js';
 import type { Ctx } from './context.js';
-import { decodeCursor, encodeCursor, toAttempt, toTask, type AttemptRow, type TaskRow } from './rows.js';
+import { decodeCursor, encodeCursor, newTaskToTask, toAttempt, toTask, type AttemptRow, type TaskRow } from './rows.js';
 
 const INSERT = `INSERT INTO tasks (id, queue, status, target_url, method, headers, payload, webhook_url, webhook_retries,
   retries, timeout_ms, backoff, priority, idempotency_key, labels, run_at, created_at, updated_at, schedule_id)
   VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-  RETURNING *`;
+  RETURNING seq`;
 
 
 /** Inserts tasks (inside the caller's transaction); an idempotency key seen before returns the existing task. */
@@ -22,10 +22,11 @@ export function insertTasks(ctx: Ctx, tasks: NewTask[]): CreateResult[] {
       t.id, t.queue, t.targetUrl, t.method, JSON.stringify(t.headers), t.payloadJson, t.webhookUrl, t.webhookRetries,
       t.retries, t.timeoutMs, JSON.stringify(t.backoff), t.priority, t.idempotencyKey, JSON.stringify(t.labels),
       t.runAt, t.createdAt, t.createdAt, t.scheduleId,
-    ) as TaskRow | undefined;
+    ) as { seq: number } | undefined;
     if (row) {
       for (const label of new Set(t.labels)) ctx.stmt('INSERT OR IGNORE INTO task_labels (label, seq) VALUES (?, ?)').run(label, row.seq);
-      out.push({ task: toTask(row), created: true });
+      ctx.move(t.queue, null, 'pending');
+      out.push({ task: newTaskToTask(t, t.payload !== undefined ? t.payload : JSON.parse(t.payloadJson)), created: true });
     } else {
       const existing = ctx.stmt('SELECT * FROM tasks WHERE idempotency_key = ?').get(t.idempotencyKey) as TaskRow;
       out.push({ task: toTask(existing), created: false });

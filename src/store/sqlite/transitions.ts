@@ -10,8 +10,8 @@ const CANCEL_SET = `status = 'cancelled', error = ?, updated_at = ?, completed_a
 const RETRY_SET = `status = 'pending', attempts_base = attempts, run_at = ?, updated_at = ?, completed_at = NULL,
   error = NULL, result = NULL, webhook_status = NULL, webhook_attempts = 0, webhook_run_at = NULL, webhook_error = NULL`;
 
-function current(ctx: Ctx, id: string): { status: TaskStatus } | undefined {
-  return ctx.stmt('SELECT status FROM tasks WHERE id = ?').get(id) as { status: TaskStatus } | undefined;
+function current(ctx: Ctx, id: string): { status: TaskStatus; queue: string } | undefined {
+  return ctx.stmt('SELECT status, queue FROM tasks WHERE id = ?').get(id) as { status: TaskStatus; queue: string } | undefined;
 }
 
 export function cancelTask(ctx: Ctx, id: string, now: number): Transition {
@@ -19,6 +19,7 @@ export function cancelTask(ctx: Ctx, id: string, now: number): Transition {
   if (!before) return { ok: false, reason: 'not_found' };
   if (before.status !== 'pending' && before.status !== 'running') return { ok: false, reason: 'conflict' };
   const row = ctx.stmt(`UPDATE tasks SET ${CANCEL_SET} WHERE id = ? RETURNING *`).get(JSON.stringify(CANCELLED), now, now, id) as TaskRow;
+  ctx.move(before.queue, before.status, 'cancelled');
   return { ok: true, task: toTask(row), previous: before.status };
 }
 
@@ -27,6 +28,7 @@ export function retryTask(ctx: Ctx, id: string, now: number): Transition {
   if (!before) return { ok: false, reason: 'not_found' };
   if (before.status !== 'failed' && before.status !== 'cancelled') return { ok: false, reason: 'conflict' };
   const row = ctx.stmt(`UPDATE tasks SET ${RETRY_SET} WHERE id = ? RETURNING *`).get(now, now, id) as TaskRow;
+  ctx.move(before.queue, before.status, 'pending');
   return { ok: true, task: toTask(row), previous: before.status };
 }
 
@@ -35,6 +37,7 @@ export function deleteTask(ctx: Ctx, id: string): { ok: true; previous: TaskStat
   if (!before) return { ok: false, reason: 'not_found' };
   ctx.stmt('DELETE FROM tasks WHERE id = ?').run(id);
   ctx.stmt('DELETE FROM attempts WHERE task_id = ?').run(id);
+  ctx.move(before.queue, before.status, null);
   return { ok: true, previous: before.status };
 }
 
@@ -57,7 +60,7 @@ function filterWhere(f: BulkFilter, allowed: TaskStatus[]): { sql: string; args:
   return { sql: where.join(' AND '), args };
 }
 
-function bulk(ctx: Ctx, f: BulkFilter, allowed: TaskStatus[], set: string, setArgs: unknown[]): BulkResult {
+function bulk(ctx: Ctx, f: BulkFilter, allowed: TaskStatus[], to: TaskStatus, set: string, setArgs: unknown[]): BulkResult {
   const w = filterWhere(f, allowed);
   const changed: ChangedTask[] = [];
   const rows = ctx.db.prepare(`SELECT id, queue, attempts, status FROM tasks WHERE ${w.sql}`).all(...w.args) as {
@@ -65,14 +68,17 @@ function bulk(ctx: Ctx, f: BulkFilter, allowed: TaskStatus[], set: string, setAr
   }[];
   if (rows.length === 0) return { count: 0, changed };
   ctx.db.prepare(`UPDATE tasks SET ${set} WHERE ${w.sql}`).run(...setArgs, ...w.args);
-  for (const r of rows) changed.push({ id: r.id, queue: r.queue, attempts: r.attempts, previous: r.status });
+  for (const r of rows) {
+    changed.push({ id: r.id, queue: r.queue, attempts: r.attempts, previous: r.status });
+    ctx.move(r.queue, r.status, to);
+  }
   return { count: rows.length, changed };
 }
 
 export function cancelMany(ctx: Ctx, f: BulkFilter, now: number): BulkResult {
-  return bulk(ctx, f, ['pending', 'running'], CANCEL_SET, [JSON.stringify(CANCELLED), now, now]);
+  return bulk(ctx, f, ['pending', 'running'], 'cancelled', CANCEL_SET, [JSON.stringify(CANCELLED), now, now]);
 }
 
 export function retryMany(ctx: Ctx, f: BulkFilter, now: number): BulkResult {
-  return bulk(ctx, f, ['failed', 'cancelled'], RETRY_SET, [now, now]);
+  return bulk(ctx, f, ['failed', 'cancelled'], 'pending', RETRY_SET, [now, now]);
 }
