@@ -16,6 +16,7 @@ import { startProc, stopAll, runNode } from './lib/procs.mjs';
 import { startServer } from './lib/server.mjs';
 import { targetControl } from './lib/control.mjs';
 import { withRatios, summarize, table, serverTable } from './lib/report.mjs';
+import { waitQuiet, foreignCpu } from './lib/quiet.mjs';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const libDir = path.join(benchDir, 'lib');
@@ -24,7 +25,7 @@ const EXTRA = ['profile'];
 
 const A = parseArgs(process.argv.slice(2), {
   only: ALL.join(','), runs: '1', quick: 'false', long: 'false', 'max-minutes': '90',
-  'aq-dir': path.resolve(benchDir, '..'), 'server-args': '', durability: '',
+  'aq-dir': path.resolve(benchDir, '..'), 'server-args': '', durability: '', 'wait-quiet': '120',
 });
 const quick = A.quick === 'true';
 const pick = (k, full, q) => Number(A[k] ?? (quick ? q : full));
@@ -102,7 +103,7 @@ function context(rep, target) {
       if (r.exit !== 0) ctx.note(`server ${srv.name} exited with ${r.exit} on SIGTERM`);
     },
   };
-  return { ctx, result: { rep, metrics, details, notes, servers } };
+  return { ctx, result: { rep, metrics, details, notes, servers, busy: {}, foreignCpu: {} } };
 }
 
 try {
@@ -117,14 +118,19 @@ try {
   const reps = [];
   for (let rep = 1; rep <= Number(A.runs); rep++) {
     const { ctx, result } = context(rep, target);
-    if (os.loadavg()[0] > 0.7) ctx.note(`machine busy before rep ${rep}: load average ${os.loadavg()[0].toFixed(2)} (other processes share the cores; figures will be low)`);
     for (const name of only) {
       if (Date.now() > hardEnd) { ctx.note(`time budget (--max-minutes ${A['max-minutes']}) spent before ${name}`); break; }
-      log(`rep ${rep}: ${name}`);
-      const t0 = Date.now();
+      const busy = await waitQuiet({ maxS: Number(A['wait-quiet']) });
+      result.busy[name] = busy;
+      if (busy > 0.15) ctx.note(`machine busy before ${name}: ${Math.round(busy * 100)}% of the CPU used by other processes (figures will be low)`);
+      log(`rep ${rep}: ${name} (machine ${Math.round(busy * 100)}% busy)`);
+      const t0 = Date.now(), foreign = foreignCpu([tproc.pid]);
       try { await (await import(`./scenarios/${name}.mjs`)).default(ctx); }
       catch (e) { ctx.note(`${name} failed: ${e.message}`); }
-      log(`rep ${rep}: ${name} done in ${Math.round((Date.now() - t0) / 1000)} s`);
+      const other = foreign();
+      result.foreignCpu[name] = other;
+      if (other > 0.1) ctx.note(`${name}: other processes used ${Math.round(other * 100)}% of the CPU while it ran (figures will be low)`);
+      log(`rep ${rep}: ${name} done in ${Math.round((Date.now() - t0) / 1000)} s; other processes used ${Math.round(other * 100)}% of the CPU meanwhile`);
     }
     withRatios(result.metrics);
     reps.push(result);
