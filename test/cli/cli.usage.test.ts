@@ -47,7 +47,7 @@ describe('help and version', () => {
     const r = await runCli([...path, '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Usage:');
-    expect(r.stdout).toMatch(/Examples?:\n {2}\$ aq /);
+    expect(r.stdout).toMatch(/Examples?:\n {2}\$ (aq|asyncqueue) /);
   });
 
   it('--version prints the package version', async () => {
