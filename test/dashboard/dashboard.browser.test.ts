@@ -43,24 +43,30 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in chromium', () => {
 
     await page.setViewportSize({ width: 375, height: 800 });
     await screenshot('overview-375');
-    console.log(await page.evaluate(() => [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > 376).slice(0, 8).map((e) => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))));
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
     expect(problems).toEqual([]);
   });
 
   test('a task created through the API appears in the list without a reload', async () => {
     const server = await startServer();
-    const target = await startTarget(() => ({ hang: true }));
-    const { page, problems } = await openPage(browser);
+    const target = await startTarget((req) => (req.path === '/hang' ? { hang: true } : { status: req.path === '/ok' ? 200 : 503 }));
+    const earlier = [
+      await createTask(server, taskInput(target.url + '/ok', { queue: 'emails' })),
+      await createTask(server, taskInput(target.url + '/down', { retries: 1, labels: ['nightly'] })),
+    ];
+    for (const t of earlier) await waitForTerminal(server, t.id);
+    const { page, problems, screenshot } = await openPage(browser);
     await page.goto(server.url + '/tasks');
+    expect(await page.locator('tr[data-id]').count()).toBe(2);
     await expect.poll(() => page.locator('#live').textContent()).toBe('live');
     await page.evaluate(() => ((window as any).notReloaded = true));
 
-    const task = await createTask(server, taskInput(target.url));
+    const task = await createTask(server, taskInput(target.url + '/hang'));
     const row = page.locator(`tr[data-id="${task.id}"]`);
     await row.waitFor();
     await expect.poll(() => row.locator('.badge').textContent()).toBe('running');
     expect(await page.evaluate(() => (window as any).notReloaded)).toBe(true);
+    await screenshot('tasks-1280');
 
     await page.getByLabel('Task id').fill(task.id);
     await page.getByLabel('Task id').press('Enter');

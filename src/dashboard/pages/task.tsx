@@ -9,8 +9,7 @@ function ErrorText({ error }: { error: TaskError | null | undefined }) {
   if (!error) return <span class="muted">none</span>;
   return (
     <span class="err">
-      <strong>{error.type}</strong>
-      {error.status !== undefined && ` ${error.status}`}: {error.message}
+      <strong>{error.type}</strong>: {error.message}
     </span>
   );
 }
