@@ -57,10 +57,13 @@ export class Scheduler {
   private readonly backstop: NodeJS.Timeout;
   private readonly random: () => number;
   private readonly unsubscribe: () => void;
+  /** Slots that must be free before a busy scheduler claims again: a tenth of the concurrency, 1–16. */
+  private readonly minClaim: number;
 
   constructor(private readonly o: SchedulerOptions) {
     this.limits = new Limits(o.concurrency);
     this.random = o.random ?? Math.random;
+    this.minClaim = Math.max(1, Math.min(16, Math.floor(o.concurrency / 10)));
     this.deadlineTimer = setInterval(() => this.enforceDeadlines(), 25).unref();
     this.backstop = setInterval(() => this.wake(), o.backstopMs ?? 1000).unref();
     // A cancel (or delete) of a running task aborts its request (api.md §2).
@@ -94,6 +97,9 @@ export class Scheduler {
       do {
         this.again = false;
         if (this.stopping || this.limits.free() === 0) break;
+        // Under load, wait until a few slots are free and claim them together: one claim
+        // transaction per slot would cost more than the attempts it starts.
+        if (this.limits.free() < this.minClaim && this.limits.total >= this.minClaim) break;
         this.limits.setQueues(await this.o.store.queueLimits());
         const now = this.o.clock.now();
         const open = this.limits.openQueues().filter((q) => this.limits.capacityOf(q, now) > 0);
@@ -163,7 +169,8 @@ export class Scheduler {
   }
 
   private finish(t: ClaimedTask, outcome: AttemptOutcome, entry: Running): void {
-    this.running.delete(t.id);
+    // Only our own entry: after cancel → retry, a newer attempt of this task may already be running.
+    if (this.running.get(t.id) === entry) this.running.delete(t.id);
     this.limits.release(entry.queue);
     const now = this.o.clock.now();
     const d = decideNext(outcome, t, { method: t.method, url: t.targetUrl }, now, this.random());

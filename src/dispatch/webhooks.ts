@@ -29,6 +29,7 @@ export class WebhookSender {
   private readonly finishing = new Set<Promise<unknown>>();
   private scheduled = false;
   private draining = false;
+  private again = false;
   private stopping = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly backstop: NodeJS.Timeout;
@@ -49,8 +50,14 @@ export class WebhookSender {
   }
 
   private async drain(): Promise<void> {
-    if (this.draining || this.stopping) return;
+    if (this.stopping) return;
+    if (this.draining) {
+      // A wake during a drain (a task just ended) is kept, or its delivery waits for the backstop.
+      this.again = true;
+      return;
+    }
     this.draining = true;
+    this.again = false;
     try {
       const free = this.o.concurrency - this.inFlight.size;
       if (free > 0) {
@@ -58,16 +65,20 @@ export class WebhookSender {
         for (const d of claimed) this.start(d);
         if (claimed.length === free) this.wake();
       }
-      const next = await this.o.store.nextDeliveryAt();
       clearTimeout(this.timer);
-      if (next !== null && !this.stopping) {
-        this.timer = setTimeout(() => this.wake(), Math.max(1, next - this.o.clock.now())).unref();
+      // With every slot busy, a finishing delivery wakes us; a timer for a due delivery would spin.
+      if (this.inFlight.size < this.o.concurrency) {
+        const next = await this.o.store.nextDeliveryAt();
+        if (next !== null && !this.stopping) {
+          this.timer = setTimeout(() => this.wake(), Math.max(1, next - this.o.clock.now())).unref();
+        }
       }
     } catch (err) {
       this.o.log.error('claiming webhook deliveries failed', { err });
     } finally {
       this.draining = false;
     }
+    if (this.again) this.wake();
   }
 
   private start(d: ClaimedDelivery): void {

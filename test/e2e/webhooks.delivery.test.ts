@@ -48,6 +48,25 @@ describe('webhooks', () => {
     expect(hook.requests).toHaveLength(3);
   });
 
+  it('while every delivery slot is busy the sender waits for one to free instead of polling the store', async () => {
+    const server = await startServer({ webhookConcurrency: 1 });
+    const target = await startTarget();
+    const hook = await startTarget((_r, i) => (i === 0 ? { hang: true } : { status: 200 }));
+    const tasks = [];
+    for (let i = 0; i < 3; i++) tasks.push(await createTask(server, taskInput(target.url, { webhookUrl: hook.url, timeout: 1 })));
+    await hook.waitForRequests(1);
+    // Count (without changing) the store reads the sender makes while its only slot hangs.
+    let reads = 0;
+    const store = server.store;
+    const next = store.nextDeliveryAt.bind(store);
+    store.nextDeliveryAt = () => (reads++, next());
+    await new Promise((r) => setTimeout(r, 300));
+    expect(reads).toBeLessThanOrEqual(1); // the 1 s backstop at most; it was one read per ms
+    store.nextDeliveryAt = next;
+    // When the hung delivery times out (timeout: 1), the others follow.
+    for (const t of tasks) expect((await waitForTask(server, t.id, (x) => x.webhook?.status === 'delivered')).status).toBe('completed');
+  });
+
   it('a task without a webhookUrl has no webhook state', async () => {
     const server = await startServer();
     const target = await startTarget();
