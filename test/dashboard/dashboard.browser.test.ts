@@ -125,6 +125,29 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in chromium', () => {
     expect(problems).toEqual([]);
   });
 
+  test('the schedules page lists schedules and pauses, resumes and triggers them (or says the API is absent)', async () => {
+    const server = await startServer();
+    const target = await startTarget();
+    const created = await server.api('/v1/schedules', { body: { id: 'nightly-report', cron: '0 3 * * *', task: taskInput(target.url, { queue: 'reports' }) } });
+    const { page, problems, screenshot } = await openPage(browser);
+    await page.goto(server.url + '/schedules');
+    if (created.status === 404) {
+      await expect.poll(() => page.locator('#r-schedules').textContent()).toContain('no schedules API yet');
+      return;
+    }
+    expect(created.status, JSON.stringify(created.body)).toBeLessThan(300);
+    const row = page.locator('tr', { has: page.locator('th', { hasText: 'nightly-report' }) });
+    expect(await row.textContent()).toContain('0 3 * * *');
+    await row.getByRole('button', { name: 'Pause schedule nightly-report' }).click();
+    await expect.poll(async () => (await server.api('/v1/schedules/nightly-report')).body.paused).toBe(true);
+    await row.getByRole('button', { name: 'Resume schedule nightly-report' }).click();
+    await expect.poll(async () => (await server.api('/v1/schedules/nightly-report')).body.paused).toBe(false);
+    await row.getByRole('button', { name: 'Trigger schedule nightly-report now' }).click();
+    await target.waitForRequests(1);
+    await screenshot('schedules-1280');
+    expect(problems).toEqual([]);
+  });
+
   test('the login form gates a server with a token, and the session cookie works for actions', async () => {
     const token = 'tok-dashboard-secret-1';
     const server = await startServer({ token });

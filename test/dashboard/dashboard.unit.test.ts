@@ -1,0 +1,74 @@
+// Pure parts of the dashboard: header masking, formatting, session cookies with explicit
+// `now`, the login redirect check and the chart's axis.
+import { describe, expect, test } from 'vitest';
+import { formatDuration, isLoopback, MASK, maskHeaders, relative } from '../../src/dashboard/format.js';
+import { safeNext } from '../../src/dashboard/login.js';
+import { niceMax } from '../../src/dashboard/pages/chart.js';
+import { createSessions, readCookie } from '../../src/dashboard/session.js';
+
+const NOW = Date.parse('2025-06-01T12:00:00Z');
+
+describe('dashboard formatting', () => {
+  test('header values that look like credentials are masked, others shown', () => {
+    const shown = maskHeaders({
+      Authorization: 'Bearer x', Cookie: 'a=b', 'X-Api-Key': 'k', 'X-Auth-Token': 't', 'Client-Secret': 's', 'X-Password': 'p', 'X-Trace': 'trace-1', Accept: 'text/plain',
+    });
+    expect(Object.fromEntries(shown)).toEqual({
+      Authorization: MASK, Cookie: MASK, 'X-Api-Key': MASK, 'X-Auth-Token': MASK, 'Client-Secret': MASK, 'X-Password': MASK, 'X-Trace': 'trace-1', Accept: 'text/plain',
+    });
+  });
+
+  test.each([
+    ['2025-06-01T12:00:02Z', 'just now'],
+    ['2025-06-01T11:59:30Z', '30 s ago'],
+    ['2025-06-01T11:55:00Z', '5 min ago'],
+    ['2025-06-01T14:00:00Z', 'in 2 h'],
+    ['2025-05-29T12:00:00Z', '3 d ago'],
+  ])('%s is "%s" from noon', (iso, want) => {
+    expect(relative(iso, NOW)).toBe(want);
+  });
+
+  test('durations read in the largest sensible unit', () => {
+    expect([formatDuration(840), formatDuration(2400), formatDuration(185_000), formatDuration(null)]).toEqual(['840 ms', '2.4 s', '3 min 5 s', 'running']);
+  });
+
+  test('only loopback hosts count as private to this machine', () => {
+    expect(['127.0.0.1', 'localhost', '::1', '[::1]', '127.1.2.3'].map(isLoopback)).toEqual([true, true, true, true, true]);
+    expect(['0.0.0.0', '::', '192.168.1.5', 'example.com'].map(isLoopback)).toEqual([false, false, false, false]);
+  });
+
+  test('the chart axis tops out at 1, 2 or 5 times a power of ten', () => {
+    expect([0, 1, 3, 7, 10, 11, 180, 5001].map(niceMax)).toEqual([1, 1, 5, 10, 10, 20, 200, 10000]);
+  });
+
+  test('login redirects only to paths of this site', () => {
+    expect(safeNext('/tasks?status=failed')).toBe('/tasks?status=failed');
+    for (const bad of ['//evil.example', '/\\evil.example', 'https://evil.example', 'tasks', undefined, '/a\r\nSet-Cookie: x']) expect(safeNext(bad)).toBe('/');
+  });
+});
+
+describe('dashboard sessions', () => {
+  const sessions = createSessions(['old-token', 'new-token'], 3600);
+
+  test('a cookie issued for a current token is valid until it expires', () => {
+    const cookie = sessions.issue('new-token', NOW);
+    expect(cookie).not.toContain('new-token');
+    expect(sessions.valid(cookie, NOW)).toBe(true);
+    expect(sessions.valid(cookie, NOW + 3599_000)).toBe(true);
+    expect(sessions.valid(cookie, NOW + 3600_000)).toBe(false);
+  });
+
+  test('a cookie for a removed token, a tampered expiry or garbage is refused', () => {
+    const other = createSessions(['new-token'], 3600);
+    expect(other.valid(sessions.issue('old-token', NOW), NOW)).toBe(false);
+    const [exp, mac] = sessions.issue('new-token', NOW).split('.');
+    expect(sessions.valid(`${Number(exp) + 60}.${mac}`, NOW)).toBe(false);
+    expect(createSessions(['new-token'], 7200).valid(`${Number(exp) + 3600}.${mac}`, NOW)).toBe(false);
+    for (const bad of [undefined, '', 'x', `${exp}.`, `${exp}.${mac}x`]) expect(sessions.valid(bad, NOW)).toBe(false);
+  });
+
+  test('the session cookie is found among others', () => {
+    expect(readCookie('a=1; aq_session=123.abc; b=2')).toBe('123.abc');
+    expect(readCookie('xaq_session=1')).toBeUndefined();
+  });
+});
