@@ -17,6 +17,7 @@ import { createLogger, type Logger } from './log.js';
 import { createDoctor } from './ops/doctor.js';
 import { Metrics } from './ops/metrics.js';
 import { Retention } from './retention.js';
+import { ScheduleRunner } from './schedules/runner.js';
 import { decodeSecret, generateSecret, secretFingerprint } from './shared/signing.js';
 import { SqliteStore } from './store/sqlite/index.js';
 import { packageVersion } from './version.js';
@@ -68,6 +69,15 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
   }
   const signingKey = decodeSecret(secret);
   const events = new TaskEvents();
+  // One log line per state change (api.md §6): the dispatcher logs how attempts end, with
+  // their HTTP status or error type; creations and cancels are logged here; starts at debug.
+  if (log.enabled('debug') || log.enabled('info')) {
+    events.on((e) => {
+      if (e.status === 'running') log.debug('task running', { task: e.id, queue: e.queue, attempt: e.attempts });
+      else if (e.status === 'cancelled') log.info('task cancelled', { task: e.id, queue: e.queue, attempts: e.attempts });
+      else if (e.status === 'pending' && e.attempts === 0) log.info('task created', { task: e.id, queue: e.queue });
+    });
+  }
   let inFlight = () => 0;
   const metrics = new Metrics({ events, listQueues: () => store.listQueues(), inFlight: () => inFlight() });
   const policy = { blockPrivate: config.blockPrivateTargets, allowHosts: config.allowHosts };
@@ -83,9 +93,10 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
   const recovered = await store.recoverInterrupted(clock.now());
   if (recovered.tasks + recovered.failed + recovered.deliveries > 0) log.warn('recovered work interrupted by a stop', recovered);
   const retention = new Retention({ store, clock, log, retentionMs: config.retention });
+  const schedules = new ScheduleRunner({ store, events, clock, log, wake: () => scheduler.wake() });
 
   const deps: ApiDeps = {
-    store, events, clock, log, wake: () => scheduler.wake(), inFlight: () => scheduler.inFlight, tokens: config.tokens,
+    store, events, clock, log, wake: () => scheduler.wake(), schedulesChanged: () => schedules.wake(), inFlight: () => scheduler.inFlight, tokens: config.tokens,
     maxBody: config.maxBody, maxDepth: config.maxDepth, maxWaiters: config.maxWaiters, maxSseClients: config.maxSseClients,
     corsOrigins: config.corsOrigins, version, refusedUrl: (u) => refusedUrl(u, policy),
   };
@@ -125,6 +136,7 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
   scheduler.wake();
   webhooks.wake();
   retention.start();
+  schedules.start();
   log.info('listening', { url, db: config.db, durability: config.durability, concurrency: config.concurrency, version });
 
   let closing: Promise<void> | undefined;
@@ -133,7 +145,7 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
       log.info('shutting down', { graceMs, inFlight: scheduler.inFlight });
       const httpClosed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
-      await Promise.all([scheduler.stop(graceMs), webhooks.stop(graceMs), retention.stop()]);
+      await Promise.all([scheduler.stop(graceMs), webhooks.stop(graceMs), retention.stop(), schedules.stop()]);
       server.closeAllConnections();
       await httpClosed;
       await agent.close().catch(() => undefined);

@@ -12,6 +12,7 @@ import { ApiError, errorBody, handleError } from './errors.js';
 import { registerActionRoutes } from './routes/actions.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerQueueRoutes } from './routes/queues.js';
+import { registerScheduleRoutes } from './routes/schedules.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerTaskRoutes } from './routes/tasks.js';
 import { registerOpsRoutes, type OpsHandlers } from '../ops/routes.js';
@@ -96,6 +97,7 @@ export function createApp(deps: ApiDeps, extras: AppExtras = {}) {
   registerTaskRoutes(app, deps, waiters);
   registerActionRoutes(app, deps);
   registerQueueRoutes(app, deps);
+  registerScheduleRoutes(app, deps);
   const sse = registerEventRoutes(app, deps);
 
   app.onError((err, c) => handleError(err, c, deps.log));

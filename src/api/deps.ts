@@ -12,6 +12,8 @@ export interface ApiDeps {
   log: Logger;
   /** Asks the scheduler to claim soon (after creates, retries and queue changes). */
   wake: () => void;
+  /** Tells the schedule runner that a schedule was created, changed or deleted (re-arms its timer). */
+  schedulesChanged?: () => void;
   /** Attempts in flight now. */
   inFlight: () => number;
   /** Accepted bearer tokens; empty = no auth. */

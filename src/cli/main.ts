@@ -10,6 +10,7 @@ import { registerDoctor } from './doctor.js';
 import { registerEnqueue } from './enqueue.js';
 import { registerGet } from './get.js';
 import { registerList } from './list.js';
+import { registerSchedules } from './schedules.js';
 import { registerServe } from './serve.js';
 import { registerStats } from './stats.js';
 import { registerWatch } from './watch.js';
@@ -47,6 +48,7 @@ Environment: AQ_URL (default ${DEFAULT_URL}) and AQ_TOKEN set --url and --token;
   registerActions(program);
   registerStats(program);
   registerWatch(program);
+  registerSchedules(program);
   registerDoctor(program);
   return program;
 }

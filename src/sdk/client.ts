@@ -3,6 +3,7 @@
 import type { Stats, TaskEvent } from '../shared/types.js';
 import { taskEvents, type EventsOptions } from './events.js';
 import { QueuesResource } from './queues.js';
+import { SchedulesResource } from './schedules.js';
 import { Requester } from './request.js';
 import { TasksResource } from './tasks.js';
 
@@ -42,6 +43,8 @@ export class AsyncQueue {
   readonly tasks: TasksResource;
   /** List queues and change their limits. */
   readonly queues: QueuesResource;
+  /** Recurring tasks from cron: list, get, upsert, update, pause, resume, delete, trigger. */
+  readonly schedules: SchedulesResource;
   /** The base URL this client talks to. */
   readonly url: string;
   readonly #r: Requester;
@@ -59,6 +62,7 @@ export class AsyncQueue {
     this.url = this.#r.baseUrl;
     this.tasks = new TasksResource(this.#r);
     this.queues = new QueuesResource(this.#r);
+    this.schedules = new SchedulesResource(this.#r);
   }
 
   /** Counts by state and queue, attempts in flight, and per-minute throughput over the last hour. */

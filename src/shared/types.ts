@@ -163,3 +163,43 @@ export interface ErrorBody {
 export const MAX_BATCH = 1000;
 export const MAX_LIST_LIMIT = 500;
 export const MAX_WAIT_SECONDS = 60;
+
+/** What a schedule does with fire times missed while the server was down (or more than a minute late). */
+export type ScheduleCatchUp = 'none' | 'latest' | 'all';
+
+/** A recurring task (`/v1/schedules`): each fire time of `cron` in `timezone` creates a task from `task`. */
+export interface Schedule {
+  id: string;
+  /** 5 fields, or 6 with seconds first; names (MON-FRI, JAN) and nicknames (@daily) allowed. */
+  cron: string;
+  /** IANA zone the expression is read in (default "UTC"). */
+  timezone: string;
+  /** The create-task body each firing uses (api.md §3), without `runAt` and `idempotencyKey`. */
+  task: CreateTaskInput;
+  paused: boolean;
+  /** Missed fire times: `none` skips them, `latest` fires the most recent once (default), `all` fires up to `catchUpMax`. */
+  catchUp: ScheduleCatchUp;
+  /** Most missed fire times `catchUp: "all"` fires (default 10). */
+  catchUpMax: number;
+  /** The last fire time that created a task (a `trigger` counts), ISO; null before the first. */
+  lastFireAt: string | null;
+  /** The next fire time, ISO; null while paused. */
+  nextFireAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** The body of `POST /v1/schedules`: creates, or replaces the schedule with the same `id`. */
+export interface ScheduleInput {
+  /** `[A-Za-z0-9_.-]{1,64}`; generated (`sch_…`) when absent. */
+  id?: string;
+  cron: string;
+  timezone?: string;
+  task: CreateTaskInput;
+  paused?: boolean;
+  catchUp?: ScheduleCatchUp;
+  catchUpMax?: number;
+}
+
+/** The body of `PUT /v1/schedules/:id`: the fields to change. */
+export type ScheduleUpdate = Partial<Omit<ScheduleInput, 'id'>>;

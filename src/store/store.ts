@@ -3,7 +3,7 @@
 // the SQLite store lives in ./sqlite/. Results, not HTTP: undefined for "not found",
 // `{ ok: false, reason }` for a refused transition.
 import type { NewTask } from '../shared/defaults.js';
-import type { Attempt, BulkFilter, Queue, QueueUpdate, Stats, Task, TaskError, TaskStatus } from '../shared/types.js';
+import type { Attempt, BulkFilter, CreateTaskInput, Queue, QueueUpdate, Schedule, ScheduleCatchUp, Stats, Task, TaskError, TaskStatus } from '../shared/types.js';
 
 export type { NewTask };
 
@@ -102,6 +102,34 @@ export interface QueueLimits {
   paused: boolean;
 }
 
+/** A schedule as the store writes it: validated, defaults applied, times in ms. */
+export interface ScheduleWrite {
+  id: string;
+  cron: string;
+  timezone: string;
+  task: CreateTaskInput;
+  paused: boolean;
+  catchUp: ScheduleCatchUp;
+  catchUpMax: number;
+  /** next_fire_at for a new schedule or when cron, timezone or paused change; otherwise the stored one is kept. */
+  nextFireAt: number | null;
+}
+
+/** A schedule due to fire, as the schedule runner needs it (times in ms). */
+export type DueSchedule = Omit<ScheduleWrite, 'paused' | 'nextFireAt'> & { nextFireAt: number; updatedAt: number };
+
+/** One firing: tasks to create and the schedule's new times, in one transaction. */
+export interface ScheduleFiring {
+  id: string;
+  tasks: NewTask[];
+  /** The latest slot fired (ms); null (nothing fired) keeps last_fire_at, which never moves back. */
+  lastFireAt: number | null;
+  /** The new next_fire_at; undefined keeps it (a manual trigger). */
+  nextFireAt?: number | null;
+  /** Write nothing unless the schedule is unpaused and still at this next_fire_at and updated_at. */
+  expect?: { nextFireAt: number; updatedAt: number };
+}
+
 export interface Store {
   // tasks
   createTasks(tasks: NewTask[]): Promise<CreateResult[]>;
@@ -136,6 +164,20 @@ export interface Store {
   finishDeliveries(results: DeliveryFinish[]): Promise<void>;
   /** At start: running tasks back to pending with an `interrupted` attempt; open deliveries pending. */
   recoverInterrupted(now: number): Promise<{ tasks: number; failed: number; deliveries: number }>;
+  // schedules
+  /** Creates or replaces schedule `s.id`; `created` is false when it existed. */
+  putSchedule(s: ScheduleWrite, now: number): Promise<{ schedule: Schedule; created: boolean }>;
+  getSchedule(id: string): Promise<Schedule | undefined>;
+  /** Every schedule, by id. */
+  listSchedules(): Promise<Schedule[]>;
+  /** False when there was no such schedule. Its tasks stay. */
+  deleteSchedule(id: string): Promise<boolean>;
+  /** Up to `limit` unpaused schedules with next_fire_at ≤ now, earliest first. */
+  dueSchedules(now: number, limit: number): Promise<DueSchedule[]>;
+  /** Earliest next_fire_at (ms) of an unpaused schedule; null if none. */
+  nextScheduleAt(): Promise<number | null>;
+  /** Inserts the firing's tasks and updates the schedule; undefined (nothing written) when it is gone or `expect` fails. */
+  fireSchedule(f: ScheduleFiring): Promise<CreateResult[] | undefined>;
   // maintenance
   /** Deletes up to `limit` terminal tasks completed before `before`; returns how many. */
   purgeExpired(before: number, limit: number): Promise<number>;
