@@ -17,6 +17,7 @@ import { startServer } from './lib/server.mjs';
 import { targetControl } from './lib/control.mjs';
 import { withRatios, summarize, table, serverTable } from './lib/report.mjs';
 import { waitQuiet, foreignCpu } from './lib/quiet.mjs';
+import { commitCost } from './lib/disk.mjs';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const libDir = path.join(benchDir, 'lib');
@@ -112,6 +113,8 @@ try {
     throw new Error(`no built server in ${aqDir} (run \`npm run build\` first, or pass --aq-dir)`);
   }
   log(`machine: ${machine.cpus} × ${machine.cpu_model}, ${machine.mem_gib} GiB, ${machine.os}, Node ${machine.node}, load average ${machine.loadavg_at_start.join(' ')}`);
+  machine.commit_ms = commitCost(aqDir, tmpBase);
+  if (machine.commit_ms) log(`disk: one-row SQLite commit (WAL) p50/p99 ${machine.commit_ms.full.p50}/${machine.commit_ms.full.p99} ms with synchronous=FULL, ${machine.commit_ms.normal.p50}/${machine.commit_ms.normal.p99} ms with NORMAL`);
   log(`asyncqueue commit ${machine.commit}${machine.dirty ? ` (${machine.dirty})` : ''}; scenarios: ${only.join(', ')}; runs ${A.runs}; N ${opts.n}${quick ? ' (quick)' : ''}`);
   const tproc = startProc('target', process.execPath, [path.join(libDir, 'target.mjs')], { env: { PORT: '0' }, log: path.join(tmpBase, 'target.log') });
   const target = targetControl((await tproc.waitLine((o) => 'listening' in o)).listening);
@@ -137,7 +140,8 @@ try {
   }
   const rows = summarize(reps);
   const md = table(rows);
-  const head = `AsyncQueue ${machine.commit || '?'} · ${machine.cpus} cores (${machine.cpu_model}) · Node ${machine.node} · ${reps.length} run(s), medians · N=${opts.n}`;
+  const fsync = machine.commit_ms ? ` · durable commit p50 ${machine.commit_ms.full.p50} ms` : '';
+  const head = `AsyncQueue ${machine.commit || '?'} · ${machine.cpus} cores (${machine.cpu_model}) · Node ${machine.node}${fsync} · ${reps.length} run(s), medians · N=${opts.n}`;
   console.log(`\n${head}\n\n${md}\n\nServers:\n\n${serverTable(reps)}`);
   const notes = reps.flatMap((r) => r.notes.map((n) => `rep ${r.rep}: ${n}`));
   if (notes.length) console.log(`\nNotes:\n${notes.map((n) => `- ${n}`).join('\n')}`);
