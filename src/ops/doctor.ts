@@ -2,6 +2,7 @@
 // into a bug report (versions, database, durability, task counts, the signing secret's
 // fingerprint, the effective limits). Never a secret, a token, a payload or a URL of a task.
 import { z } from '@hono/zod-openapi';
+import path from 'node:path';
 import type { Config } from '../config.js';
 import type { Store } from '../store/store.js';
 import { TASK_STATUSES, type TaskStatus } from '../shared/types.js';
@@ -74,7 +75,7 @@ export function createDoctor(o: DoctorOptions): () => Promise<DoctorReport> {
       node: process.version,
       platform: `${process.platform} ${process.arch}`,
       uptimeSeconds: Math.max(0, Math.round((now() - startedAt) / 1000)),
-      database: info,
+      database: { ...info, path: path.resolve(info.path) },
       tasks,
       queues: queues.length,
       inFlight: o.inFlight(),
