@@ -40,8 +40,8 @@ export async function openPage(browser: Browser, width = 1280): Promise<TestPage
   });
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   page.on('requestfailed', (r) => {
-    // An event stream is cut when the page navigates away; that is not a problem.
-    if (!r.url().includes('/v1/events')) problems.push(`requestfailed: ${r.url()} ${r.failure()?.errorText}`);
+    // A request cut short by navigating away (an event stream, an icon) is not a problem.
+    if (!r.url().includes('/v1/events') && r.failure()?.errorText !== 'net::ERR_ABORTED') problems.push(`requestfailed: ${r.url()} ${r.failure()?.errorText}`);
   });
   page.on('response', (r) => {
     if (r.status() >= 400) problems.push(`response: ${r.status()} ${r.request().method()} ${r.url()}`);

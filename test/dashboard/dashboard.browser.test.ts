@@ -151,7 +151,9 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in chromium', () => {
   test('the login form gates a server with a token, and the session cookie works for actions', async () => {
     const token = 'tok-dashboard-secret-1';
     const server = await startServer({ token });
-    const target = await startTarget();
+    const target = await startTarget((req) =>
+      req.path === '/elsewhere' ? { headers: { 'content-type': 'text/html' }, body: `<a href="${server.url}/tasks/${task.id}">open the task</a>` } : { status: 200 },
+    );
     const task = await createTask(server, taskInput(target.url, { delay: 3600 }));
     const { page, problems } = await openPage(browser);
 
@@ -172,6 +174,13 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in chromium', () => {
     await page.getByRole('button', { name: 'Cancel' }).click();
     await expect.poll(() => page.locator('.title-row .badge').textContent()).toBe('cancelled');
     expect((await server.api(`/v1/tasks/${task.id}`)).body.status).toBe('cancelled');
+
+    // A link on another site (localhost is another site than 127.0.0.1): the Strict cookie is not
+    // sent on that navigation, and the page reloads itself once so that it is.
+    await page.goto(target.url.replace('127.0.0.1', 'localhost') + '/elsewhere');
+    await page.getByRole('link', { name: 'open the task' }).click();
+    await page.waitForURL(`${server.url}/tasks/${task.id}`);
+    await expect.poll(() => page.locator('.title-row .badge').textContent()).toBe('cancelled');
 
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.waitForURL(/\/login$/);
