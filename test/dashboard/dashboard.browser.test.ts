@@ -68,6 +68,9 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in chromium', () => {
     expect(await page.evaluate(() => (window as any).notReloaded)).toBe(true);
     await screenshot('tasks-1280');
 
+    await page.getByLabel('State').selectOption('failed');
+    await page.waitForURL(/\/tasks\?status=failed$/);
+    expect(await page.locator('tr[data-id]').count()).toBe(1);
     await page.getByLabel('Task id').fill(task.id);
     await page.getByLabel('Task id').press('Enter');
     await page.waitForURL(`**/tasks/${task.id}`);

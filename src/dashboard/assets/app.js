@@ -174,6 +174,12 @@ document.addEventListener('click', async (e) => {
 });
 
 document.addEventListener('submit', async (e) => {
+  if (e.target.matches('form.filters')) {
+    // Same as the native GET, without the empty fields: /tasks?status=failed, not ?status=failed&queue=
+    e.preventDefault();
+    const params = new URLSearchParams([...new FormData(e.target)].filter(([, v]) => v !== ''));
+    return location.assign(e.target.action + (params.size > 0 ? `?${params}` : ''));
+  }
   const form = e.target.closest('form[data-queue-form]');
   if (!form) return;
   e.preventDefault();
