@@ -55,7 +55,10 @@ export class ScheduleRunner {
       this.current = this.pass().finally(() => {
         this.current = undefined;
         // A wake() that came after the last round read the store: look again.
-        if (this.again) (this.again = false), this.wake();
+        if (this.again) {
+          this.again = false;
+          this.wake();
+        }
       });
     });
   }
