@@ -97,9 +97,11 @@ const usage = (cmd: Command) => (err: unknown) => {
 
 /** Registers `schedules` (alias `schedule`) and its subcommands on the program. */
 export function registerSchedules(program: Command): void {
-  const group = program.command('schedules').alias('schedule').description('recurring tasks from cron: list, get, create, pause, resume, delete, trigger');
+  const group = program.command('schedules').alias('schedule').description('recurring tasks from cron: list, get, create, pause, resume, delete, trigger')
+    .addHelpText('after', '\nExamples:\n  $ aq schedules list\n  $ aq schedules create "0 3 * * *" https://example.com/report --id nightly-report');
 
-  const list = group.command('list').alias('ls').description('list schedules with their next and last fire times');
+  const list = group.command('list').alias('ls').description('list schedules with their next and last fire times')
+    .addHelpText('after', '\nExamples:\n  $ aq schedules list\n  $ aq schedules list --json | jq -r ".schedules[].id"');
   withGlobals(list).action(async (_flags: unknown, command: Command) => {
     const ctx = contextOf(command);
     const schedules = await ctx.aq.schedules.list();
@@ -110,7 +112,8 @@ export function registerSchedules(program: Command): void {
     ctx.out.line(...table(['ID', 'CRON', 'ZONE', 'STATE', 'NEXT', 'LAST', 'TARGET'], rows, { paint: (h) => ctx.out.paint('bold', h) }));
   });
 
-  const get = group.command('get').description('show one schedule').argument('<id>', 'schedule id');
+  const get = group.command('get').description('show one schedule').argument('<id>', 'schedule id')
+    .addHelpText('after', '\nExample:\n  $ aq schedules get nightly-report');
   withGlobals(get).action(async (id: string, _flags: unknown, command: Command) => {
     const ctx = contextOf(command);
     printSchedule(ctx, await ctx.aq.schedules.get(id).catch(scheduleNotFound(id)));
@@ -152,7 +155,8 @@ Examples:
   });
 
   for (const [verb, past] of [['pause', 'paused'], ['resume', 'resumed']] as const) {
-    const cmd = group.command(verb).description(verb === 'pause' ? 'stop firing a schedule' : 'fire a paused schedule again, from now on').argument('<id>', 'schedule id');
+    const cmd = group.command(verb).description(verb === 'pause' ? 'stop firing a schedule' : 'fire a paused schedule again, from now on').argument('<id>', 'schedule id')
+      .addHelpText('after', `\nExample:\n  $ aq schedules ${verb} nightly-report`);
     withGlobals(cmd).action(async (id: string, _flags: unknown, command: Command) => {
       const ctx = contextOf(command);
       const s = await ctx.aq.schedules[verb](id).catch(scheduleNotFound(id));
@@ -161,7 +165,8 @@ Examples:
     });
   }
 
-  const del = group.command('delete').alias('rm').description('delete a schedule (the tasks it made stay)').argument('<id>', 'schedule id');
+  const del = group.command('delete').alias('rm').description('delete a schedule (the tasks it made stay)').argument('<id>', 'schedule id')
+    .addHelpText('after', '\nExample:\n  $ aq schedules delete nightly-report');
   withGlobals(del).action(async (id: string, _flags: unknown, command: Command) => {
     const ctx = contextOf(command);
     await ctx.aq.schedules.delete(id).catch(scheduleNotFound(id));
@@ -169,7 +174,8 @@ Examples:
     ctx.out.line(`deleted schedule ${id}`);
   });
 
-  const trigger = group.command('trigger').description('run a schedule now: create one task').argument('<id>', 'schedule id');
+  const trigger = group.command('trigger').description('run a schedule now: create one task').argument('<id>', 'schedule id')
+    .addHelpText('after', '\nExample:\n  $ aq schedules trigger nightly-report --json');
   withGlobals(trigger).action(async (id: string, _flags: unknown, command: Command) => {
     const ctx = contextOf(command);
     const task = await ctx.aq.schedules.trigger(id).catch(scheduleNotFound(id));
