@@ -75,6 +75,25 @@ describe('cancel and retry', () => {
     expect(server.scheduler.inFlight).toBe(0);
   });
 
+  it('a bulk cancel by queue aborts every running request of that queue', async () => {
+    const server = await startServer();
+    const target = await hangingTarget();
+    const other = await startTarget();
+    const tasks = [];
+    for (let i = 0; i < 3; i++) tasks.push(await createTask(server, taskInput(target.url, { queue: 'bulk' })));
+    const spared = await createTask(server, taskInput(other.url, { queue: 'kept', delay: 0.3 }));
+    for (const t of tasks) await waitForTask(server, t.id, (x) => x.status === 'running');
+    const r = await server.api('/v1/tasks/cancel', { body: { queue: 'bulk' } });
+    expect(r.body).toEqual({ count: 3 });
+    await target.waitAborted(3);
+    for (const t of tasks) {
+      const a = await waitForAttempts(server, t.id, (x) => x.length === 1 && x[0]!.durationMs !== null);
+      expect(a[0]!.error!.type).toBe('cancelled');
+      expect((await server.api(`/v1/tasks/${t.id}`)).body.status).toBe('cancelled');
+    }
+    expect((await waitForTerminal(server, spared.id)).status).toBe('completed');
+  });
+
   it('retrying a failed task gives it fresh retries; attempt numbers continue and history is kept', async () => {
     const server = await startServer();
     const target = await startTarget((_r, i) => (i < 4 ? { status: 500 } : { status: 200, body: { ok: 1 } }));

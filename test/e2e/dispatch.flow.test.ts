@@ -1,7 +1,9 @@
 // The dispatcher end to end against real target and webhook servers on 127.0.0.1: the §5
 // request and webhook, retries, exhaustion, timeouts, AQ-No-Retry, Retry-After, delay/runAt.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { generateSecret } from '../../src/shared/signing.js';
 import type { Attempt } from '../../src/shared/types.js';
 import { packageVersion } from '../../src/version.js';
@@ -90,6 +92,18 @@ describe('dispatch', () => {
     // Sanity bounds only: aborted by the 1 s limit, neither failing fast nor hanging on.
     expect(a!.durationMs).toBeGreaterThanOrEqual(500);
     expect(a!.durationMs).toBeLessThan(10_000);
+  });
+
+  it('a target that sends its headers but trickles its body past the timeout is also a timeout', async () => {
+    const server = await startServer();
+    const trickle = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('partial');
+    });
+    await new Promise<void>((r) => trickle.listen(0, '127.0.0.1', () => r()));
+    onTestFinished(() => new Promise<void>((r) => (trickle.closeAllConnections(), trickle.close(() => r()))));
+    const task = await createTask(server, taskInput(`http://127.0.0.1:${(trickle.address() as AddressInfo).port}`, { timeout: 1, retries: 0 }));
+    expect(await waitForTerminal(server, task.id)).toMatchObject({ status: 'failed', result: null, error: { type: 'timeout' } });
   });
 
   it('a 4xx is retried, but a 4xx with AQ-No-Retry: true fails at once', async () => {

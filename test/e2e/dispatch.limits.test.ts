@@ -61,6 +61,17 @@ describe('queue limits', () => {
     expect(before).toBe(1);
   });
 
+  it('among due tasks of a queue, higher priority runs first', async () => {
+    const server = await startServer();
+    const target = await startTarget();
+    await putQueue(server, 'prio', { paused: true, concurrency: 1 });
+    const priorities = [0, 5, -3, 100, 5, -100, 1];
+    await createBatch(server, priorities.map((priority) => taskInput(target.url, { queue: 'prio', priority, payload: priority })));
+    await putQueue(server, 'prio', { paused: false });
+    const reqs = await target.waitForRequests(priorities.length);
+    expect(reqs.map((r) => r.json)).toEqual([100, 5, 5, 1, 0, -3, -100]);
+  });
+
   it('with --concurrency 4, five tasks of queue B finish while queue A has a backlog of 2,000', async () => {
     const server = await startServer({ concurrency: 4 });
     const target = await startTarget(() => ({ status: 200, delayMs: 5 }));
