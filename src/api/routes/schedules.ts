@@ -35,7 +35,7 @@ const ScheduleUpdateSchema = z
   .openapi('ScheduleUpdate');
 const ScheduleSchema = z
   .object({
-    id: z.string(), cron: z.string(), timezone: z.string(), task: z.record(z.string(), z.unknown()), paused: z.boolean(),
+    id: z.string(), cron: z.string(), timezone: z.string(), task: CreateTaskSchema, paused: z.boolean(),
     catchUp: CatchUp, catchUpMax: z.number().int(), lastFireAt: z.string().nullable(), nextFireAt: z.string().nullable(),
     createdAt: z.string(), updatedAt: z.string(),
   })
