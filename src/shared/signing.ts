@@ -78,6 +78,8 @@ export function verifySignature(opts: VerifyOptions): boolean {
   } catch {
     return false;
   }
+  // An empty secret (an unset variable) must never verify: anyone can sign with an empty key.
+  if (key.length === 0) return false;
   const body = typeof opts.body === 'string' ? opts.body : Buffer.from(opts.body).toString('utf8');
   const expected = Buffer.from(sign(key, id, timestamp, body).slice(3), 'base64');
   let ok = false;
