@@ -161,7 +161,7 @@ describe('fuzzing every route with hostile requests', () => {
           before = await snapshot(s);
         }
       }),
-      { seed, numRuns: RUNS, interruptAfterTimeLimit: 45_000, endOnFailure: true },
+      { seed, numRuns: RUNS, interruptAfterTimeLimit: 35_000, endOnFailure: true },
     );
 
     const statuses = [...seen.entries()].sort((a, b) => a[0] - b[0]).map(([k, v]) => `${k}×${v}`).join(' ');
