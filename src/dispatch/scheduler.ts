@@ -42,6 +42,8 @@ interface Running {
 }
 
 const NO_BODY = new Set(['GET', 'DELETE']);
+/** Longest single timer the scheduler arms, in ms (1 hour); well under setTimeout's 2^31−1 limit. */
+const MAX_TIMER_MS = 3_600_000;
 
 export class Scheduler {
   readonly limits: Limits;
@@ -136,7 +138,9 @@ export class Scheduler {
         if (due !== null) next = Math.min(next, Math.max(due, tokenAt));
       }
       if (next === Infinity) return;
-      const at = Math.max(next, now + 1);
+      // setTimeout fires at once for delays over 2^31−1 ms (~24.8 days; a delay may be a year),
+      // so a far runAt is approached in steps and re-armed when the timer fires.
+      const at = Math.min(Math.max(next, now + 1), now + MAX_TIMER_MS);
       if (this.timer && this.timerAt <= at) return;
       clearTimeout(this.timer);
       this.timerAt = at;

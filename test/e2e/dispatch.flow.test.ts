@@ -160,4 +160,21 @@ describe('dispatch', () => {
     }
     expect(target.requests[0]!.headers['aq-task-id']).toBe(now.id);
   });
+
+  it('a task due in a month waits quietly: the scheduler does not spin on an overlong timer', async () => {
+    const server = await startServer();
+    const target = await startTarget();
+    const far = await createTask(server, taskInput(target.url, { delay: 30 * 86_400 }));
+    // Count (without changing) the scheduler's store reads; a 1 ms timer loop made hundreds.
+    let reads = 0;
+    const store = server.store;
+    const nextDueAt = store.nextDueAt.bind(store);
+    store.nextDueAt = (queues) => (reads++, nextDueAt(queues));
+    await new Promise((r) => setTimeout(r, 300));
+    store.nextDueAt = nextDueAt;
+    expect(reads).toBeLessThanOrEqual(2); // the 1 s backstop at most
+    const near = await createTask(server, taskInput(target.url));
+    expect((await waitForTerminal(server, near.id)).status).toBe('completed');
+    expect((await server.api(`/v1/tasks/${far.id}`)).body.status).toBe('pending');
+  });
 });
