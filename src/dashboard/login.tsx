@@ -1,16 +1,35 @@
-// Login and logout routes: POST /login checks the token and sets the HttpOnly, SameSite=Strict
+// The login form and the login/logout routes: POST /login checks the token and sets the HttpOnly, SameSite=Strict
 // session cookie (an HMAC, see session.ts); POST /logout clears it. Both refuse cross-site posts.
 import type { Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { tokenChecker } from '../api/auth.js';
 import type { DashboardContext } from './index.js';
 import { Page } from './layout.js';
-import { Login } from './pages/login.js';
 import { sameOrigin, sessionCookie } from './session.js';
 
 /** `next` if it is a path on this site (not "//host" or a URL), else "/". */
 export function safeNext(next: unknown): string {
   return typeof next === 'string' && /^\/(?![/\\])/.test(next) && !/[\\\r\n]/.test(next) && next.length <= 2000 ? next : '/';
+}
+
+function Login({ next, error }: { next: string; error?: string }) {
+  return (
+    <section class="login" aria-labelledby="h-login">
+      <h1 id="h-login">Sign in</h1>
+      <p>This server needs its token (--token / AQ_TOKEN) to show tasks.</p>
+      {error && (
+        <p class="notice error" role="alert" id="login-error">
+          {error}
+        </p>
+      )}
+      <form method="post" action="/login">
+        <input type="hidden" name="next" value={next} />
+        <label for="token">Token</label>
+        <input id="token" name="token" type="password" required autocomplete="current-password" autofocus aria-describedby={error ? 'login-error' : undefined} />
+        <button type="submit">Sign in</button>
+      </form>
+    </section>
+  );
 }
 
 export function registerLogin(app: Hono<any, any, any>, ctx: DashboardContext): void {
