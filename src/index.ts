@@ -4,6 +4,7 @@ export { AsyncQueue, DEFAULT_URL, type AsyncQueueOptions } from './sdk/client.js
 export { AsyncQueueError, BatchError, type ClientErrorCode } from './sdk/errors.js';
 export { TasksResource, isTerminal, type BulkResult, type CreateManyOptions, type CreateOptions, type WaitOptions } from './sdk/tasks.js';
 export { QueuesResource } from './sdk/queues.js';
+export { SchedulesResource } from './sdk/schedules.js';
 export type { EventsOptions, SseMessage } from './sdk/events.js';
 export { verifySignature, type VerifyOptions } from './sdk/verify.js';
 export { MAX_BATCH, MAX_LIST_LIMIT, MAX_WAIT_SECONDS, TASK_STATUSES, TERMINAL_STATUSES } from './shared/types.js';
@@ -17,6 +18,10 @@ export type {
   ListTasksQuery,
   Queue,
   QueueUpdate,
+  Schedule,
+  ScheduleCatchUp,
+  ScheduleInput,
+  ScheduleUpdate,
   Stats,
   Task,
   TaskError,
