@@ -49,14 +49,14 @@ describe('listing tasks', () => {
     expect(claim).not.toMatch(/TEMP B-TREE/);
     const due = plan(`SELECT 1 FROM tasks WHERE status = 'pending' AND queue = ? AND run_at <= ? LIMIT 1`, 'q', 1);
     expect(due).toMatch(/USING (COVERING )?INDEX tasks_pending_run_at/);
-    const byStatus = plan(`SELECT t.* FROM tasks t WHERE t.seq < ? AND t.status = ? ORDER BY t.seq DESC LIMIT 50`, 1e9, 'failed');
+    const byStatus = plan(`SELECT t.* FROM tasks t WHERE t.seq < ? AND t.status = 'completed' ORDER BY t.seq DESC LIMIT 50`, 1e9);
     expect(byStatus).toMatch(/USING (COVERING )?INDEX tasks_status/);
     expect(byStatus).not.toMatch(/TEMP B-TREE/);
     const byQueue = plan(`SELECT t.* FROM tasks t WHERE t.seq < ? AND t.queue = ? ORDER BY t.seq DESC LIMIT 50`, 1e9, 'q');
     expect(byQueue).toMatch(/USING (COVERING )?INDEX tasks_queue_seq/);
     expect(byQueue).not.toMatch(/TEMP B-TREE/);
-    const byBoth = plan(`SELECT t.* FROM tasks t WHERE t.seq < ? AND t.status = ? AND t.queue = ? ORDER BY t.seq DESC LIMIT 50`, 1e9, 'failed', 'q');
-    expect(byBoth).toMatch(/USING (COVERING )?INDEX tasks_(queue_seq|status)/);
+    const byBoth = plan(`SELECT t.* FROM tasks t WHERE t.seq < ? AND t.queue = ? AND t.status = 'failed' ORDER BY t.seq DESC LIMIT 50`, 1e9, 'q');
+    expect(byBoth).toMatch(/USING (COVERING )?INDEX tasks_queue_failed/);
     expect(byBoth).not.toMatch(/TEMP B-TREE/);
     const newest = plan(`SELECT t.* FROM tasks t WHERE t.seq < ? ORDER BY t.seq DESC LIMIT 50`, 1e9);
     expect(newest).not.toMatch(/TEMP B-TREE/);

@@ -1,6 +1,6 @@
 // SQL for creating and reading tasks: insert with idempotency, get, list with cursors, attempts.
 import type { NewTask } from '../../shared/defaults.js';
-import type { Attempt, Task } from '../../shared/types.js';
+import { TASK_STATUSES, type Attempt, type Task } from '../../shared/types.js';
 import { InvalidCursorError, type CreateResult, type ListFilter } from '../store.js';
 import type { Ctx } from './context.js';
 import { decodeCursor, encodeCursor, newTaskToTask, toAttempt, toTask, type AttemptRow, type TaskRow } from './rows.js';
@@ -51,7 +51,11 @@ export function listTasks(ctx: Ctx, f: ListFilter): { tasks: Task[]; nextCursor:
   const where: string[] = [`${seqCol} < ?`];
   const args: unknown[] = [before];
   if (f.label) (where.push('l.label = ?'), args.push(f.label));
-  if (f.status) (where.push('t.status = ?'), args.push(f.status));
+  // The status is one of a fixed set, written literally so partial indexes can serve it.
+  if (f.status) {
+    if (!TASK_STATUSES.includes(f.status)) throw new InvalidCursorError('unknown status');
+    where.push(`t.status = '${f.status}'`);
+  }
   if (f.queue) (where.push('t.queue = ?'), args.push(f.queue));
   const from = f.label ? 'task_labels l CROSS JOIN tasks t ON t.seq = l.seq' : 'tasks t';
   const order = `${seqCol} DESC`;
