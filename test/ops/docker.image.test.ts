@@ -4,11 +4,11 @@
 // as a non-root user: it must serve, pass its HEALTHCHECK, and drain an attempt on SIGTERM.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { startTarget } from '../helpers/target.js';
+import { linkTree } from './link-tree.js';
 import { dockerIgnore, envPairs, parseDockerfile, type Stage } from './dockerfile.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -56,7 +56,7 @@ function build(dir: string, runUid: number | undefined): Image {
           if (step.flags.from) {
             const from = path.join(root(stages.findIndex((s) => s.name === step.flags.from)), src);
             fs.mkdirSync(path.dirname(host(dest)), { recursive: true });
-            execFileSync('cp', ['-al', from, intoDir ? path.join(host(dest), path.basename(src)) : host(dest)]);
+            linkTree(from, intoDir ? path.join(host(dest), path.basename(src)) : host(dest));
           } else {
             expect(ignored(src), `COPY ${src}: excluded by .dockerignore`).toBe(false);
             if (intoDir) fs.mkdirSync(host(dest), { recursive: true });
@@ -73,7 +73,7 @@ function build(dir: string, runUid: number | undefined): Image {
           else if (/^npm ci\b/.test(cmd)) {
             // Stand-in: the tree `npm ci` makes from this lockfile is this repo's node_modules.
             expect(fs.readFileSync(at('package-lock.json'), 'utf8')).toBe(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8'));
-            execFileSync('cp', ['-al', path.join(ROOT, 'node_modules'), at('node_modules')]);
+            linkTree(path.join(ROOT, 'node_modules'), at('node_modules'));
             const hidden = at('node_modules/.package-lock.json');
             fs.rmSync(hidden, { force: true }); // npm rewrites it: a copy, never the repo's inode
             if (fs.existsSync(path.join(ROOT, 'node_modules/.package-lock.json'))) fs.copyFileSync(path.join(ROOT, 'node_modules/.package-lock.json'), hidden);
@@ -86,7 +86,7 @@ function build(dir: string, runUid: number | undefined): Image {
             // in the stage, and its output is the repo's dist/, built by `npm test` from them.
             const tsconfig = JSON.parse(fs.readFileSync(at('tsconfig.build.json'), 'utf8')) as { extends?: string; include: string[] };
             for (const input of ['scripts/build.mjs', tsconfig.extends ?? 'tsconfig.json', ...tsconfig.include]) expect(fs.existsSync(at(input)), input).toBe(true);
-            execFileSync('cp', ['-al', path.join(ROOT, 'dist'), at('dist')]);
+            linkTree(path.join(ROOT, 'dist'), at('dist'));
             standIns.push(`${cmd} → the repo's dist/ (AQ_IMAGE_FULL_BUILD=1 runs the real build)`);
           } else if (/^npm (run build|prune)\b/.test(cmd)) {
             execFileSync('sh', ['-c', cmd], { cwd: at('.'), env: { ...process.env, ...env, npm_config_offline: 'true' }, stdio: 'pipe' });
@@ -106,15 +106,6 @@ function build(dir: string, runUid: number | undefined): Image {
     }
   });
   return { root, workdir, env, standIns };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 describe('the Docker image', () => {
@@ -158,10 +149,9 @@ describe('the Docker image', () => {
 
     const volume = steps(final, 'VOLUME')[0]!.args;
     const hostVolume = path.join(image.root(stages.length - 1), volume);
-    const port = await freePort();
     const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: hostVolume };
     for (const [k, v] of Object.entries(image.env)) env[k] = v.startsWith(volume + '/') ? path.join(hostVolume, v.slice(volume.length)) : v;
-    env.AQ_PORT = String(port); // as `docker run -p <port>:<port> -e AQ_PORT=<port>`
+    env.AQ_PORT = '0'; // a free port here; `docker run -p` maps the image's 8700
     const [cmd, ...args] = last(final, 'CMD')!.exec!;
     const exe = (c: string) => (c === 'node' ? process.execPath : c);
     const start = () => {
@@ -171,22 +161,23 @@ describe('the Docker image', () => {
       proc.stderr.on('data', (d) => (out += d));
       onTestFinished(() => void (proc.exitCode === null && proc.signalCode === null && proc.kill('SIGKILL')));
       const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
-      const listening = new Promise<void>((resolve, reject) => {
+      const listening = new Promise<string>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`not listening:\n${out}`)), 20_000);
-        const check = () => /listening on/.test(out) && (clearTimeout(timer), resolve());
+        const check = () => {
+          const m = /listening on http:\/\/[^:]+:(\d+)/.exec(out);
+          if (m) (clearTimeout(timer), resolve(`http://127.0.0.1:${m[1]}`));
+        };
         proc.stdout.on('data', check);
         proc.stderr.on('data', check);
         proc.on('exit', () => (clearTimeout(timer), reject(new Error(`exited:\n${out}`))));
       });
       return { proc, exited, listening, output: () => out };
     };
-    const base = `http://127.0.0.1:${port}`;
-
     const first = start();
-    await first.listening;
+    const base = await first.listening;
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     const [hc, ...hcArgs] = last(final, 'HEALTHCHECK')!.exec!;
-    const health = spawnSync(exe(hc!), hcArgs, { cwd: app, env, uid, gid: uid, timeout: 10_000 });
+    const health = spawnSync(exe(hc!), hcArgs, { cwd: app, env: { ...env, AQ_PORT: new URL(base).port }, uid, gid: uid, timeout: 10_000 });
     expect(health.status, String(health.stderr)).toBe(0);
 
     const target = await startTarget(() => ({ status: 200, body: { drained: true }, delayMs: 300 }));
@@ -201,8 +192,8 @@ describe('the Docker image', () => {
 
     // The volume outlives the container: a new one finds the task completed, not interrupted.
     const second = start();
-    await second.listening;
-    const after = (await (await fetch(`${base}/v1/tasks/${task.id}`)).json()) as { status: string; attempts: number };
+    const again = await second.listening;
+    const after = (await (await fetch(`${again}/v1/tasks/${task.id}`)).json()) as { status: string; attempts: number };
     expect(after).toMatchObject({ status: 'completed', attempts: 1 });
     second.proc.kill('SIGTERM');
     expect(await second.exited).toBe(0);

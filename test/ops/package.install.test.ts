@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTarget } from '../helpers/target.js';
+import { linkTree } from './link-tree.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
@@ -35,7 +36,7 @@ function seedDependencies(): void {
     const from = path.join(ROOT, key);
     if (!fs.existsSync(from)) continue;
     fs.mkdirSync(path.dirname(path.join(nm, name)), { recursive: true });
-    execFileSync('cp', ['-al', from, path.join(nm, name)]);
+    linkTree(from, path.join(nm, name));
     for (const bin of Object.keys(entry.bin ?? {})) {
       const link = path.join(ROOT, 'node_modules', '.bin', bin);
       if (fs.existsSync(link)) fs.symlinkSync(fs.readlinkSync(link), path.join(nm, '.bin', bin));
