@@ -2,15 +2,13 @@
 // half-written, and the server recovers by itself once space (or write access) returns.
 // Disk full is simulated with SQLite's max_page_count (everywhere) and, where this process may
 // mount, with a real 2 MiB tmpfs filled to the last byte.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { startTarget } from '../helpers/target.js';
 import { taskInput, waitForTerminal } from '../helpers/tasks.js';
-import { tempDir } from '../helpers/temp.js';
+import { canMount, mountTmpfs } from './mount.js';
 
 const big = (kb: number) => 'x'.repeat(kb * 1024);
 
@@ -29,20 +27,6 @@ async function expectRefusedAndUnchanged(s: TestServer, target: string) {
     expect(r.headers.get('retry-after')).toBe('1');
   }
   expect(await snapshot(s)).toEqual(before);
-}
-
-function canMount(): boolean {
-  if (process.platform !== 'linux' || process.getuid?.() !== 0) return false;
-  const probe = fs.mkdtempSync(path.join(os.tmpdir(), 'aq-mount-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe], { stdio: 'ignore' });
-    execFileSync('umount', [probe], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    fs.rmSync(probe, { recursive: true, force: true });
-  }
 }
 
 describe('disk full and read-only while serving', () => {
@@ -92,9 +76,7 @@ describe('disk full and read-only while serving', () => {
   });
 
   it.skipIf(!canMount())('on a real filesystem that fills up, creates get 503 and work resumes once space is freed', async () => {
-    const mnt = tempDir('aq-tmpfs-');
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mnt]);
-    onTestFinished(() => execFileSync('umount', ['-l', mnt]));
+    const mnt = mountTmpfs('2m');
     const target = await startTarget();
     const s = await startServer({ db: path.join(mnt, 'aq.db') });
     onTestFinished(() => s.close(0)); // closed before the unmount (hooks run in reverse)

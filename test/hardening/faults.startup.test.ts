@@ -7,7 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, spawnServer } from '../helpers/server.js';
+import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { tempDir } from '../helpers/temp.js';
+import { canMount, mountTmpfs, remountReadOnly } from './mount.js';
 
 /** Runs `serve` expecting it to stop by itself; its exit code and output. */
 function serveUntilExit(args: string[]): Promise<{ code: number | null; out: string }> {
@@ -50,6 +52,20 @@ describe('startup refusals', () => {
     expect(fs.readFileSync(db).equals(bytes)).toBe(true);
     expect(fs.statSync(db).mtimeMs).toBe(mtime);
     expect(fs.readdirSync(dir)).toEqual(['data.db']); // no -wal or -journal left beside it
+  });
+});
+
+describe('read-only file system at start', () => {
+  it.skipIf(!canMount())('a database on a read-only file system: a clear error, exit 1, the file untouched', async () => {
+    const mnt = mountTmpfs('4m');
+    const db = path.join(mnt, 'aq.db');
+    await new SqliteStore({ file: db }).close();
+    const bytes = fs.readFileSync(db);
+    remountReadOnly(mnt);
+    const r = await serveUntilExit(['--db', db]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(`cannot open database ${db}: ${db} is on a read-only file system; AsyncQueue needs to write the file and its folder`);
+    expect(fs.readFileSync(db).equals(bytes)).toBe(true);
   });
 });
 

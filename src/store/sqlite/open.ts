@@ -13,6 +13,19 @@ function sqliteCode(err: unknown): string {
   return String((err as { code?: unknown })?.code ?? '');
 }
 
+/** Why `file` or its folder cannot be written (read-only file system, permissions), if so. */
+function readOnlyReason(file: string): string | undefined {
+  for (const p of [file, path.dirname(path.resolve(file))]) {
+    try {
+      if (fs.existsSync(p)) fs.accessSync(p, fs.constants.W_OK);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      return code === 'EROFS' ? `${p} is on a read-only file system` : `${p} is not writable (${code})`;
+    }
+  }
+  return undefined;
+}
+
 /** Opens (creating if absent) the database at `file`; throws StoreOpenError with a clear message. */
 export function openDatabase(file: string, durability: 'full' | 'normal'): Database.Database {
   if (file !== ':memory:') {
@@ -40,6 +53,8 @@ export function openDatabase(file: string, durability: 'full' | 'normal'): Datab
     if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
       throw new StoreOpenError(`${file} is in use by another running AsyncQueue (or another program); only one server may use a database file`);
     }
+    const ro = readOnlyReason(file);
+    if (ro) throw new StoreOpenError(`cannot open database ${file}: ${ro}; AsyncQueue needs to write the file and its folder`);
     throw new StoreOpenError(`cannot open database ${file}: ${(err as Error).message}`);
   }
   db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
