@@ -91,7 +91,7 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
   inFlight = () => scheduler.inFlight;
   store.inFlight = () => scheduler.inFlight;
   const recovered = await store.recoverInterrupted(clock.now());
-  if (recovered.tasks + recovered.failed + recovered.deliveries > 0) log.warn('recovered work interrupted by a stop', recovered);
+  if (recovered.tasks + recovered.deliveries > 0) log.warn('recovered work interrupted by a stop', recovered);
   const retention = new Retention({ store, clock, log, retentionMs: config.retention });
   const schedules = new ScheduleRunner({ store, events, clock, log, wake: () => scheduler.wake() });
 

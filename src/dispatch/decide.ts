@@ -50,7 +50,10 @@ export function decideNext(outcome: AttemptOutcome, task: RetryState, req: { met
     if (error.type === 'interrupted') delay = 0; // our own restart: try again at once (api.md §5 Crash)
   }
   const made = task.attempt - task.attemptsBase;
-  if (!retryable || made > task.retries) return { next: { status: 'failed', error }, httpStatus, error };
+  // An interrupted attempt counts toward `retries`, but our own stop never ends a task:
+  // it is always tried again after the restart (api.md §5 Crash).
+  const exhausted = made > task.retries && error.type !== 'interrupted';
+  if (!retryable || exhausted) return { next: { status: 'failed', error }, httpStatus, error };
   delay ??= backoffDelay(made, task.backoff, random);
   return { next: { status: 'pending', runAt: now + delay, error }, httpStatus, error };
 }

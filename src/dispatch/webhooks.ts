@@ -95,7 +95,7 @@ export class WebhookSender {
     })
       .then(async (outcome) => {
         clearTimeout(timeout);
-        this.inFlight.delete(d.id);
+        if (this.inFlight.get(d.id) === controller) this.inFlight.delete(d.id);
         const at = this.o.clock.now();
         const next = decideDelivery(outcome, d, { url: d.webhookUrl }, at, this.random());
         this.o.onDelivery?.({ durationMs: outcome.durationMs, next: next.status });

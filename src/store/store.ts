@@ -163,7 +163,7 @@ export interface Store {
   claimDeliveries(limit: number, now: number): Promise<ClaimedDelivery[]>;
   finishDeliveries(results: DeliveryFinish[]): Promise<void>;
   /** At start: running tasks back to pending with an `interrupted` attempt; open deliveries pending. */
-  recoverInterrupted(now: number): Promise<{ tasks: number; failed: number; deliveries: number }>;
+  recoverInterrupted(now: number): Promise<{ tasks: number; deliveries: number }>;
   // schedules
   /** Creates or replaces schedule `s.id`; `created` is false when it existed. */
   putSchedule(s: ScheduleWrite, now: number): Promise<{ schedule: Schedule; created: boolean }>;

@@ -47,16 +47,16 @@ describe('claiming and finishing attempts', () => {
     expect((await store.getTask(r!.task.id))!.webhook).toEqual({ status: 'delivered', attempts: 1, error: null });
   });
 
-  it('after a crash, running tasks go back to pending with an interrupted attempt; exhausted ones fail', async () => {
+  it('after a crash, running tasks go back to pending with an interrupted attempt, even on their last attempt', async () => {
     const { store } = openStore();
     const [a, b] = await store.createTasks([newTask(), newTask({ retries: 0, webhookUrl: 'http://127.0.0.1:9/h' })]);
     await store.claimTasks(new Map([['default', 2]]), T0);
     const r = await store.recoverInterrupted(T0 + 100);
-    expect(r).toEqual({ tasks: 1, failed: 1, deliveries: 0 });
+    expect(r).toEqual({ tasks: 2, deliveries: 0 });
     const ta = (await store.getTask(a!.task.id))!;
     expect(ta).toMatchObject({ status: 'pending', attempts: 1, error: { type: 'interrupted' } });
     expect((await store.listAttempts(a!.task.id))![0]).toMatchObject({ n: 1, durationMs: 100, error: { type: 'interrupted' } });
-    expect(await store.getTask(b!.task.id)).toMatchObject({ status: 'failed', webhook: { status: 'pending' } });
+    expect(await store.getTask(b!.task.id)).toMatchObject({ status: 'pending', attempts: 1, webhook: null });
   });
 
   it('retry keeps the attempt history and gives a fresh set of retries', async () => {

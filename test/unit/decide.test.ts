@@ -85,6 +85,11 @@ describe('decideNext', () => {
     expect(decideNext(err('interrupted'), state(2), REQ, NOW, 0.9).next).toMatchObject({ status: 'pending', runAt: NOW });
   });
 
+  it('an interruption never fails a task, even on its last attempt', () => {
+    expect(decideNext(err('interrupted'), { ...state(4), retries: 3 }, REQ, NOW, 0.9).next).toMatchObject({ status: 'pending', runAt: NOW });
+    expect(decideNext(err('timeout'), { ...state(4), retries: 3 }, REQ, NOW, 0.9).next).toMatchObject({ status: 'failed' });
+  });
+
   it('jitter comes only from the random argument', () => {
     const lo = decideNext(res(500), state(1), REQ, NOW, 0).next as { runAt: number };
     const hi = decideNext(res(500), state(1), REQ, NOW, 0.999999).next as { runAt: number };

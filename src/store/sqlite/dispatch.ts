@@ -115,20 +115,19 @@ export function finishDeliveries(ctx: Ctx, results: DeliveryFinish[]): void {
 
 const INTERRUPTED: TaskError = { type: 'interrupted', message: 'the server stopped while this attempt was in flight' };
 
-/** Running tasks go back to pending (or failed when no retries remain) with an `interrupted` attempt. */
-export function recoverInterrupted(ctx: Ctx, now: number): { tasks: number; failed: number; deliveries: number } {
+/**
+ * Running tasks go back to pending, due now, with an `interrupted` attempt. The attempt counts
+ * toward `retries`, but an interruption never fails a task (api.md §5 Crash).
+ */
+export function recoverInterrupted(ctx: Ctx, now: number): { tasks: number; deliveries: number } {
   const err = JSON.stringify(INTERRUPTED);
   const recorded = ctx.db.prepare(`INSERT OR IGNORE INTO attempts (task_id, n, started_at, duration_ms, status, error)
     SELECT id, attempts, updated_at, MAX(0, ? - updated_at), NULL, ? FROM tasks WHERE status = 'running'`).run(now, err).changes;
   ctx.tally(now, 'dispatched', recorded);
   ctx.tally(now, 'failed', recorded);
-  const failedRows = ctx.db.prepare(`UPDATE tasks SET status = 'failed', error = ?, updated_at = ?, completed_at = ?, ${WEBHOOK_ON_END}
-    WHERE status = 'running' AND attempts - attempts_base > retries RETURNING queue`).all(err, now, now, now) as { queue: string }[];
-  for (const r of failedRows) ctx.move(r.queue, 'running', 'failed');
   const pendingRows = ctx.db.prepare(`UPDATE tasks SET status = 'pending', run_at = ?, error = ?, updated_at = ? WHERE status = 'running' RETURNING queue`).all(now, err, now) as { queue: string }[];
   for (const r of pendingRows) ctx.move(r.queue, 'running', 'pending');
-  const failed = failedRows.length;
   const tasks = pendingRows.length;
   const deliveries = ctx.db.prepare(`UPDATE tasks SET webhook_status = 'pending', webhook_run_at = ? WHERE webhook_status = 'sending'`).run(now).changes;
-  return { tasks, failed, deliveries };
+  return { tasks, deliveries };
 }
