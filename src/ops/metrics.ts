@@ -1,7 +1,8 @@
 // Prometheus metrics of one server, in its own prom-client Registry (never the global one, so
 // two servers in one process do not clash). Counters follow the TaskEvents stream; attempt
 // durations and webhook outcomes come from the scheduler's and webhook sender's hooks; queue
-// gauges are read from the store at scrape time. Serving `/metrics` is left to ops/routes.ts.
+// gauges are read from the store at scrape time; process metrics are shared by the process's
+// servers. Serving `/metrics` is left to ops/routes.ts.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { TaskEvents } from '../dispatch/events.js';
 import type { Queue, TaskEvent } from '../shared/types.js';
@@ -34,6 +35,20 @@ export interface MetricsOptions {
   processMetrics?: boolean;
 }
 
+let processRegistry: Registry | undefined;
+
+/**
+ * The standard process_* and nodejs_* metrics. They describe the process, not a server, so one
+ * registry collects them once (one event-loop monitor, one GC observer) for every server in it.
+ */
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
 /** Attempt duration buckets, in seconds: 5 ms to 5 min. */
 export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
@@ -49,6 +64,7 @@ export class Metrics {
   private readonly deliverySeconds: Histogram<'outcome'>;
   private readonly unsubscribe: () => void;
   private snapshot: Promise<Queue[]> | undefined;
+  private readonly withProcess: boolean;
 
   constructor(opts: MetricsOptions) {
     const registers = [this.registry];
@@ -100,7 +116,7 @@ export class Metrics {
         this.set(opts.inFlight());
       },
     });
-    if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    this.withProcess = opts.processMetrics ?? true;
     this.unsubscribe = opts.events.on((e) => this.onEvent(e));
   }
 
@@ -125,7 +141,8 @@ export class Metrics {
   async render(): Promise<{ contentType: string; body: string }> {
     this.snapshot = undefined;
     try {
-      return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+      const registry = this.withProcess ? Registry.merge([this.registry, processMetrics()]) : this.registry;
+      return { contentType: this.registry.contentType, body: await registry.metrics() };
     } finally {
       this.snapshot = undefined;
     }
