@@ -95,13 +95,21 @@ export class Scheduler {
       return;
     }
     this.draining = true;
+    // Busy: every slot (or all but a few) is taken, so a finishing attempt will wake us; no timer needed.
+    let busy = false;
     try {
       do {
         this.again = false;
-        if (this.stopping || this.limits.free() === 0) break;
+        if (this.stopping || this.limits.free() === 0) {
+          busy = true;
+          break;
+        }
         // Under load, wait until a few slots are free and claim them together: one claim
         // transaction per slot would cost more than the attempts it starts.
-        if (this.limits.free() < this.minClaim && this.limits.total >= this.minClaim) break;
+        if (this.limits.free() < this.minClaim && this.limits.total >= this.minClaim) {
+          busy = true;
+          break;
+        }
         this.limits.setQueues(await this.o.store.queueLimits());
         const now = this.o.clock.now();
         const open = this.limits.openQueues().filter((q) => this.limits.capacityOf(q, now) > 0);
@@ -120,7 +128,7 @@ export class Scheduler {
     } finally {
       this.draining = false;
     }
-    await this.arm();
+    if (!busy) await this.arm();
   }
 
   /** Arms the one timer for the next moment work becomes possible: a runAt or a rate-limit token. */

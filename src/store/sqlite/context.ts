@@ -15,6 +15,8 @@ export interface Ctx {
   move(queue: string, from: TaskStatus | null, to: TaskStatus | null, n?: number): void;
   /** Adds `n` to a per-minute counter for time `at` (ms). */
   tally(at: number, field: MinuteField, n?: number): void;
+  /** Bumped whenever a queue row is created or changed (so limits can be cached). */
+  queuesVersion: number;
   /** Group-commit hooks (batcher.ts): one write starts, ends (kept or rolled back), the batch commits. */
   hooks: { begin(): void; end(ok: boolean): void; beforeCommit(): void; discard(): void };
 }
@@ -26,6 +28,7 @@ export function createCtx(db: Database.Database): Ctx {
   const add = (m: Map<string, number>, key: string, n: number) => m.set(key, (m.get(key) ?? 0) + n);
   const ctx: Ctx = {
     db,
+    queuesVersion: 0,
     stmt(sql) {
       let s = cache.get(sql);
       if (!s) {

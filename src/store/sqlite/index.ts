@@ -4,7 +4,7 @@ import type Database from 'better-sqlite3';
 import fs from 'node:fs';
 import type { NewTask } from '../../shared/defaults.js';
 import type { BulkFilter, QueueUpdate } from '../../shared/types.js';
-import { StoreUnavailableError, type AttemptFinish, type DeliveryFinish, type ListFilter, type ScheduleFiring, type ScheduleWrite, type Store } from '../store.js';
+import { StoreUnavailableError, type QueueLimits, type AttemptFinish, type DeliveryFinish, type ListFilter, type ScheduleFiring, type ScheduleWrite, type Store } from '../store.js';
 import { WriteBatcher } from './batcher.js';
 import { createCtx, type Ctx } from './context.js';
 import * as d from './dispatch.js';
@@ -40,6 +40,8 @@ export class SqliteStore implements Store {
   readonly batcher: WriteBatcher;
   private readonly durability: 'full' | 'normal';
   private closed = false;
+  private limitsCache: QueueLimits[] | undefined;
+  private queuesVersion = -1;
   inFlight: () => number;
 
   constructor(private readonly opts: SqliteStoreOptions) {
@@ -110,8 +112,15 @@ export class SqliteStore implements Store {
   updateQueue(name: string, update: QueueUpdate, now: number) {
     return this.write(() => q.updateQueue(this.ctx, name, update, now));
   }
+  /** Cached until a queue is created or changed: the scheduler asks on every claim. */
   queueLimits() {
-    return this.read(() => q.queueLimits(this.ctx));
+    return this.read(() => {
+      if (!this.limitsCache || this.queuesVersion !== this.ctx.queuesVersion) {
+        this.queuesVersion = this.ctx.queuesVersion;
+        this.limitsCache = q.queueLimits(this.ctx);
+      }
+      return this.limitsCache;
+    });
   }
   stats(now: number) {
     return this.read(() => q.stats(this.ctx, now, this.inFlight()));

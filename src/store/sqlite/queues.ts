@@ -44,6 +44,7 @@ export function getQueue(ctx: Ctx, name: string): Queue | undefined {
 /** Creates the queue if needed and applies the fields present in `u` (null clears a limit). */
 export function updateQueue(ctx: Ctx, name: string, u: QueueUpdate, now: number): Queue {
   ctx.stmt('INSERT OR IGNORE INTO queues (name, created_at) VALUES (?, ?)').run(name, now);
+  ctx.queuesVersion++;
   if (u.concurrency !== undefined) ctx.stmt('UPDATE queues SET concurrency = ? WHERE name = ?').run(u.concurrency, name);
   if (u.ratePerSecond !== undefined) ctx.stmt('UPDATE queues SET rate_per_second = ? WHERE name = ?').run(u.ratePerSecond, name);
   if (u.paused !== undefined) ctx.stmt('UPDATE queues SET paused = ? WHERE name = ?').run(u.paused ? 1 : 0, name);
