@@ -24,6 +24,9 @@ RUN npm run build \
  && rm -rf deps src build/deps build/Release/obj build/Release/obj.target build/Release/sqlite3.a build/Release/test_extension.node build/Release/.deps
 
 FROM node:${NODE_VERSION}-slim
+LABEL org.opencontainers.image.title="AsyncQueue" \
+      org.opencontainers.image.description="Self-hosted HTTP task queue: one Node.js process, one SQLite file" \
+      org.opencontainers.image.licenses="MIT"
 ENV NODE_ENV=production \
     AQ_HOST=0.0.0.0 \
     AQ_PORT=8700 \
