@@ -111,6 +111,12 @@ export class Metrics {
       },
     });
     new Gauge({
+      name: 'asyncqueue_queues', help: 'Queues known to the server', registers,
+      async collect() {
+        this.set((await queues()).length);
+      },
+    });
+    new Gauge({
       name: 'asyncqueue_in_flight', help: 'Attempts in flight now', registers,
       collect() {
         this.set(opts.inFlight());

@@ -21,12 +21,14 @@ describe('docs/ops.md', () => {
     expect(rows).toHaveLength(OPTIONS.length);
   });
 
-  it('describes every asyncqueue_* metric a server exposes', async () => {
+  it('describes every asyncqueue_* metric a server exposes, and no other', async () => {
     const server = await startServer();
     const text = (await server.api('/metrics')).body as string;
     const names = [...families(text).keys()].filter((n) => n.startsWith('asyncqueue_'));
     expect(names.length).toBeGreaterThan(10);
     const metrics = section('Operations');
     for (const n of names) expect(metrics, n).toContain(`\`${n}\``);
+    const documented = [...metrics.matchAll(/^\| `(asyncqueue_\w+)`/gm)].map((m) => m[1]!);
+    expect(documented.filter((n) => !names.includes(n))).toEqual([]);
   });
 });
