@@ -139,6 +139,10 @@ describe('the Docker image', () => {
     fs.chmodSync(dir, 0o755);
     const asRoot = process.getuid?.() === 0;
     const uid = asRoot ? 65534 : undefined; // nobody: the image's USER node is a non-root uid too
+    if (asRoot) {
+      const mask = process.umask(0o022); // the stand-in image must be readable by that user, as an image is
+      onTestFinished(() => void process.umask(mask));
+    }
     const image = build(dir, uid);
     const app = path.join(image.root(stages.length - 1), image.workdir);
     // Production dependencies only, and only the compiled binding of better-sqlite3.
