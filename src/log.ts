@@ -1,6 +1,6 @@
 // JSON-line logger on stdout (api.md §6). Secrets never reach it: callers log ids, not payloads,
 // and fields named like credentials (token, secret, authorization…) are masked as a safety net.
-import { maskFields } from './api/mask.js';
+import { maskFields } from './shared/mask.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 

@@ -20,6 +20,7 @@ import { Retention } from './retention.js';
 import { ScheduleRunner } from './schedules/runner.js';
 import { decodeSecret, generateSecret, secretFingerprint } from './shared/signing.js';
 import { SqliteStore } from './store/sqlite/index.js';
+import type { Store } from './store/store.js';
 import { packageVersion } from './version.js';
 
 export { resolveConfig, type Config, type ConfigInput } from './config.js';
@@ -37,7 +38,8 @@ export interface AsyncQueueServer {
   url: string;
   port: number;
   config: Readonly<Config>;
-  store: SqliteStore;
+  /** The task store (SQLite); typed as the Store interface so the public types need no SQLite typings. */
+  store: Store;
   events: TaskEvents;
   scheduler: Scheduler;
   /** Fingerprint of the signing secret (never the secret itself). */

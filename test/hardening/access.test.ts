@@ -3,7 +3,7 @@
 // values, CORS off unless configured.
 import { describe, expect, it } from 'vitest';
 import { tokenChecker } from '../../src/api/auth.js';
-import { maskFields, maskHeaders } from '../../src/api/mask.js';
+import { maskFields, maskHeaders } from '../../src/shared/mask.js';
 import { createLogger } from '../../src/log.js';
 import { startServer } from '../helpers/server.js';
 import { startTarget } from '../helpers/target.js';

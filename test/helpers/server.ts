@@ -6,9 +6,12 @@ import path from 'node:path';
 import { onTestFinished } from 'vitest';
 import { createServer, type AsyncQueueServer, type ServerOptions } from '../../src/server.js';
 import { silentLogger } from '../../src/log.js';
+import type { SqliteStore } from '../../src/store/sqlite/index.js';
 import { tempDir } from './temp.js';
 
-export interface TestServer extends AsyncQueueServer {
+export interface TestServer extends Omit<AsyncQueueServer, 'store'> {
+  /** The SQLite store behind the server, with its connection (for fault injection and checks). */
+  store: SqliteStore;
   dir: string;
   token?: string;
   /** fetch against the server with JSON defaults (and the token, if any). */
@@ -38,7 +41,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
     }
     return { status: res.status, body: parsed, headers: res.headers };
   };
-  return Object.assign(server, { dir, token, api });
+  return Object.assign(server, { dir, token, api }) as unknown as TestServer;
 }
 
 const ROOT = path.resolve(import.meta.dirname, '../..');

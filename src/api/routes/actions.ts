@@ -6,7 +6,7 @@ import { taskEvent } from '../../dispatch/events.js';
 import type { BulkFilter } from '../../shared/types.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError, notFound } from '../errors.js';
-import { maskTask } from '../mask.js';
+import { maskTask } from '../../shared/mask.js';
 import { BulkFilterSchema, ErrorBodySchema, IdParam, TaskSchema } from '../schemas.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });

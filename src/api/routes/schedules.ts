@@ -9,7 +9,7 @@ import type { Schedule, ScheduleInput, ScheduleUpdate } from '../../shared/types
 import type { ApiDeps } from '../deps.js';
 import { deeperThan } from '../depth.js';
 import { ApiError, notFound } from '../errors.js';
-import { maskHeaders, maskTask } from '../mask.js';
+import { maskHeaders, maskTask } from '../../shared/mask.js';
 import { CreateTaskSchema, ErrorBodySchema, IdParam, TaskSchema } from '../schemas.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });

@@ -7,7 +7,7 @@ import { taskEvent } from '../../dispatch/events.js';
 import type { ApiDeps } from '../deps.js';
 import { deeperThan } from '../depth.js';
 import { ApiError, notFound } from '../errors.js';
-import { maskTask } from '../mask.js';
+import { maskTask } from '../../shared/mask.js';
 import { AttemptSchema, BatchSchema, CreateTaskSchema, ErrorBodySchema, IdParam, ListQuery, TaskSchema, WaitQuery } from '../schemas.js';
 import type { Waiters } from '../waiters.js';
 import { InvalidCursorError } from '../../store/store.js';
