@@ -52,6 +52,7 @@ export function createApp(deps: ApiDeps, extras: AppExtras = {}) {
     const given = c.req.header('x-request-id');
     const id = given && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
     c.header('X-Request-Id', id);
+    c.set('requestId' as never, id as never);
     const started = performance.now();
     await next();
     if (deps.log.enabled('debug')) {

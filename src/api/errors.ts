@@ -56,6 +56,6 @@ export function handleError(err: Error, c: Context, log: Logger): Response {
     if (status === 401) return c.json(errorBody('unauthorized', 'missing or invalid bearer token'), 401);
     if (status >= 400 && status < 500) return c.json(errorBody('invalid_request', err.message || 'invalid request'), status as ContentfulStatusCode);
   }
-  log.error('unhandled error', { err, path: c.req.path, method: c.req.method });
+  log.error('unhandled error', { err, requestId: c.get('requestId' as never), path: c.req.path, method: c.req.method });
   return c.json(errorBody('internal', 'internal error'), 500);
 }
