@@ -5,7 +5,7 @@ import type { Agent } from 'undici';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { ClaimedTask, Store } from '../store/store.js';
-import { decideNext } from './decide.js';
+import { decideNext, type Decision } from './decide.js';
 import { send } from './deliver.js';
 import { taskEvent, type TaskEvents } from './events.js';
 import { outboundHeaders } from './headers.js';
@@ -49,6 +49,8 @@ export class Scheduler {
   readonly limits: Limits;
   private readonly running = new Map<string, Running>();
   private readonly finishing = new Set<Promise<unknown>>();
+  /** Attempt results waiting to be recorded (flushed once per event-loop turn). */
+  private results: { t: ClaimedTask; d: Decision; now: number; durationMs: number }[] = [];
   private scheduled = false;
   private draining = false;
   private again = false;
@@ -187,20 +189,34 @@ export class Scheduler {
     const now = this.o.clock.now();
     const d = decideNext(outcome, t, { method: t.method, url: t.targetUrl }, now, this.random());
     this.o.onAttempt?.({ queue: t.queue, durationMs: outcome.durationMs, next: d.next.status });
+    // Results of one event-loop turn are recorded in one store call (one savepoint, not one each).
+    if (this.results.push({ t, d, now, durationMs: outcome.durationMs }) === 1) setImmediate(() => this.record());
+    this.wake();
+  }
+
+  private record(): void {
+    const batch = this.results;
+    this.results = [];
     const p = this.o.store
-      .finishAttempts([{ id: t.id, attempt: t.attempt, startedAt: t.startedAt, durationMs: outcome.durationMs, httpStatus: d.httpStatus, error: d.error, next: d.next, now }])
-      .then(([applied]) => {
-        if (!applied) return;
-        this.o.events.emit(taskEvent(t.id, t.queue, d.next.status, t.attempt, now));
-        if (t.hasWebhook && d.next.status !== 'pending') this.o.onWebhookDue?.();
-        if (this.o.log.enabled('info')) {
-          this.o.log.info('task ' + d.next.status, { task: t.id, queue: t.queue, attempt: t.attempt, status: d.httpStatus, error: d.error?.type });
-        }
+      .finishAttempts(
+        batch.map(({ t, d, now, durationMs }) => ({
+          id: t.id, attempt: t.attempt, startedAt: t.startedAt, durationMs, httpStatus: d.httpStatus, error: d.error, next: d.next, now,
+        })),
+      )
+      .then((applied) => {
+        let webhookDue = false;
+        const info = this.o.log.enabled('info');
+        batch.forEach(({ t, d, now }, i) => {
+          if (!applied[i]) return;
+          this.o.events.emit(taskEvent(t.id, t.queue, d.next.status, t.attempt, now));
+          if (t.hasWebhook && d.next.status !== 'pending') webhookDue = true;
+          if (info) this.o.log.info('task ' + d.next.status, { task: t.id, queue: t.queue, attempt: t.attempt, status: d.httpStatus, error: d.error?.type });
+        });
+        if (webhookDue) this.o.onWebhookDue?.();
       })
-      .catch((err) => this.o.log.error('recording an attempt failed', { err, task: t.id }))
+      .catch((err) => this.o.log.error('recording attempts failed', { err, tasks: batch.length }))
       .finally(() => this.finishing.delete(p));
     this.finishing.add(p);
-    this.wake();
   }
 
   private enforceDeadlines(): void {
@@ -217,9 +233,10 @@ export class Scheduler {
     const until = Date.now() + graceMs;
     while (this.running.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     for (const r of this.running.values()) r.controller.abort('interrupted');
-    while (this.running.size > 0 || this.finishing.size > 0) {
+    while (this.running.size > 0 || this.finishing.size > 0 || this.results.length > 0) {
       await Promise.allSettled([...this.finishing]);
-      if (this.running.size > 0) await new Promise((r) => setTimeout(r, 5));
+      if (this.results.length > 0) await new Promise((r) => setImmediate(r));
+      else if (this.running.size > 0) await new Promise((r) => setTimeout(r, 5));
     }
     clearInterval(this.deadlineTimer);
     this.unsubscribe();

@@ -15,6 +15,9 @@ export class WriteBatcher {
   private pending: Pending[] = [];
   private scheduled = false;
   private readonly savepoint: (fn: () => unknown) => unknown;
+  /** BEGIN and COMMIT prepared once (exec would parse them on every batch). */
+  private readonly begin: Database.Statement;
+  private readonly commit: Database.Statement;
   /** Transactions committed so far (group commit makes this far fewer than writes). */
   commits = 0;
   /** Writes committed so far. */
@@ -38,6 +41,8 @@ export class WriteBatcher {
   ) {
     this.syncMode = durableMode;
     this.savepoint = db.transaction((fn: () => unknown) => fn());
+    this.begin = db.prepare('BEGIN IMMEDIATE');
+    this.commit = db.prepare('COMMIT');
   }
 
   /**
@@ -67,7 +72,7 @@ export class WriteBatcher {
         this.db.pragma(`synchronous = ${mode}`);
         this.syncMode = mode;
       }
-      this.db.exec('BEGIN IMMEDIATE');
+      this.begin.run();
     } catch (err) {
       const mapped = this.onError(err);
       for (const p of batch) p.reject(mapped);
@@ -95,7 +100,7 @@ export class WriteBatcher {
       if (batch.length === 1 && !results[0]!.ok) this.db.exec('ROLLBACK');
       else {
         this.hooks?.beforeCommit();
-        this.db.exec('COMMIT');
+        this.commit.run();
       }
       this.commits++;
       this.writes += batch.length;
