@@ -57,16 +57,22 @@ const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
 const tmpBase = fs.mkdtempSync(path.join(os.tmpdir(), 'aq-bench-'));
 const log = (...m) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${m.join(' ')}\n`);
 
-let cleaning = false;
-async function cleanup(code) {
-  if (cleaning) return;
-  cleaning = true;
+// On SIGINT/SIGTERM: stop every process we started (the running scenario then
+// fails fast), write what was measured so far, exit 130/143.
+let interrupted = null;
+async function cleanup() {
   await stopAll();
   if (A['keep-tmp'] !== 'true') fs.rmSync(tmpBase, { recursive: true, force: true });
-  if (code !== undefined) process.exit(code);
 }
-process.on('SIGINT', () => cleanup(130));
-process.on('SIGTERM', () => cleanup(143));
+const onSignal = (code) => () => {
+  if (interrupted) return;
+  interrupted = code;
+  log(`interrupted: stopping every process started, then writing partial results`);
+  stopAll();
+  setTimeout(() => process.exit(code), 20000).unref();
+};
+process.on('SIGINT', onSignal(130));
+process.on('SIGTERM', onSignal(143));
 
 function git(...args) { try { return execFileSync('git', ['-C', aqDir, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch { return null; } }
 function ver(name) { try { return JSON.parse(fs.readFileSync(path.join(aqDir, 'node_modules', name, 'package.json'), 'utf8')).version; } catch { return null; } }
@@ -119,9 +125,13 @@ try {
   const tproc = startProc('target', process.execPath, [path.join(libDir, 'target.mjs')], { env: { PORT: '0' }, log: path.join(tmpBase, 'target.log') });
   const target = targetControl((await tproc.waitLine((o) => 'listening' in o)).listening);
   const reps = [];
-  for (let rep = 1; rep <= Number(A.runs); rep++) {
+  const file = path.join(resultsDir, `bench-${stamp}.json`);
+  const save = (partial) => fs.writeFileSync(file, JSON.stringify({ machine, args: A, opts, scenarios: only, partial, summary: summarize(reps), reps }, null, 2));
+  for (let rep = 1; rep <= Number(A.runs) && !interrupted; rep++) {
     const { ctx, result } = context(rep, target);
+    reps.push(result);
     for (const name of only) {
+      if (interrupted) break;
       if (Date.now() > hardEnd) { ctx.note(`time budget (--max-minutes ${A['max-minutes']}) spent before ${name}`); break; }
       const busy = await waitQuiet({ maxS: Number(A['wait-quiet']) });
       result.busy[name] = busy;
@@ -129,28 +139,29 @@ try {
       log(`rep ${rep}: ${name} (machine ${Math.round(busy * 100)}% busy)`);
       const t0 = Date.now(), foreign = foreignCpu([tproc.pid]);
       try { await (await import(`./scenarios/${name}.mjs`)).default(ctx); }
-      catch (e) { ctx.note(`${name} failed: ${e.message}`); }
+      catch (e) { ctx.note(`${name} failed: ${interrupted ? 'interrupted' : e.message}`); }
       const other = foreign();
       result.foreignCpu[name] = other;
       if (other > 0.1) ctx.note(`${name}: other processes used ${Math.round(other * 100)}% of the CPU while it ran (figures will be low)`);
       log(`rep ${rep}: ${name} done in ${Math.round((Date.now() - t0) / 1000)} s; other processes used ${Math.round(other * 100)}% of the CPU meanwhile`);
+      withRatios(result.metrics);
+      save(true);
     }
-    withRatios(result.metrics);
-    reps.push(result);
   }
   const rows = summarize(reps);
   const md = table(rows);
   const fsync = machine.commit_ms ? ` · durable commit p50 ${machine.commit_ms.full.p50} ms` : '';
-  const head = `AsyncQueue ${machine.commit || '?'} · ${machine.cpus} cores (${machine.cpu_model}) · Node ${machine.node}${fsync} · ${reps.length} run(s), medians · N=${opts.n}`;
+  const head = `AsyncQueue ${machine.commit || '?'} · ${machine.cpus} cores (${machine.cpu_model}) · Node ${machine.node}${fsync} · ${reps.length} run(s), medians · N=${opts.n}${interrupted ? ' · INTERRUPTED' : ''}`;
   console.log(`\n${head}\n\n${md}\n\nServers:\n\n${serverTable(reps)}`);
   const notes = reps.flatMap((r) => r.notes.map((n) => `rep ${r.rep}: ${n}`));
   if (notes.length) console.log(`\nNotes:\n${notes.map((n) => `- ${n}`).join('\n')}`);
-  const file = path.join(resultsDir, `bench-${stamp}.json`);
-  fs.writeFileSync(file, JSON.stringify({ machine, args: A, opts, scenarios: only, summary: rows, reps }, null, 2));
+  save(!!interrupted);
   fs.writeFileSync(path.join(resultsDir, `bench-${stamp}.md`), `${head}\n\n${md}\n`);
   log(`results → ${path.relative(process.cwd(), file)}`);
   await cleanup();
+  process.exit(interrupted || 0);
 } catch (e) {
   log('fatal: ' + (e.stack || e.message));
-  await cleanup(1);
+  await cleanup();
+  process.exit(1);
 }

@@ -4,14 +4,14 @@
 //   single   N `POST /v1/tasks`, C in flight over keep-alive; per-call latency
 //   batch    N tasks as `POST /v1/tasks/batch` of B each, C calls in flight
 //   rate     open loop: R tasks/s for D seconds, single creates; records each call's return time
-//   seed     N tasks in batches of B, `delay` seconds ahead, labelled by chunk (for bulk cancel)
+//   seed     N tasks in batches of B, `delay` seconds ahead, minimal payload
 // Every loop is bounded by count and by --timeout seconds.
 import { Pool } from 'undici';
 import { now, sleep, parseArgs, percentiles } from './common.mjs';
 
 const a = parseArgs(process.argv.slice(2), {
   mode: 'single', url: '', origin: '', n: '20000', c: '32', b: '100', rate: '200', duration: '10',
-  run: 'r', target: '', queue: 'default', timeout: '300', body: 'hook', delay: '0', chunk: '100000', token: process.env.AQ_TOKEN || '',
+  run: 'r', target: '', queue: 'default', timeout: '300', body: 'hook', delay: '0', token: process.env.AQ_TOKEN || '',
 });
 const N = Number(a.n), C = Number(a.c), B = Number(a.b);
 const deadline = Date.now() + Number(a.timeout) * 1000;
@@ -70,8 +70,7 @@ if (a.mode === 'ceiling') {
   const t1 = now();
   Object.assign(out, { b: B, ok, fail, firstErr, t0, t1, ms: Math.round(t1 - t0), tps: Math.round((ok / (t1 - t0)) * 1000) });
 } else if (a.mode === 'seed') {
-  const chunk = Number(a.chunk);
-  const seedTask = (seq) => ({ targetUrl: a.target, queue: a.queue, delay, labels: [`c${Math.floor(seq / chunk)}`], payload: { seq } });
+  const seedTask = (seq) => ({ targetUrl: a.target, queue: a.queue, delay, payload: { seq } });
   const t0 = now();
   await closedLoop(B, (start, k) => post('/v1/tasks/batch', JSON.stringify({ tasks: Array.from({ length: k }, (_, i) => seedTask(start + i)) })));
   const t1 = now();
