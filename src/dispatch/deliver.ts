@@ -1,7 +1,7 @@
 // Sends one HTTP request for an attempt or a webhook delivery with the shared undici Agent and
 // returns an AttemptOutcome: it never throws for a target's failure. undici's errors map to
 // TaskError types here and nowhere else.
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import type { TaskError } from '../shared/types.js';
 import type { AttemptOutcome } from './outcome.js';
 
@@ -61,24 +61,6 @@ export function classifyError(err: unknown, req: SendRequest): TaskError {
 /** Bytes of a non-2xx body read (for the error message) before the connection is dropped. */
 const ERROR_BODY_BYTES = 16 * 1024;
 
-async function readBody(body: Dispatcher.ResponseData['body'], limit: number, keep: boolean): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    if (!keep) continue;
-    const buf = chunk as Buffer;
-    if (size + buf.length >= limit) {
-      chunks.push(buf.subarray(0, limit - size));
-      size = limit;
-      body.destroy();
-      break;
-    }
-    chunks.push(buf);
-    size += buf.length;
-  }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-}
-
 /** The result as JSON text: JSON bodies as sent when valid, anything else as a JSON string; empty → null. */
 export function resultJson(buf: Buffer, contentType: string | undefined): string | null {
   if (buf.length === 0) return null;
@@ -94,37 +76,103 @@ export function resultJson(buf: Buffer, contentType: string | undefined): string
   return JSON.stringify(text);
 }
 
-/** Sends `req` with `agent`; the outcome, never an exception. */
-export async function send(agent: Agent, req: SendRequest): Promise<AttemptOutcome> {
+/**
+ * Sends `req` with `agent`; the outcome, never an exception. Uses undici's dispatch handler
+ * directly (no response stream per attempt): the body is collected up to its cap, after which
+ * the request is aborted. An abort of `req.signal` settles at once, even while the request
+ * still waits for a connection.
+ */
+export function send(agent: Agent, req: SendRequest): Promise<AttemptOutcome> {
   const started = performance.now();
-  try {
-    const res = await request(req.url, {
-      dispatcher: agent,
-      method: req.method as Dispatcher.HttpMethod,
-      headers: req.headers,
-      body: req.body ?? undefined,
-      signal: req.signal,
-      headersTimeout: req.timeoutMs,
-      bodyTimeout: req.timeoutMs,
-    });
-    const ok = res.statusCode >= 200 && res.statusCode < 300;
-    const keep = ok && req.keepBody;
-    const buf = await readBody(res.body, keep ? req.maxResultBytes : ERROR_BODY_BYTES, true);
-    const h = res.headers;
+  const elapsed = () => Math.round(performance.now() - started);
+  return new Promise<AttemptOutcome>((resolve) => {
+    let settled = false;
+    let controller: Dispatcher.DispatchController | undefined;
+    let status = 0;
+    let headers: Record<string, string | string[] | undefined> = {};
+    let keep = false;
+    let limit = 0;
+    let size = 0;
+    const chunks: Buffer[] = [];
     const header = (name: string) => {
-      const v = h[name];
+      const v = headers[name];
       return Array.isArray(v) ? v[0] : v;
     };
-    return {
-      kind: 'response',
-      status: res.statusCode,
-      noRetry: header(NO_RETRY)?.trim().toLowerCase() === 'true',
-      retryAfter: header('retry-after'),
-      resultJson: keep ? resultJson(buf, header('content-type')) : null,
-      errorBody: ok || buf.length === 0 ? undefined : buf.subarray(0, 300).toString('utf8'),
-      durationMs: Math.round(performance.now() - started),
+    const settle = (outcome: AttemptOutcome) => {
+      if (settled) return;
+      settled = true;
+      req.signal.removeEventListener('abort', onAbort);
+      resolve(outcome);
     };
-  } catch (err) {
-    return { kind: 'error', error: classifyError(err, req), durationMs: Math.round(performance.now() - started) };
-  }
+    const fail = (err: unknown) => settle({ kind: 'error', error: classifyError(err, req), durationMs: elapsed() });
+    const respond = () => {
+      const ok = status >= 200 && status < 300;
+      const buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+      settle({
+        kind: 'response',
+        status,
+        noRetry: header(NO_RETRY)?.trim().toLowerCase() === 'true',
+        retryAfter: header('retry-after'),
+        resultJson: keep ? resultJson(buf, header('content-type')) : null,
+        errorBody: ok || buf.length === 0 ? undefined : buf.subarray(0, 300).toString('utf8'),
+        durationMs: elapsed(),
+      });
+    };
+    const abortError = () => Object.assign(new Error(`aborted: ${String(req.signal.reason)}`), { name: 'AbortError' });
+    function onAbort() {
+      controller?.abort(abortError());
+      fail(abortError());
+    }
+    if (req.signal.aborted) return fail(abortError());
+    req.signal.addEventListener('abort', onAbort, { once: true });
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart(c) {
+        controller = c;
+        if (settled || req.signal.aborted) c.abort(abortError());
+      },
+      onResponseStart(_c, statusCode, h) {
+        if (statusCode < 200) return; // 1xx informational: the real answer follows
+        status = statusCode;
+        headers = h as typeof headers;
+        keep = status >= 200 && status < 300 && req.keepBody;
+        limit = keep ? req.maxResultBytes : ERROR_BODY_BYTES;
+      },
+      onResponseData(c, chunk) {
+        if (settled) return;
+        if (size + chunk.length >= limit) {
+          // The cap is reached: keep what fits, answer now, and drop the rest with the connection.
+          if (limit > size) chunks.push(chunk.subarray(0, limit - size));
+          size = limit;
+          respond();
+          c.abort(new Error('response body cap reached'));
+          return;
+        }
+        chunks.push(chunk);
+        size += chunk.length;
+      },
+      onResponseEnd() {
+        respond();
+      },
+      onResponseError(_c, err) {
+        fail(err);
+      },
+    };
+    try {
+      const url = new URL(req.url);
+      agent.dispatch(
+        {
+          origin: url.origin,
+          path: url.pathname + url.search,
+          method: req.method as Dispatcher.HttpMethod,
+          headers: req.headers,
+          body: req.body ?? undefined,
+          headersTimeout: req.timeoutMs,
+          bodyTimeout: req.timeoutMs,
+        },
+        handler,
+      );
+    } catch (err) {
+      fail(err);
+    }
+  });
 }
