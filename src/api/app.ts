@@ -83,15 +83,25 @@ export function createApp(deps: ApiDeps, extras: AppExtras = {}) {
     }
     return next();
   });
-  app.use(
-    '/v1/*',
-    bodyLimit({
-      maxSize: deps.maxBody,
-      onError: () => {
-        throw new ApiError(413, 'payload_too_large', `request body is larger than ${deps.maxBody} bytes (--max-body)`);
-      },
-    }),
-  );
+  // --max-body. With a Content-Length (what clients send) the check is the header alone: Node's
+  // parser never reads past the declared length. Only a chunked body is counted while it
+  // streams, by Hono's bodyLimit, which re-wraps the request and so costs more.
+  const tooLarge = () => new ApiError(413, 'payload_too_large', `request body is larger than ${deps.maxBody} bytes (--max-body)`);
+  const streamingLimit = bodyLimit({
+    maxSize: deps.maxBody,
+    onError: () => {
+      throw tooLarge();
+    },
+  });
+  app.use('/v1/*', async (c, next) => {
+    const length = c.req.header('content-length');
+    if (length !== undefined) {
+      if (!/^\d+$/.test(length) || Number(length) > deps.maxBody) throw tooLarge();
+      return next();
+    }
+    if (c.req.header('transfer-encoding') === undefined) return next();
+    return streamingLimit(c, next);
+  });
 
   registerSystemRoutes(app, deps);
   registerOpsRoutes(app, deps, extras.ops);

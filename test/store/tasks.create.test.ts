@@ -67,8 +67,17 @@ describe('creating and reading tasks', () => {
   it('uses WAL and the durability asked for', async () => {
     const full = openStore().store;
     expect(full.db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(full.db.pragma('synchronous', { simple: true })).toBe(2);
+    // full: commits are written with NORMAL and the WAL is fsynced off the event loop before
+    // acknowledged writes resolve
+    expect(full.db.pragma('synchronous', { simple: true })).toBe(1);
+    expect(full.walSync).toBeDefined();
+    const before = full.walSync!.syncs;
+    await full.createTasks([newTask()]);
+    expect(full.walSync!.syncs).toBe(before + 1);
+    await full.claimTasks(new Map([['default', 1]]), T0);
+    expect(full.walSync!.syncs).toBe(before + 1); // bookkeeping is not fsynced
     const normal = openStore({ durability: 'normal' }).store;
     expect(normal.db.pragma('synchronous', { simple: true })).toBe(1);
+    expect(normal.walSync).toBeUndefined();
   });
 });

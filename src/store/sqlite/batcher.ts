@@ -1,8 +1,10 @@
 // Group commit: every write that arrives in the same event-loop turn joins one transaction,
-// so a burst of requests costs one fsync, not one each. Each write runs in its own savepoint:
+// so a burst of requests costs one fsync, not one each (with a WalSync, the fsync even runs off
+// the event loop and covers every commit made while the previous one ran). Each write runs in its own savepoint:
 // one that throws is rolled back and rejected alone; a failed COMMIT rejects them all.
 import type Database from 'better-sqlite3';
 import type { Ctx } from './context.js';
+import type { WalSync } from './wal-sync.js';
 
 interface Pending {
   fn: () => unknown;
@@ -38,6 +40,8 @@ export class WriteBatcher {
     private readonly onError: (err: unknown) => unknown = (e) => e,
     private readonly durableMode: 'FULL' | 'NORMAL' = 'FULL',
     private readonly hooks?: Ctx['hooks'],
+    /** With a WalSync, commits run with NORMAL and acknowledged writes resolve after its fsync. */
+    private readonly walSync?: WalSync,
   ) {
     this.syncMode = durableMode;
     this.savepoint = db.transaction((fn: () => unknown) => fn());
@@ -115,10 +119,13 @@ export class WriteBatcher {
       for (const p of batch) p.reject(mapped);
       return;
     }
+    let synced: Promise<void> | undefined;
     for (let i = 0; i < batch.length; i++) {
       const r = results[i]!;
-      if (r.ok) batch[i]!.resolve(r.value);
-      else batch[i]!.reject(this.onError(r.value)); // disk full inside a statement is still a 503
+      const p = batch[i]!;
+      if (!r.ok) p.reject(this.onError(r.value)); // disk full inside a statement is still a 503
+      else if (!p.durable || !this.walSync) p.resolve(r.value);
+      else (synced ??= this.walSync.sync()).then(() => p.resolve(r.value), (err) => p.reject(this.onError(err)));
     }
   }
 }

@@ -6,6 +6,7 @@ import type { NewTask } from '../../shared/defaults.js';
 import type { BulkFilter, QueueUpdate } from '../../shared/types.js';
 import { StoreUnavailableError, type QueueLimits, type AttemptFinish, type DeliveryFinish, type ListFilter, type ScheduleFiring, type ScheduleWrite, type Store } from '../store.js';
 import { WriteBatcher } from './batcher.js';
+import { WalSync } from './wal-sync.js';
 import { createCtx, type Ctx } from './context.js';
 import * as d from './dispatch.js';
 import * as m from './maintenance.js';
@@ -40,6 +41,8 @@ export class SqliteStore implements Store {
   readonly batcher: WriteBatcher;
   private readonly durability: 'full' | 'normal';
   private closed = false;
+  /** Off-loop fsync of the WAL for --durability full. */
+  readonly walSync: WalSync | undefined;
   private limitsCache: QueueLimits[] | undefined;
   private queuesVersion = -1;
   inFlight: () => number;
@@ -48,7 +51,12 @@ export class SqliteStore implements Store {
     this.durability = opts.durability ?? 'full';
     this.db = openDatabase(opts.file, this.durability);
     this.ctx = createCtx(this.db);
-    this.batcher = new WriteBatcher(this.db, mapError, this.durability === 'full' ? 'FULL' : 'NORMAL', this.ctx.hooks);
+    // --durability full: commits are written with NORMAL and the WAL is fsynced off the event
+    // loop before acknowledged writes resolve (wal-sync.ts); same guarantee as synchronous=FULL.
+    const memory = opts.file === ':memory:' || opts.file === '';
+    this.walSync = this.durability === 'full' && !memory ? new WalSync(opts.file + '-wal') : undefined;
+    if (this.walSync) this.db.pragma('synchronous = NORMAL');
+    this.batcher = new WriteBatcher(this.db, mapError, this.walSync || this.durability === 'normal' ? 'NORMAL' : 'FULL', this.ctx.hooks, this.walSync);
     this.inFlight = opts.inFlight ?? (() => 0);
   }
 
@@ -192,6 +200,9 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.batcher.flush();
     this.closed = true;
+    // Let acknowledged writes of the last batch reach the disk before the file is closed.
+    if (this.walSync) await this.walSync.sync().catch(() => undefined);
     this.db.close();
+    this.walSync?.close();
   }
 }
