@@ -26,8 +26,8 @@ const EXTRA = ['profile'];
 
 const A = parseArgs(process.argv.slice(2), {
   only: ALL.join(','), runs: '1', quick: 'false', long: 'false', 'max-minutes': '90',
-  'aq-dir': path.resolve(benchDir, '..'), 'server-args': '', durability: '', 'wait-quiet': '120',
-});
+  'aq-dir': path.resolve(benchDir, '..'), 'server-args': '', 'node-args': '', durability: '', 'wait-quiet': '120',
+}, ['server-args', 'node-args', 'retention-args']);
 const quick = A.quick === 'true';
 const pick = (k, full, q) => Number(A[k] ?? (quick ? q : full));
 const opts = {
@@ -40,6 +40,7 @@ const opts = {
   scaleTerminal: pick('scale-terminal', A.long === 'true' ? 10_000_000 : 1_000_000, 20000),
   scaleDelayed: pick('scale-delayed', 100_000, 2000),
   seedDelay: pick('seed-delay', 7 * 86400, 7 * 86400),
+  seedLabels: A['seed-labels'] === 'true',
   retentionRows: pick('retention-rows', 1_000_000, 20000),
   retentionRate: pick('retention-rate', 1000, 1000),
   retentionArgs: (A['retention-args'] || '--retention 1s').split(' ').filter(Boolean),
@@ -49,6 +50,7 @@ const only = A.only.split(',').filter(Boolean);
 for (const s of only) if (!ALL.includes(s) && !EXTRA.includes(s)) { console.error(`unknown scenario "${s}" (have ${[...ALL, ...EXTRA].join(', ')})`); process.exit(2); }
 const aqDir = path.resolve(A['aq-dir']);
 const serverArgs = A['server-args'].split(' ').filter(Boolean);
+const nodeArgs = A['node-args'].split(' ').filter(Boolean);
 const hardEnd = Date.now() + Number(A['max-minutes']) * 60000;
 
 const resultsDir = path.join(benchDir, 'results');
@@ -99,7 +101,7 @@ function context(rep, target) {
       return runNode(path.join(libDir, 'load.mjs'), ['--mode', mode, '--timeout', String(t), ...args.map(String)], t + 30, { log: path.join(tmp, 'load.log') });
     },
     async server(name, o = {}) {
-      const srv = await startServer({ aqDir, dir: tmp, name, ...o, durability: o.durability || A.durability || undefined, args: [...serverArgs, ...(o.args || [])] });
+      const srv = await startServer({ aqDir, dir: tmp, name, ...o, durability: o.durability || A.durability || undefined, args: [...serverArgs, ...(o.args || [])], nodeArgs: [...nodeArgs, ...(o.nodeArgs || [])] });
       log(`server ${name} up in ${srv.startMs} ms, idle RSS ${srv.idleRssMiB} MiB`);
       return srv;
     },

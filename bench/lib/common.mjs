@@ -37,15 +37,19 @@ export function median(xs) {
   return a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2;
 }
 
-/** `--key value`, `--key=value` and bare `--flag` (→ 'true') over defaults. */
-export function parseArgs(argv, defaults) {
+/**
+ * `--key value`, `--key=value` and bare `--flag` (→ 'true') over defaults. Keys in
+ * `takesValue` always take the next word, even one starting with `--`.
+ */
+export function parseArgs(argv, defaults, takesValue = []) {
   const out = { ...defaults };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (!a.startsWith('--')) continue;
     if (a.includes('=')) { const k = a.slice(2, a.indexOf('=')); out[k] = a.slice(a.indexOf('=') + 1); continue; }
     const next = argv[i + 1];
-    out[a.slice(2)] = next === undefined || next.startsWith('--') ? 'true' : argv[++i];
+    const k = a.slice(2);
+    out[k] = next === undefined || (next.startsWith('--') && !takesValue.includes(k)) ? 'true' : argv[++i];
   }
   return out;
 }

@@ -11,7 +11,7 @@ import { now, sleep, parseArgs, percentiles } from './common.mjs';
 
 const a = parseArgs(process.argv.slice(2), {
   mode: 'single', url: '', origin: '', n: '20000', c: '32', b: '100', rate: '200', duration: '10',
-  run: 'r', target: '', queue: 'default', timeout: '300', body: 'hook', delay: '0', token: process.env.AQ_TOKEN || '',
+  run: 'r', target: '', queue: 'default', timeout: '300', body: 'hook', delay: '0', labels: '', token: process.env.AQ_TOKEN || '',
 });
 const N = Number(a.n), C = Number(a.c), B = Number(a.b);
 const deadline = Date.now() + Number(a.timeout) * 1000;
@@ -70,7 +70,8 @@ if (a.mode === 'ceiling') {
   const t1 = now();
   Object.assign(out, { b: B, ok, fail, firstErr, t0, t1, ms: Math.round(t1 - t0), tps: Math.round((ok / (t1 - t0)) * 1000) });
 } else if (a.mode === 'seed') {
-  const seedTask = (seq) => ({ targetUrl: a.target, queue: a.queue, delay, payload: { seq } });
+  const labels = a.labels ? a.labels.split(',') : undefined;
+  const seedTask = (seq) => ({ targetUrl: a.target, queue: a.queue, delay, labels, payload: { seq } });
   const t0 = now();
   await closedLoop(B, (start, k) => post('/v1/tasks/batch', JSON.stringify({ tasks: Array.from({ length: k }, (_, i) => seedTask(start + i)) })));
   const t1 = now();

@@ -25,6 +25,9 @@ export async function waitQuiet({ threshold = 0.15, maxS = 0 } = {}) {
   return Math.round(s * 100) / 100;
 }
 
+/** CPU time (user + system) used so far by pid, in ms (10 ms resolution); 0 when gone. */
+export const cpuMs = (pid) => procTicks(pid, false) * 10;
+
 function procTicks(pid, withChildren) {
   try {
     const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');

@@ -24,7 +24,7 @@ export const TARGETS = [
 ];
 
 const REF_NAMES = {
-  'ceiling.direct.rps': 'undici→target', 'ceiling.hono_c32.rps': 'Hono route',
+  'ceiling.direct.rps': 'undici→target', 'ceiling.hono_c32.rps': 'Hono route', 'ceiling.hono_c32.cpu_us': 'Hono route CPU',
 };
 const refName = (vs) => REF_NAMES[vs] || (vs.startsWith('scale.empty') ? 'empty table' : vs.startsWith('retention.base') ? 'no purge' : vs);
 

@@ -7,11 +7,12 @@ import fs from 'node:fs';
 import { freePort, sleep } from './common.mjs';
 import { startProc } from './procs.mjs';
 import { MemSampler, readMem } from './memory.mjs';
+import { cpuMs } from './quiet.mjs';
 
 /**
  * Starts one server. opts: {aqDir, dir (scratch dir), name, db?, durability?, args?: string[],
  * nodeArgs?: string[], idleSettleMs? (1000)}. Resolves with a handle:
- * {origin, port, pid, db, idleRssMiB, peakRssMiB(), stop()}.
+ * {origin, port, pid, db, idleRssMiB, peakRssMiB(), cpuMs(), stop()}.
  */
 export async function startServer(opts) {
   const port = await freePort();
@@ -39,6 +40,10 @@ export async function startServer(opts) {
     name: opts.name, origin, port, pid: proc.pid, db, log, startMs, proc,
     idleRssMiB: idle ? Math.round(idle.rss * 10) / 10 : null,
     peakRssMiB: () => sampler.peak(),
+    /** {rss, hwm} MiB now (hwm: the peak so far). */
+    mem: () => { const m = readMem(proc.pid); return m && { rss: Math.round(m.rss), hwm: Math.round(m.hwm) }; },
+    /** CPU (user + system) the server used so far, ms. */
+    cpuMs: () => cpuMs(proc.pid),
     async stop() {
       const peak = sampler.peak();
       sampler.stop();

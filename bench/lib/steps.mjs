@@ -4,6 +4,9 @@
 import { now, percentiles, round } from './common.mjs';
 import { aqControl } from './control.mjs';
 
+/** Server CPU µs per task, from /proc tick counts. */
+const cpuPer = (ms, n) => (n ? round((ms * 1000) / n) : null);
+
 /** 500 tasks (opts.warmup) created and delivered, not measured: JIT and connections warm. */
 export async function warmUp(ctx, srv, queue = 'warm') {
   const n = ctx.opts.warmup;
@@ -28,13 +31,15 @@ export async function measureCreate(ctx, srv, { queue = 'bench-create', batchSiz
   const w = await ctx.load('single', [...base, '--n', 1000, '--c', 32, '--run', 'warm-create']);
   if (w.fail) throw new Error(`create warm-up failed: ${w.firstErr}`);
   const out = {};
+  let cpu0 = srv.cpuMs();
   const s = await ctx.load('single', [...base, '--n', ctx.opts.n, '--c', 32, '--run', `create-${ctx.rep}`]);
   if (s.fail) ctx.note(`create single: ${s.fail} failed: ${s.firstErr}`);
-  out.single = { tps: s.tps, p50: s.latency_ms?.p50, p99: s.latency_ms?.p99, max: s.latency_ms?.max, failed: s.fail };
+  out.single = { tps: s.tps, p50: s.latency_ms?.p50, p99: s.latency_ms?.p99, max: s.latency_ms?.max, failed: s.fail, cpu_us: cpuPer(srv.cpuMs() - cpu0, s.ok), mem_after: srv.mem() };
   for (const b of batchSizes) {
+    cpu0 = srv.cpuMs();
     const r = await ctx.load('batch', [...base, '--n', ctx.opts.batchN, '--c', ctx.opts.batchC, '--b', b, '--run', `create-b${b}-${ctx.rep}`]);
     if (r.fail) ctx.note(`create batch ${b}: ${r.fail} failed: ${r.firstErr}`);
-    out[`batch${b}`] = { tps: r.fail ? null : r.tps, failed: r.fail };
+    out[`batch${b}`] = { tps: r.fail ? null : r.tps, failed: r.fail, cpu_us: cpuPer(srv.cpuMs() - cpu0, r.ok), mem_after: srv.mem() };
   }
   return out;
 }
@@ -52,10 +57,12 @@ export async function measureE2E(ctx, srv, { mode = 'single', n = ctx.opts.n, qu
   const args = ['--origin', srv.origin, '--n', n, '--run', run, '--target', ctx.target.url, '--queue', queue];
   if (mode === 'single') args.push('--c', 32); else args.push('--c', ctx.opts.batchC, '--b', 100);
   let want = n;
+  const cpu0 = srv.cpuMs();
   const loadP = ctx.load(mode, args).then((c) => { want = c.ok; return c; });
   const s = await ctx.target.waitArrivals(() => want, { timeoutS: Math.max(120, n / 200), stallS: 60, everyMs: 20 });
   const c = await loadP;
   const doneAt = s.complete ? await aq.waitIdle(queue, { timeoutS: 120, everyMs: 10 }) : null;
+  const cpu_us = cpuPer(srv.cpuMs() - cpu0, c.ok);
   let completed = null;
   try { completed = await aq.count(queue, 'completed'); } catch {}
   const r = {
@@ -63,7 +70,7 @@ export async function measureE2E(ctx, srv, { mode = 'single', n = ctx.opts.n, qu
     arrived: s.count, duplicates: s.dup, complete: s.complete && doneAt != null, completed,
     arrival_tps: s.complete ? round((s.count / (s.lastAt - c.t0)) * 1000) : null,
     tps: doneAt != null ? round((c.ok / (doneAt - c.t0)) * 1000) : null,
-    ms: doneAt != null ? round(doneAt - c.t0) : null,
+    ms: doneAt != null ? round(doneAt - c.t0) : null, cpu_us, mem_after: srv.mem(),
   };
   if (c.fail) ctx.note(`e2e ${mode}: ${c.fail} creates failed: ${c.firstErr}`);
   if (!r.complete) ctx.note(`e2e ${mode}: incomplete: ${s.count}/${want} arrived${doneAt == null && s.complete ? ', queue not idle after 120 s' : ''}`);
@@ -88,13 +95,15 @@ export async function measureLatency(ctx, srv, { rate, durationS = ctx.opts.dura
  * Fills the table through the API: `terminal` tasks created a week ahead in
  * chunks of 50,000, each chunk bulk-cancelled at once (`{"queue", "status":
  * "pending"}`) so they end `cancelled`; then `delayed` tasks a week ahead (below
- * setTimeout's 24.8-day limit). No labels: see docs/bench.md on labelled deletes.
+ * setTimeout's 24.8-day limit). With opts.seedLabels each task carries one label
+ * (deleting labelled tasks has its own cost; see docs/bench.md).
  */
 export async function seed(ctx, srv, { terminal = 0, delayed = 0 }) {
   const aq = aqControl(srv.origin);
   const chunk = 50000, t0 = now();
   const out = { create_ms: 0, cancel_ms: 0 };
   const base = ['--origin', srv.origin, '--target', ctx.target.url, '--b', 1000, '--c', 4, '--delay', ctx.opts.seedDelay];
+  if (ctx.opts.seedLabels) base.push('--labels', 'seed');
   let cancelled = 0;
   for (let done = 0; done < terminal; done += chunk) {
     const k = Math.min(chunk, terminal - done);

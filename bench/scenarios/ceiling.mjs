@@ -3,6 +3,7 @@
 // figure is also reported as a ratio of one of these.
 import path from 'node:path';
 import { startProc } from '../lib/procs.mjs';
+import { cpuMs } from '../lib/quiet.mjs';
 
 export default async function ceiling(ctx) {
   const n = ctx.opts.n;
@@ -12,11 +13,14 @@ export default async function ceiling(ctx) {
   let h;
   try {
     const { listening } = await hono.waitLine((o) => 'listening' in o);
+    const cpu0 = cpuMs(hono.pid);
     h = await ctx.load('ceiling', ['--url', `http://127.0.0.1:${listening}/v1/tasks`, '--n', n, '--c', 32, '--body', 'task']);
+    h.cpu_us = Math.round(((cpuMs(hono.pid) - cpu0) * 1000) / (h.ok + 500)); // + the 500 warm-up requests
   } finally { await hono.stop(); }
   for (const r of [d32, d128, h]) if (r.fail) ctx.note(`ceiling: ${r.fail} requests failed: ${r.firstErr}`);
   ctx.metric('ceiling.direct_c32.rps', 'undici → target, c32', d32.rps, 'req/s');
   ctx.metric('ceiling.direct_c128.rps', 'undici → target, c128', d128.rps, 'req/s');
   ctx.metric('ceiling.direct.rps', 'undici → target, best of c32/c128', Math.max(d32.rps, d128.rps), 'req/s');
   ctx.metric('ceiling.hono_c32.rps', 'undici → trivial Hono route, c32', h.rps, 'req/s');
+  ctx.metric('ceiling.hono_c32.cpu_us', 'trivial Hono route: server CPU per request', h.cpu_us, 'µs');
 }

@@ -13,8 +13,10 @@ export default async function create(ctx) {
       ctx.metric(`create.single.${d}.tps`, `create 1/call c32, ${dl}`, r.single.tps, 'tasks/s', { vs: 'ceiling.hono_c32.rps' });
       ctx.metric(`create.single.${d}.p50_ms`, `create 1/call c32 p50, ${dl}`, r.single.p50, 'ms');
       ctx.metric(`create.single.${d}.p99_ms`, `create 1/call c32 p99, ${dl}`, r.single.p99, 'ms');
+      ctx.metric(`create.single.${d}.cpu_us`, `server CPU per single create, ${dl}`, r.single.cpu_us, 'µs', { vs: 'ceiling.hono_c32.cpu_us' });
       ctx.metric(`create.batch100.${d}.tps`, `create 100/call c${ctx.opts.batchC}, ${dl}`, r.batch100.tps, 'tasks/s', { vs: 'ceiling.hono_c32.rps' });
       ctx.metric(`create.batch1000.${d}.tps`, `create 1000/call c${ctx.opts.batchC}, ${dl}`, r.batch1000.tps, 'tasks/s', { vs: 'ceiling.hono_c32.rps' });
+      ctx.metric(`create.batch1000.${d}.cpu_us`, `server CPU per task, 1000/call, ${dl}`, r.batch1000.cpu_us, 'µs');
     } finally { await ctx.stopServer(srv); }
   }
 }
