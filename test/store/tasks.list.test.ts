@@ -63,6 +63,7 @@ describe('listing tasks', () => {
     const label = plan(`SELECT t.* FROM task_labels l CROSS JOIN tasks t ON t.seq = l.seq WHERE l.seq < ? AND l.label = ? ORDER BY l.seq DESC LIMIT 50`, 1e9, 'x');
     expect(label).not.toMatch(/TEMP B-TREE/);
     const purge = plan(PURGE, 1, 10);
+    expect(plan('DELETE FROM task_labels WHERE seq = ?', 1)).toMatch(/USING (COVERING )?INDEX task_labels_seq/);
     expect(purge).toMatch(/USING (COVERING )?INDEX tasks_expiry/);
     const webhooks = plan(`SELECT seq FROM tasks WHERE webhook_status = 'pending' AND webhook_run_at <= ? ORDER BY webhook_run_at LIMIT 10`, 1);
     expect(webhooks).toMatch(/USING (COVERING )?INDEX tasks_webhook_due/);

@@ -46,6 +46,8 @@ CREATE INDEX tasks_queue_seq ON tasks(queue, seq);
 CREATE INDEX tasks_queue_failed ON tasks(queue, seq) WHERE status = 'failed';
 
 CREATE TABLE task_labels (label TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (label, seq)) WITHOUT ROWID;
+-- deleting a task removes its labels by seq (the delete trigger); without this, each delete scans the table
+CREATE INDEX task_labels_seq ON task_labels(seq);
 
 CREATE TABLE attempts (
   task_id TEXT NOT NULL,
