@@ -132,7 +132,11 @@ export interface ScheduleFiring {
 
 export interface Store {
   // tasks
-  createTasks(tasks: NewTask[]): Promise<CreateResult[]>;
+  /**
+   * Stores tasks durably; resolves once they are on disk. `onCommitted` runs as soon as they are
+   * committed and visible (before the disk sync), so events about them keep their order.
+   */
+  createTasks(tasks: NewTask[], onCommitted?: (results: CreateResult[]) => void): Promise<CreateResult[]>;
   getTask(id: string): Promise<Task | undefined>;
   listTasks(filter: ListFilter): Promise<{ tasks: Task[]; nextCursor: string | null }>;
   listAttempts(id: string): Promise<Attempt[] | undefined>;

@@ -10,7 +10,7 @@ import { ApiError, notFound } from '../errors.js';
 import { maskTask } from '../../shared/mask.js';
 import { AttemptSchema, BatchSchema, CreateTaskSchema, ErrorBodySchema, IdParam, ListQuery, TaskSchema, WaitQuery } from '../schemas.js';
 import type { Waiters } from '../waiters.js';
-import { InvalidCursorError } from '../../store/store.js';
+import { InvalidCursorError, type CreateResult } from '../../store/store.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
 const errors = {
@@ -61,9 +61,10 @@ function prepare(input: CreateTaskInput, deps: ApiDeps, now: number, path: (stri
 
 export function registerTaskRoutes(app: OpenAPIHono, deps: ApiDeps, waiters: Waiters): void {
   const { store, events, clock } = deps;
-  const emitCreated = (tasks: Task[]) => {
-    for (const t of tasks) events.emit(taskEvent(t.id, t.queue, t.status, t.attempts, Date.parse(t.createdAt)));
-    deps.wake();
+  // Created events go out when the tasks are committed (before the disk sync the answer waits
+  // for), so no event about a task, such as its first attempt, can come before its creation.
+  const announce = (results: CreateResult[]) => {
+    for (const r of results) if (r.created) events.emit(taskEvent(r.task.id, r.task.queue, r.task.status, r.task.attempts, Date.parse(r.task.createdAt)));
   };
 
   app.openapi(create, async (c) => {
@@ -77,8 +78,8 @@ export function registerTaskRoutes(app: OpenAPIHono, deps: ApiDeps, waiters: Wai
     const wait = c.req.valid('query').wait;
     // Refuse before storing: a 503 after the create would leave a task the caller thinks failed.
     if (wait && waiters.full) throw new ApiError(503, 'unavailable', `too many open waits (max ${deps.maxWaiters}); try again or wait less`);
-    const [r] = await store.createTasks([prepare(body, deps, now)]);
-    if (r!.created) emitCreated([r!.task]);
+    const [r] = await store.createTasks([prepare(body, deps, now)], announce);
+    if (r!.created) deps.wake();
     let task = r!.task;
     if (wait) task = (await waiters.wait(task.id, wait, c.req.raw.signal).catch(() => undefined)) ?? task;
     return c.json(maskTask(task), r!.created ? 201 : 200);
@@ -88,8 +89,8 @@ export function registerTaskRoutes(app: OpenAPIHono, deps: ApiDeps, waiters: Wai
     const { tasks } = c.req.valid('json') as { tasks: CreateTaskInput[] };
     const now = clock.now();
     const prepared = tasks.map((t, i) => prepare(t, deps, now, ['tasks', i]));
-    const results = await store.createTasks(prepared);
-    emitCreated(results.filter((r) => r.created).map((r) => r.task));
+    const results = await store.createTasks(prepared, announce);
+    if (results.some((r) => r.created)) deps.wake();
     return c.json({ tasks: results.map((r) => maskTask(r.task)) }, 201);
   });
 

@@ -9,6 +9,7 @@ import type { WalSync } from './wal-sync.js';
 interface Pending {
   fn: () => unknown;
   durable: boolean;
+  onCommit?: (value: unknown) => void;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
@@ -53,9 +54,9 @@ export class WriteBatcher {
    * Runs `fn` inside the next group transaction; resolves after that transaction commits.
    * `durable` writes (what an API answer acknowledges) commit in the durable mode.
    */
-  run<T>(fn: () => T, durable = true): Promise<T> {
+  run<T>(fn: () => T, durable = true, onCommit?: (value: T) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ fn, durable, resolve: resolve as (v: unknown) => void, reject });
+      this.pending.push({ fn, durable, onCommit: onCommit as ((v: unknown) => void) | undefined, resolve: resolve as (v: unknown) => void, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
@@ -123,6 +124,13 @@ export class WriteBatcher {
     for (let i = 0; i < batch.length; i++) {
       const r = results[i]!;
       const p = batch[i]!;
+      if (r.ok && p.onCommit) {
+        try {
+          p.onCommit(r.value);
+        } catch {
+          // a listener's failure is not the write's
+        }
+      }
       if (!r.ok) p.reject(this.onError(r.value)); // disk full inside a statement is still a 503
       else if (!p.durable || !this.walSync) p.resolve(r.value);
       else (synced ??= this.walSync.sync()).then(() => p.resolve(r.value), (err) => p.reject(this.onError(err)));

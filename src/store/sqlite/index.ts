@@ -4,7 +4,7 @@ import type Database from 'better-sqlite3';
 import fs from 'node:fs';
 import type { NewTask } from '../../shared/defaults.js';
 import type { BulkFilter, QueueUpdate } from '../../shared/types.js';
-import { StoreUnavailableError, type QueueLimits, type AttemptFinish, type DeliveryFinish, type ListFilter, type ScheduleFiring, type ScheduleWrite, type Store } from '../store.js';
+import { StoreUnavailableError, type CreateResult, type QueueLimits, type AttemptFinish, type DeliveryFinish, type ListFilter, type ScheduleFiring, type ScheduleWrite, type Store } from '../store.js';
 import { WriteBatcher } from './batcher.js';
 import { WalSync } from './wal-sync.js';
 import { createCtx, type Ctx } from './context.js';
@@ -81,8 +81,9 @@ export class SqliteStore implements Store {
     }
   }
 
-  createTasks(tasks: NewTask[]) {
-    return this.write(() => t.insertTasks(this.ctx, tasks));
+  createTasks(tasks: NewTask[], onCommitted?: (results: CreateResult[]) => void) {
+    if (this.closed) return Promise.reject(new StoreUnavailableError('the store is closed'));
+    return this.batcher.run(() => t.insertTasks(this.ctx, tasks), true, onCommitted);
   }
   getTask(id: string) {
     return this.read(() => {
