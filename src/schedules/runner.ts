@@ -5,7 +5,7 @@
 import type { Clock } from '../clock.js';
 import { taskEvent, type TaskEvents } from '../dispatch/events.js';
 import type { Logger } from '../log.js';
-import type { DueSchedule, Store } from '../store/store.js';
+import type { CreateResult, DueSchedule, Store } from '../store/store.js';
 import { compileCron, LATE_MS, planFires } from './fire-times.js';
 import { firingTask } from './spec.js';
 
@@ -102,10 +102,13 @@ export class ScheduleRunner {
     const missedBefore = Math.max(this.startedAt, now - LATE_MS);
     const plan = planFires({ job, from: s.nextFireAt, now, missedBefore, catchUp: s.catchUp, catchUpMax: s.catchUpMax });
     const tasks = plan.fire.map((slot) => firingTask(s.id, s.task, slot, now));
-    const results = await this.o.store.fireSchedule({ id: s.id, tasks, lastFireAt: plan.fire.at(-1) ?? null, nextFireAt: plan.next, expect });
+    // Created events go out at commit, before the disk sync (see api/routes/tasks.ts).
+    const announce = (rs: CreateResult[] | undefined) => {
+      for (const r of rs ?? []) if (r.created) this.o.events.emit(taskEvent(r.task.id, r.task.queue, r.task.status, r.task.attempts, now));
+    };
+    const results = await this.o.store.fireSchedule({ id: s.id, tasks, lastFireAt: plan.fire.at(-1) ?? null, nextFireAt: plan.next, expect }, announce);
     if (!results) return false;
     const created = results.filter((r) => r.created).map((r) => r.task);
-    for (const t of created) this.o.events.emit(taskEvent(t.id, t.queue, t.status, t.attempts, now));
     if (created.length > 0) this.o.wake();
     this.fired += created.length;
     if (plan.skipped > 0) this.o.log.info('skipped missed fire times of a schedule', { schedule: s.id, catchUp: s.catchUp, skipped: plan.skipped });

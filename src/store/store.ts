@@ -181,7 +181,8 @@ export interface Store {
   /** Earliest next_fire_at (ms) of an unpaused schedule; null if none. */
   nextScheduleAt(): Promise<number | null>;
   /** Inserts the firing's tasks and updates the schedule; undefined (nothing written) when it is gone or `expect` fails. */
-  fireSchedule(f: ScheduleFiring): Promise<CreateResult[] | undefined>;
+  /** Fires a schedule: its tasks and its new times in one transaction; `onCommitted` as for createTasks. */
+  fireSchedule(f: ScheduleFiring, onCommitted?: (results: CreateResult[] | undefined) => void): Promise<CreateResult[] | undefined>;
   // maintenance
   /** Deletes up to `limit` terminal tasks completed before `before`; returns how many. */
   purgeExpired(before: number, limit: number): Promise<number>;

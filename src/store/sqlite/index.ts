@@ -176,8 +176,9 @@ export class SqliteStore implements Store {
   nextScheduleAt() {
     return this.read(() => sc.nextScheduleAt(this.ctx));
   }
-  fireSchedule(f: ScheduleFiring) {
-    return this.write(() => sc.fireSchedule(this.ctx, f));
+  fireSchedule(f: ScheduleFiring, onCommitted?: (results: CreateResult[] | undefined) => void) {
+    if (this.closed) return Promise.reject(new StoreUnavailableError('the store is closed'));
+    return this.batcher.run(() => sc.fireSchedule(this.ctx, f), true, onCommitted);
   }
   purgeExpired(before: number, limit: number) {
     return this.bookkeeping(() => m.purgeExpired(this.ctx, before, limit));
