@@ -49,6 +49,16 @@ describe('creating and reading tasks', () => {
     expect((await store.listTasks({ limit: 10 })).tasks).toHaveLength(1);
   });
 
+  it('a queue first seen in a write that rolls back is created by the next write that commits', async () => {
+    const { store } = openStore();
+    const bad = { ...newTask({ queue: 'ghost' }), targetUrl: null as unknown as string };
+    await expect(store.createTasks([newTask({ queue: 'ghost' }), bad])).rejects.toThrow();
+    expect((await store.listQueues()).map((q) => q.name)).not.toContain('ghost');
+    await store.createTasks([newTask({ queue: 'ghost' })]);
+    expect((await store.listQueues()).find((q) => q.name === 'ghost')).toMatchObject({ counts: { pending: 1 } });
+    expect((await store.queueLimits()).map((q) => q.name)).toContain('ghost');
+  });
+
   it('migrations set the schema version, and a database from a newer version is refused untouched', async () => {
     const { store, file } = openStore();
     expect((await store.info()).schemaVersion).toBe(SCHEMA_VERSION);

@@ -106,6 +106,7 @@ export class WriteBatcher {
       else {
         this.hooks?.beforeCommit();
         this.commit.run();
+        this.hooks?.committed();
       }
       this.commits++;
       this.writes += batch.length;

@@ -17,14 +17,20 @@ export interface Ctx {
   tally(at: number, field: MinuteField, n?: number): void;
   /** Bumped whenever a queue row is created or changed (so limits can be cached). */
   queuesVersion: number;
+  /** Makes sure the queue row exists (a queue is created on first use); cheap once committed. */
+  ensureQueue(name: string, now: number): void;
   /** Group-commit hooks (batcher.ts): one write starts, ends (kept or rolled back), the batch commits. */
-  hooks: { begin(): void; end(ok: boolean): void; beforeCommit(): void; discard(): void };
+  hooks: { begin(): void; end(ok: boolean): void; beforeCommit(): void; committed(): void; discard(): void };
 }
 
 export function createCtx(db: Database.Database): Ctx {
   const cache = new Map<string, Database.Statement>();
   let op = new Map<string, number>();
   let batch = new Map<string, number>();
+  // Queue rows known to be committed; rows inserted by a write join them only once it commits.
+  const knownQueues = new Set<string>();
+  let opQueues: string[] = [];
+  let batchQueues: string[] = [];
   const add = (m: Map<string, number>, key: string, n: number) => m.set(key, (m.get(key) ?? 0) + n);
   const ctx: Ctx = {
     db,
@@ -42,16 +48,30 @@ export function createCtx(db: Database.Database): Ctx {
       if (from) add(op, `c\0${queue}\0${from}`, -n);
       if (to) add(op, `c\0${queue}\0${to}`, n);
     },
+    ensureQueue(name, now) {
+      if (knownQueues.has(name)) return;
+      if (ctx.stmt('INSERT OR IGNORE INTO queues (name, created_at) VALUES (?, ?)').run(name, now).changes > 0) ctx.queuesVersion++;
+      opQueues.push(name);
+    },
     tally(at, field, n = 1) {
       if (n !== 0) add(op, `m\0${Math.floor(at / 60000)}\0${field}`, n);
     },
     hooks: {
       begin() {
         op = new Map();
+        opQueues = [];
       },
       end(ok) {
-        if (ok) for (const [k, n] of op) add(batch, k, n);
+        if (ok) {
+          for (const [k, n] of op) add(batch, k, n);
+          batchQueues.push(...opQueues);
+        }
         op = new Map();
+        opQueues = [];
+      },
+      committed() {
+        for (const q of batchQueues) knownQueues.add(q);
+        batchQueues = [];
       },
       beforeCommit() {
         if (batch.size === 0) return;
@@ -67,6 +87,8 @@ export function createCtx(db: Database.Database): Ctx {
       discard() {
         op = new Map();
         batch = new Map();
+        opQueues = [];
+        batchQueues = [];
       },
     },
   };

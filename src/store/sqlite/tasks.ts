@@ -17,7 +17,7 @@ export function insertTasks(ctx: Ctx, tasks: NewTask[]): CreateResult[] {
   const insert = ctx.stmt(INSERT);
   const out: CreateResult[] = [];
   for (const t of tasks) {
-    if (ctx.stmt('INSERT OR IGNORE INTO queues (name, created_at) VALUES (?, ?)').run(t.queue, t.createdAt).changes > 0) ctx.queuesVersion++;
+    ctx.ensureQueue(t.queue, t.createdAt);
     const row = insert.get(
       t.id, t.queue, t.targetUrl, t.method, JSON.stringify(t.headers), t.payloadJson, t.webhookUrl, t.webhookRetries,
       t.retries, t.timeoutMs, JSON.stringify(t.backoff), t.priority, t.idempotencyKey, JSON.stringify(t.labels),
