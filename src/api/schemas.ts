@@ -175,3 +175,6 @@ export const QueueParam = z.object({ name: QueueName.openapi({ param: { name: 'n
 export const ErrorBodySchema = z
   .object({ error: z.object({ code: z.string(), message: z.string(), details: z.array(z.unknown()).optional() }) })
   .openapi('Error');
+
+/** A JSON body or response entry of a route definition: `json(TaskSchema, 'the task')`. */
+export const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });

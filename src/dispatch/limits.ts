@@ -9,12 +9,15 @@ export class Limits {
   private readonly buckets = new Map<string, tb.Bucket>();
   private queues = new Map<string, QueueLimits>();
   private rotation = 0;
+  private lastList: QueueLimits[] | undefined;
 
   /** `concurrency`: max attempts in flight across all queues. */
   constructor(private readonly concurrency: number) {}
 
   /** Replaces the queue settings (after a PUT /v1/queues/:name or at start). */
   setQueues(list: QueueLimits[]): void {
+    if (list === this.lastList) return; // the store hands back the same array until a queue changes
+    this.lastList = list;
     this.queues = new Map(list.map((q) => [q.name, q]));
     for (const name of this.buckets.keys()) if (!this.queues.get(name)?.ratePerSecond) this.buckets.delete(name);
   }

@@ -3,7 +3,7 @@
 // the SQLite store lives in ./sqlite/. Results, not HTTP: undefined for "not found",
 // `{ ok: false, reason }` for a refused transition.
 import type { NewTask } from '../shared/defaults.js';
-import type { Attempt, BulkFilter, CreateTaskInput, Queue, QueueUpdate, Schedule, ScheduleCatchUp, Stats, Task, TaskError, TaskStatus } from '../shared/types.js';
+import type { Attempt, BulkFilter, Queue, QueueUpdate, Schedule, Stats, Task, TaskError, TaskStatus } from '../shared/types.js';
 
 export type { NewTask };
 
@@ -103,17 +103,10 @@ export interface QueueLimits {
 }
 
 /** A schedule as the store writes it: validated, defaults applied, times in ms. */
-export interface ScheduleWrite {
-  id: string;
-  cron: string;
-  timezone: string;
-  task: CreateTaskInput;
-  paused: boolean;
-  catchUp: ScheduleCatchUp;
-  catchUpMax: number;
+export type ScheduleWrite = Omit<Schedule, 'lastFireAt' | 'nextFireAt' | 'createdAt' | 'updatedAt'> & {
   /** next_fire_at for a new schedule or when cron, timezone or paused change; otherwise the stored one is kept. */
   nextFireAt: number | null;
-}
+};
 
 /** A schedule due to fire, as the schedule runner needs it (times in ms). */
 export type DueSchedule = Omit<ScheduleWrite, 'paused' | 'nextFireAt'> & { nextFireAt: number; updatedAt: number };

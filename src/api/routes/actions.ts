@@ -7,9 +7,8 @@ import type { BulkFilter } from '../../shared/types.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError, notFound } from '../errors.js';
 import { maskTask } from '../../shared/mask.js';
-import { BulkFilterSchema, ErrorBodySchema, IdParam, TaskSchema } from '../schemas.js';
+import { BulkFilterSchema, ErrorBodySchema, IdParam, json, TaskSchema } from '../schemas.js';
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
 const errors = { 401: json(ErrorBodySchema, 'unauthorized'), 404: json(ErrorBodySchema, 'not_found'), 503: json(ErrorBodySchema, 'unavailable') };
 
 const one = (action: 'cancel' | 'retry', summary: string) =>

@@ -2,9 +2,8 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { QueueUpdate } from '../../shared/types.js';
 import type { ApiDeps } from '../deps.js';
-import { ErrorBodySchema, QueueParam, QueueSchema, QueueUpdateSchema, StatsSchema } from '../schemas.js';
+import { ErrorBodySchema, json, QueueParam, QueueSchema, QueueUpdateSchema, StatsSchema } from '../schemas.js';
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
 const errors = { 400: json(ErrorBodySchema, 'invalid_request'), 401: json(ErrorBodySchema, 'unauthorized'), 503: json(ErrorBodySchema, 'unavailable') };
 
 const list = createRoute({

@@ -10,9 +10,8 @@ import type { ApiDeps } from '../deps.js';
 import { deeperThan } from '../depth.js';
 import { ApiError, notFound } from '../errors.js';
 import { maskHeaders, maskTask } from '../../shared/mask.js';
-import { CreateTaskSchema, ErrorBodySchema, IdParam, TaskSchema } from '../schemas.js';
+import { CreateTaskSchema, ErrorBodySchema, IdParam, json, TaskSchema } from '../schemas.js';
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
 const errors = {
   400: json(ErrorBodySchema, 'invalid_request'), 401: json(ErrorBodySchema, 'unauthorized'),
   415: json(ErrorBodySchema, 'body is not JSON'), 503: json(ErrorBodySchema, 'unavailable'),

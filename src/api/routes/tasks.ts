@@ -8,11 +8,10 @@ import type { ApiDeps } from '../deps.js';
 import { deeperThan } from '../depth.js';
 import { ApiError, notFound } from '../errors.js';
 import { maskTask } from '../../shared/mask.js';
-import { AttemptSchema, BatchSchema, CreateTaskSchema, ErrorBodySchema, IdParam, ListQuery, TaskSchema, WaitQuery } from '../schemas.js';
+import { AttemptSchema, BatchSchema, CreateTaskSchema, ErrorBodySchema, IdParam, json, ListQuery, TaskSchema, WaitQuery } from '../schemas.js';
 import type { Waiters } from '../waiters.js';
 import { InvalidCursorError, type CreateResult } from '../../store/store.js';
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
 const errors = {
   400: json(ErrorBodySchema, 'invalid_request'),
   401: json(ErrorBodySchema, 'missing or wrong bearer token'),

@@ -26,33 +26,29 @@ export class WriteBatcher {
   /** Writes committed so far. */
   writes = 0;
 
-  private syncMode: 'FULL' | 'NORMAL';
-
   /**
-   * `durableMode` is the synchronous mode of commits that hold an acknowledged write (FULL by
-   * default). Batches of only dispatcher bookkeeping (claims, attempt results, deliveries) commit
-   * with NORMAL: in WAL mode that survives a process crash, and a power loss can only lose work
-   * that is then done again (at least once), never a task a caller was told is stored. The next
-   * durable commit syncs the whole WAL, earlier frames included.
+   * Commits run in the connection's synchronous mode. With a WalSync, `durable` writes (what an
+   * answer acknowledges) resolve only after the WAL is fsynced; dispatcher bookkeeping (claims,
+   * attempt results, deliveries) resolves at commit: in WAL mode that survives a process crash,
+   * and a power loss can only lose work that is then done again (at least once), never a task a
+   * caller was told is stored. Each fsync covers every frame written before it.
    * `onError` maps a commit failure (disk full, read-only) to the error the callers receive.
    */
   constructor(
     private readonly db: Database.Database,
     private readonly onError: (err: unknown) => unknown = (e) => e,
-    private readonly durableMode: 'FULL' | 'NORMAL' = 'FULL',
     private readonly hooks?: Ctx['hooks'],
     /** With a WalSync, commits run with NORMAL and acknowledged writes resolve after its fsync. */
     private readonly walSync?: WalSync,
   ) {
-    this.syncMode = durableMode;
     this.savepoint = db.transaction((fn: () => unknown) => fn());
     this.begin = db.prepare('BEGIN IMMEDIATE');
     this.commit = db.prepare('COMMIT');
   }
 
   /**
-   * Runs `fn` inside the next group transaction; resolves after that transaction commits.
-   * `durable` writes (what an API answer acknowledges) commit in the durable mode.
+   * Runs `fn` inside the next group transaction; resolves after that transaction commits (and,
+   * for `durable` writes with a WalSync, after the fsync). `onCommit` runs right at the commit.
    */
   run<T>(fn: () => T, durable = true, onCommit?: (value: T) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -71,12 +67,7 @@ export class WriteBatcher {
     if (batch.length === 0) return;
     this.pending = [];
     const results: { ok: boolean; value: unknown }[] = new Array(batch.length);
-    const mode = batch.some((p) => p.durable) ? this.durableMode : 'NORMAL';
     try {
-      if (mode !== this.syncMode) {
-        this.db.pragma(`synchronous = ${mode}`);
-        this.syncMode = mode;
-      }
       this.begin.run();
     } catch (err) {
       const mapped = this.onError(err);

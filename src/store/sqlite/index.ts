@@ -56,14 +56,14 @@ export class SqliteStore implements Store {
     const memory = opts.file === ':memory:' || opts.file === '';
     this.walSync = this.durability === 'full' && !memory ? new WalSync(opts.file + '-wal') : undefined;
     if (this.walSync) this.db.pragma('synchronous = NORMAL');
-    this.batcher = new WriteBatcher(this.db, mapError, this.walSync || this.durability === 'normal' ? 'NORMAL' : 'FULL', this.ctx.hooks, this.walSync);
+    this.batcher = new WriteBatcher(this.db, mapError, this.ctx.hooks, this.walSync);
     this.inFlight = opts.inFlight ?? (() => 0);
   }
 
   /** An acknowledged write: committed in the configured durability before it resolves. */
-  private write<T>(fn: () => T): Promise<T> {
+  private write<T>(fn: () => T, onCommit?: (value: T) => void): Promise<T> {
     if (this.closed) return Promise.reject(new StoreUnavailableError('the store is closed'));
-    return this.batcher.run(fn, true);
+    return this.batcher.run(fn, true, onCommit);
   }
 
   /** Dispatcher bookkeeping: survives a process crash; a power loss only makes work repeat. */
@@ -82,8 +82,7 @@ export class SqliteStore implements Store {
   }
 
   createTasks(tasks: NewTask[], onCommitted?: (results: CreateResult[]) => void) {
-    if (this.closed) return Promise.reject(new StoreUnavailableError('the store is closed'));
-    return this.batcher.run(() => t.insertTasks(this.ctx, tasks), true, onCommitted);
+    return this.write(() => t.insertTasks(this.ctx, tasks), onCommitted);
   }
   getTask(id: string) {
     return this.read(() => {
@@ -177,8 +176,7 @@ export class SqliteStore implements Store {
     return this.read(() => sc.nextScheduleAt(this.ctx));
   }
   fireSchedule(f: ScheduleFiring, onCommitted?: (results: CreateResult[] | undefined) => void) {
-    if (this.closed) return Promise.reject(new StoreUnavailableError('the store is closed'));
-    return this.batcher.run(() => sc.fireSchedule(this.ctx, f), true, onCommitted);
+    return this.write(() => sc.fireSchedule(this.ctx, f), onCommitted);
   }
   purgeExpired(before: number, limit: number) {
     return this.bookkeeping(() => m.purgeExpired(this.ctx, before, limit));
