@@ -110,6 +110,24 @@ export const TaskSchema = z
     error: ErrorSchema.nullable(),
     webhook: z.object({ status: z.enum(['pending', 'delivered', 'failed']), attempts: z.number().int(), error: ErrorSchema.nullable() }).nullable(),
     scheduleId: z.string().nullable(),
+    qstash: z
+      .object({
+        kind: z.enum(['message', 'callback', 'failure_callback']),
+        sent: z.record(z.string(), z.string()).openapi({ description: 'the Upstash-* and Content-Type headers of the publish request, as sent (credentials masked)' }),
+        contentType: z.string().nullable(),
+        base64: z.boolean(),
+        retryDelay: z.string().nullable(),
+        callback: z.string().nullable(),
+        failureCallback: z.string().nullable(),
+        urlGroup: z.string().nullable(),
+        endpointName: z.string().nullable(),
+        flowControl: z.object({ key: z.string(), parallelism: z.number().optional(), rate: z.number().optional(), period: z.number().optional() }).nullable(),
+        notBefore: z.number().nullable(),
+        callerIp: z.string().nullable(),
+        sourceMessageId: z.string().optional(),
+      })
+      .nullable()
+      .openapi({ description: 'set for a task made through the QStash-compatible /v2 API (a QStash message)' }),
   })
   .openapi('Task');
 

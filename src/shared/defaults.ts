@@ -1,6 +1,7 @@
 // Fills in the contract's defaults for a task (api.md §3, create table): the one place they live.
 import type { Backoff, CreateTaskInput, HttpMethod } from './types.js';
 import { newId } from './ids.js';
+import type { QstashMeta } from './qstash.js';
 
 export const TASK_DEFAULTS = Object.freeze({
   method: 'POST' as HttpMethod,
@@ -34,6 +35,8 @@ export interface NewTask {
   runAt: number;
   createdAt: number;
   scheduleId: string | null;
+  /** What a `/v2` (QStash) task keeps of its request; null or absent for every other task. */
+  qstash?: QstashMeta | null;
 }
 
 /** Applies defaults to a validated create body; `now` in ms. */
@@ -65,5 +68,6 @@ export function toNewTask(input: CreateTaskInput, now: number, extra: { schedule
     runAt,
     createdAt: now,
     scheduleId: extra.scheduleId ?? null,
+    qstash: input.qstash ?? null,
   };
 }

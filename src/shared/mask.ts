@@ -29,9 +29,11 @@ export function maskHeaders(headers: Record<string, string>): Record<string, str
   return out;
 }
 
-/** A task as the API shows it: its headers masked (works on any object with a `headers` record). */
-export function maskTask<T extends { headers: Record<string, string> }>(task: T): T {
-  return { ...task, headers: maskHeaders(task.headers) };
+/** A task as the API shows it: its headers (and a QStash task's headers as sent) masked; works on any object with a `headers` record. */
+export function maskTask<T extends { headers: Record<string, string>; qstash?: { sent: Record<string, string> } | null }>(task: T): T {
+  const masked = { ...task, headers: maskHeaders(task.headers) };
+  if (task.qstash) masked.qstash = { ...task.qstash, sent: maskHeaders(task.qstash.sent) };
+  return masked;
 }
 
 /**

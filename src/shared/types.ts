@@ -1,5 +1,8 @@
 // Wire types of the public contract (api.md §3): what the API answers and accepts.
 // Shared by the server, the SDK and the CLI; no runtime code lives here.
+import type { QstashMeta } from './qstash.js';
+
+export type { QstashMeta } from './qstash.js';
 
 /** A task's state. `completed`, `failed` and `cancelled` are terminal. */
 export type TaskStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
@@ -57,6 +60,8 @@ export interface Task {
   webhook: WebhookState | null;
   /** The schedule that created this task, if any. */
   scheduleId: string | null;
+  /** Set for a task made through the QStash-compatible `/v2` API (api.md §14): what it keeps of that request. */
+  qstash: QstashMeta | null;
 }
 
 /** The body of `POST /v1/tasks`. */
@@ -76,6 +81,8 @@ export interface CreateTaskInput {
   priority?: number;
   idempotencyKey?: string;
   labels?: string[];
+  /** Internal: set only by the `/v2` API and schedules it creates; never accepted from a `/v1` body. */
+  qstash?: QstashMeta;
 }
 
 export interface Attempt {

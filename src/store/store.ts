@@ -3,6 +3,7 @@
 // the SQLite store lives in ./sqlite/. Results, not HTTP: undefined for "not found",
 // `{ ok: false, reason }` for a refused transition.
 import type { NewTask } from '../shared/defaults.js';
+import type { QstashMeta, UrlGroup, UrlGroupEndpoint } from '../shared/qstash.js';
 import type { Attempt, BulkFilter, Queue, QueueUpdate, Schedule, Stats, Task, TaskError, TaskStatus } from '../shared/types.js';
 
 export type { NewTask };
@@ -58,6 +59,11 @@ export interface ClaimedTask {
   /** Attempts made before the last manual retry; `attempt - attemptsBase` counts against `retries`. */
   attemptsBase: number;
   startedAt: number;
+  /** When the task was created (ms). */
+  createdAt: number;
+  scheduleId: string | null;
+  /** Set for a `/v2` (QStash) task: how to send it and what follows it. */
+  qstash: QstashMeta | null;
 }
 
 /** How an attempt ended, as decided by dispatch/decide.ts. */
@@ -74,6 +80,8 @@ export interface AttemptFinish {
     | { status: 'failed'; error: TaskError }
     | { status: 'pending'; runAt: number; error: TaskError };
   now: number;
+  /** Tasks created in the same transaction when (and only when) the decision is applied (QStash callbacks). */
+  followUps?: NewTask[];
 }
 
 /** A webhook delivery claimed for sending. */
@@ -144,6 +152,8 @@ export interface Store {
   listQueues(): Promise<Queue[]>;
   getQueue(name: string): Promise<Queue | undefined>;
   updateQueue(name: string, update: QueueUpdate, now: number): Promise<Queue>;
+  /** Removes a queue's row (its settings); false when it does not exist or still has pending or running tasks. */
+  deleteQueue(name: string): Promise<boolean>;
   queueLimits(): Promise<QueueLimits[]>;
   stats(now: number): Promise<Stats>;
   // dispatch
@@ -176,6 +186,16 @@ export interface Store {
   /** Inserts the firing's tasks and updates the schedule; undefined (nothing written) when it is gone or `expect` fails. */
   /** Fires a schedule: its tasks and its new times in one transaction; `onCommitted` as for createTasks. */
   fireSchedule(f: ScheduleFiring, onCommitted?: (results: CreateResult[] | undefined) => void): Promise<CreateResult[] | undefined>;
+  // URL groups (QStash topics, api.md §14)
+  /** Adds endpoints to group `name` (created on first use); an endpoint with a known url gets the new name. */
+  addUrlGroupEndpoints(name: string, endpoints: UrlGroupEndpoint[], now: number): Promise<UrlGroup>;
+  /** Removes the endpoints matching a url or a name; the group ends when its last endpoint goes. Returns how many went. */
+  removeUrlGroupEndpoints(name: string, endpoints: { url?: string; name?: string }[], now: number): Promise<number>;
+  getUrlGroup(name: string): Promise<UrlGroup | undefined>;
+  /** Every URL group, by name. */
+  listUrlGroups(): Promise<UrlGroup[]>;
+  /** False when there was no such group. */
+  deleteUrlGroup(name: string): Promise<boolean>;
   // maintenance
   /** Deletes up to `limit` terminal tasks completed before `before`; returns how many. */
   purgeExpired(before: number, limit: number): Promise<number>;

@@ -19,6 +19,8 @@ export interface Ctx {
   queuesVersion: number;
   /** Makes sure the queue row exists (a queue is created on first use); cheap once committed. */
   ensureQueue(name: string, now: number): void;
+  /** Forgets that a queue row exists (it is being deleted), so the next use inserts it again. */
+  forgetQueue(name: string): void;
   /** Group-commit hooks (batcher.ts): one write starts, ends (kept or rolled back), the batch commits. */
   hooks: { begin(): void; end(ok: boolean): void; beforeCommit(): void; committed(): void; discard(): void };
 }
@@ -52,6 +54,10 @@ export function createCtx(db: Database.Database): Ctx {
       if (knownQueues.has(name)) return;
       if (ctx.stmt('INSERT OR IGNORE INTO queues (name, created_at) VALUES (?, ?)').run(name, now).changes > 0) ctx.queuesVersion++;
       opQueues.push(name);
+    },
+    forgetQueue(name) {
+      knownQueues.delete(name);
+      ctx.queuesVersion++;
     },
     tally(at, field, n = 1) {
       if (n !== 0) add(op, `m\0${Math.floor(at / 60000)}\0${field}`, n);

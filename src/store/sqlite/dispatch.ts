@@ -4,17 +4,18 @@
 import type { TaskError } from '../../shared/types.js';
 import type { AttemptFinish, ClaimedDelivery, ClaimedTask, DeliveryFinish } from '../store.js';
 import type { Ctx } from './context.js';
+import { insertTasks } from './tasks.js';
 
 const CLAIM = `UPDATE tasks SET status = 'running', attempts = attempts + 1, updated_at = ?
   WHERE seq IN (SELECT seq FROM tasks WHERE status = 'pending' AND queue = ? AND run_at <= ?
     ORDER BY priority DESC, run_at LIMIT ?)
   RETURNING seq, id, queue, target_url, method, headers, payload, timeout_ms, retries, backoff, attempts, attempts_base, priority, run_at,
-    webhook_url IS NOT NULL AS has_webhook`;
+    webhook_url IS NOT NULL AS has_webhook, created_at, schedule_id, qstash`;
 
 interface ClaimRow {
   seq: number; id: string; queue: string; target_url: string; method: ClaimedTask['method']; headers: string; payload: string;
   timeout_ms: number; retries: number; backoff: string; attempts: number; attempts_base: number; priority: number; run_at: number;
-  has_webhook: number;
+  has_webhook: number; created_at: number; schedule_id: string | null; qstash: string | null;
 }
 
 export function claimTasks(ctx: Ctx, perQueue: Map<string, number>, now: number): ClaimedTask[] {
@@ -29,6 +30,7 @@ export function claimTasks(ctx: Ctx, perQueue: Map<string, number>, now: number)
         seq: r.seq, id: r.id, queue: r.queue, targetUrl: r.target_url, method: r.method, headers: JSON.parse(r.headers),
         payloadJson: r.payload, timeoutMs: r.timeout_ms, retries: r.retries, backoff: JSON.parse(r.backoff),
         attempt: r.attempts, attemptsBase: r.attempts_base, startedAt: now, hasWebhook: r.has_webhook === 1,
+        createdAt: r.created_at, scheduleId: r.schedule_id, qstash: r.qstash === null ? null : JSON.parse(r.qstash),
       });
     }
   }
@@ -76,6 +78,7 @@ export function finishAttempts(ctx: Ctx, results: AttemptFinish[]): boolean[] {
     if (!row) return false;
     ctx.move(row.queue, 'running', n.status);
     if (n.status === 'completed') ctx.tally(r.now, 'completed');
+    if (r.followUps && r.followUps.length > 0) insertTasks(ctx, r.followUps);
     return true;
   });
 }

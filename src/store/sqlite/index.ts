@@ -16,6 +16,8 @@ import * as q from './queues.js';
 import * as sc from './schedules.js';
 import { toTask } from './rows.js';
 import * as t from './tasks.js';
+import * as ug from './url-groups.js';
+import type { UrlGroupEndpoint } from '../../shared/qstash.js';
 import * as tr from './transitions.js';
 
 export { StoreOpenError } from './open.js';
@@ -120,6 +122,9 @@ export class SqliteStore implements Store {
   updateQueue(name: string, update: QueueUpdate, now: number) {
     return this.write(() => q.updateQueue(this.ctx, name, update, now));
   }
+  deleteQueue(name: string) {
+    return this.write(() => q.deleteQueue(this.ctx, name));
+  }
   /** Cached until a queue is created or changed: the scheduler asks on every claim. */
   queueLimits() {
     return this.read(() => {
@@ -177,6 +182,21 @@ export class SqliteStore implements Store {
   }
   fireSchedule(f: ScheduleFiring, onCommitted?: (results: CreateResult[] | undefined) => void) {
     return this.write(() => sc.fireSchedule(this.ctx, f), onCommitted);
+  }
+  addUrlGroupEndpoints(name: string, endpoints: UrlGroupEndpoint[], now: number) {
+    return this.write(() => ug.addEndpoints(this.ctx, name, endpoints, now));
+  }
+  removeUrlGroupEndpoints(name: string, endpoints: { url?: string; name?: string }[], now: number) {
+    return this.write(() => ug.removeEndpoints(this.ctx, name, endpoints, now));
+  }
+  getUrlGroup(name: string) {
+    return this.read(() => ug.getUrlGroup(this.ctx, name));
+  }
+  listUrlGroups() {
+    return this.read(() => ug.listUrlGroups(this.ctx));
+  }
+  deleteUrlGroup(name: string) {
+    return this.write(() => ug.deleteUrlGroup(this.ctx, name));
   }
   purgeExpired(before: number, limit: number) {
     return this.bookkeeping(() => m.purgeExpired(this.ctx, before, limit));

@@ -102,8 +102,21 @@ CREATE INDEX schedules_next ON schedules(next_fire_at) WHERE paused = 0;
 CREATE INDEX tasks_schedule ON tasks(schedule_id, seq) WHERE schedule_id IS NOT NULL;
 `;
 
+/** QStash compatibility (api.md §14): what a /v2 task keeps of its request, and URL groups. */
+const V3 = `
+ALTER TABLE tasks ADD COLUMN qstash TEXT;
+CREATE TABLE url_group_endpoints (
+  group_name TEXT NOT NULL,
+  url TEXT NOT NULL,
+  name TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (group_name, url)
+) WITHOUT ROWID;
+`;
+
 /** Migration n brings the schema from version n-1 to n. */
-export const MIGRATIONS: readonly string[] = [V1, V2];
+export const MIGRATIONS: readonly string[] = [V1, V2, V3];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export class SchemaTooNewError extends Error {

@@ -51,6 +51,14 @@ export function updateQueue(ctx: Ctx, name: string, u: QueueUpdate, now: number)
   return getQueue(ctx, name)!;
 }
 
+/** Deletes the queue row unless a pending or running task still uses it (guarded in SQL). */
+export function deleteQueue(ctx: Ctx, name: string): boolean {
+  const gone = ctx.stmt(`DELETE FROM queues WHERE name = ? AND NOT EXISTS
+    (SELECT 1 FROM tasks WHERE queue = ? AND status IN ('pending', 'running'))`).run(name, name).changes > 0;
+  if (gone) ctx.forgetQueue(name);
+  return gone;
+}
+
 export function queueLimits(ctx: Ctx): QueueLimits[] {
   return (ctx.stmt('SELECT name, concurrency, rate_per_second, paused FROM queues').all() as QueueRow[]).map((r) => ({
     name: r.name, concurrency: r.concurrency, ratePerSecond: r.rate_per_second, paused: r.paused === 1,

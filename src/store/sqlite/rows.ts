@@ -32,6 +32,7 @@ export interface TaskRow {
   webhook_run_at: number | null;
   webhook_error: string | null;
   schedule_id: string | null;
+  qstash: string | null;
 }
 
 export interface AttemptRow {
@@ -77,6 +78,7 @@ export function toTask(r: TaskRow): Task {
             error: r.webhook_error === null ? null : JSON.parse(r.webhook_error),
           },
     scheduleId: r.schedule_id,
+    qstash: r.qstash === null ? null : JSON.parse(r.qstash),
   };
 }
 
@@ -88,6 +90,7 @@ export function newTaskToTask(t: NewTask, payload: unknown): Task {
     webhookUrl: t.webhookUrl, webhookRetries: t.webhookRetries, retries: t.retries, timeout: t.timeoutMs / 1000, backoff: t.backoff,
     priority: t.priority, idempotencyKey: t.idempotencyKey, labels: t.labels, attempts: 0, runAt: iso(t.runAt), createdAt: created,
     updatedAt: created, completedAt: null, result: null, error: null, webhook: null, scheduleId: t.scheduleId,
+    qstash: t.qstash ?? null,
   };
 }
 

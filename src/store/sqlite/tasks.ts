@@ -6,8 +6,8 @@ import type { Ctx } from './context.js';
 import { decodeCursor, encodeCursor, newTaskToTask, toAttempt, toTask, type AttemptRow, type TaskRow } from './rows.js';
 
 const INSERT = `INSERT INTO tasks (id, queue, status, target_url, method, headers, payload, webhook_url, webhook_retries,
-  retries, timeout_ms, backoff, priority, idempotency_key, labels, run_at, created_at, updated_at, schedule_id)
-  VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  retries, timeout_ms, backoff, priority, idempotency_key, labels, run_at, created_at, updated_at, schedule_id, qstash)
+  VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
   RETURNING seq`;
 
@@ -21,7 +21,7 @@ export function insertTasks(ctx: Ctx, tasks: NewTask[]): CreateResult[] {
     const row = insert.get(
       t.id, t.queue, t.targetUrl, t.method, JSON.stringify(t.headers), t.payloadJson, t.webhookUrl, t.webhookRetries,
       t.retries, t.timeoutMs, JSON.stringify(t.backoff), t.priority, t.idempotencyKey, JSON.stringify(t.labels),
-      t.runAt, t.createdAt, t.createdAt, t.scheduleId,
+      t.runAt, t.createdAt, t.createdAt, t.scheduleId, t.qstash ? JSON.stringify(t.qstash) : null,
     ) as { seq: number } | undefined;
     if (row) {
       for (const label of new Set(t.labels)) ctx.stmt('INSERT OR IGNORE INTO task_labels (label, seq) VALUES (?, ?)').run(label, row.seq);
