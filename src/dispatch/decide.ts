@@ -28,34 +28,61 @@ export function httpError(status: number, method: string, url: string, body?: st
   return { type: 'http', status, message: `HTTP ${status} from ${method} ${url}${snippet}` };
 }
 
-/**
- * The next state after `outcome`. Retries while `attempt - attemptsBase <= retries`; a
- * `Retry-After` sets the delay, capped by `backoff.max`; `AQ-No-Retry` and `blocked` fail at once.
- */
-export function decideNext(outcome: AttemptOutcome, task: RetryState, req: { method: string; url: string }, now: number, random: number): Decision {
+/** What a retry rule needs to know about the request and its history. */
+interface RetryRule {
+  /** Requests made so far that count toward `retries` (1 after the first). */
+  made: number;
+  retries: number;
+  backoff: Backoff;
+  method: string;
+  url: string;
+  /** Whether `AQ-No-Retry: true` fails at once (targets: yes; webhook receivers: no). */
+  honorNoRetry: boolean;
+  /** Whether an `interrupted` request (our own stop) is retried even when `retries` are used up. */
+  interruptedAlwaysRetried: boolean;
+}
+
+type Verdict = { ok: true; httpStatus: number; resultJson: string | null } | { ok: false; httpStatus?: number; error: TaskError; runAt?: number };
+
+/** The core both decisions share: success, a retry at `runAt`, or a final failure (no `runAt`). */
+function judge(outcome: AttemptOutcome, rule: RetryRule, now: number, random: number): Verdict {
   let error: TaskError;
   let retryable = true;
   let delay: number | undefined;
   let httpStatus: number | undefined;
   if (outcome.kind === 'response') {
     httpStatus = outcome.status;
-    if (outcome.status >= 200 && outcome.status < 300) return { next: { status: 'completed', resultJson: outcome.resultJson }, httpStatus };
-    error = httpError(outcome.status, req.method, req.url, outcome.errorBody);
-    if (outcome.noRetry) retryable = false;
+    if (outcome.status >= 200 && outcome.status < 300) return { ok: true, httpStatus, resultJson: outcome.resultJson };
+    error = httpError(outcome.status, rule.method, rule.url, outcome.errorBody);
+    if (outcome.noRetry && rule.honorNoRetry) retryable = false;
     const ra = parseRetryAfter(outcome.retryAfter, now);
-    if (ra !== undefined) delay = Math.min(ra, task.backoff.max * 1000);
+    if (ra !== undefined) delay = Math.min(ra, rule.backoff.max * 1000);
   } else {
     error = outcome.error;
     if (error.type === 'blocked' || error.type === 'cancelled') retryable = false;
     if (error.type === 'interrupted') delay = 0; // our own restart: try again at once (api.md §5 Crash)
   }
-  const made = task.attempt - task.attemptsBase;
-  // An interrupted attempt counts toward `retries`, but our own stop never ends a task:
-  // it is always tried again after the restart (api.md §5 Crash).
-  const exhausted = made > task.retries && error.type !== 'interrupted';
-  if (!retryable || exhausted) return { next: { status: 'failed', error }, httpStatus, error };
-  delay ??= backoffDelay(made, task.backoff, random);
-  return { next: { status: 'pending', runAt: now + delay, error }, httpStatus, error };
+  const exhausted = rule.made > rule.retries && !(error.type === 'interrupted' && rule.interruptedAlwaysRetried);
+  if (!retryable || exhausted) return { ok: false, httpStatus, error };
+  delay ??= backoffDelay(rule.made, rule.backoff, random);
+  return { ok: false, httpStatus, error, runAt: now + delay };
+}
+
+/**
+ * The next state after `outcome`. Retries while `attempt - attemptsBase <= retries`; a
+ * `Retry-After` sets the delay, capped by `backoff.max`; `AQ-No-Retry` and `blocked` fail at once.
+ * An interrupted attempt counts toward `retries`, but our own stop never ends a task: it is
+ * always tried again after the restart (api.md §5 Crash).
+ */
+export function decideNext(outcome: AttemptOutcome, task: RetryState, req: { method: string; url: string }, now: number, random: number): Decision {
+  const rule = {
+    made: task.attempt - task.attemptsBase, retries: task.retries, backoff: task.backoff, method: req.method, url: req.url,
+    honorNoRetry: true, interruptedAlwaysRetried: true,
+  };
+  const v = judge(outcome, rule, now, random);
+  if (v.ok) return { next: { status: 'completed', resultJson: v.resultJson }, httpStatus: v.httpStatus };
+  if (v.runAt === undefined) return { next: { status: 'failed', error: v.error }, httpStatus: v.httpStatus, error: v.error };
+  return { next: { status: 'pending', runAt: v.runAt, error: v.error }, httpStatus: v.httpStatus, error: v.error };
 }
 
 /** The delivery's next state (api.md §5 Webhook): delivered on 2xx, else retried `webhookRetries` times on the task's backoff. */
@@ -66,19 +93,12 @@ export function decideDelivery(
   now: number,
   random: number,
 ): DeliveryFinish['next'] {
-  let error: TaskError;
-  let delay: number | undefined;
-  if (outcome.kind === 'response') {
-    if (outcome.status >= 200 && outcome.status < 300) return { status: 'delivered' };
-    error = httpError(outcome.status, 'POST', req.url, outcome.errorBody);
-    const ra = parseRetryAfter(outcome.retryAfter, now);
-    if (ra !== undefined) delay = Math.min(ra, d.backoff.max * 1000);
-  } else {
-    error = outcome.error;
-    if (error.type === 'blocked') return { status: 'failed', error };
-    if (error.type === 'interrupted') delay = 0;
-  }
-  if (d.attempt > d.webhookRetries) return { status: 'failed', error };
-  delay ??= backoffDelay(d.attempt, d.backoff, random);
-  return { status: 'pending', runAt: now + delay, error };
+  const rule = {
+    made: d.attempt, retries: d.webhookRetries, backoff: d.backoff, method: 'POST', url: req.url,
+    honorNoRetry: false, interruptedAlwaysRetried: false,
+  };
+  const v = judge(outcome, rule, now, random);
+  if (v.ok) return { status: 'delivered' };
+  if (v.runAt === undefined) return { status: 'failed', error: v.error };
+  return { status: 'pending', runAt: v.runAt, error: v.error };
 }

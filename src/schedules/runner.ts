@@ -1,9 +1,10 @@
-// Fires schedules. One timer waits for the earliest next_fire_at (no polling); a pass plans each
+// Fires schedules. One timer (loop.ts) waits for the earliest next_fire_at (no polling); a pass plans each
 // due schedule with fire-times.ts and writes every firing in one group-commit transaction (tasks
 // keyed `sch:<id>:<fire time>`, so no slot ever makes two tasks), then re-arms. It creates tasks
 // only; the dispatcher, woken through `wake`, delivers them.
 import type { Clock } from '../clock.js';
 import { taskEvent, type TaskEvents } from '../dispatch/events.js';
+import { Loop, type PassResult } from '../dispatch/loop.js';
 import type { Logger } from '../log.js';
 import type { CreateResult, DueSchedule, Store } from '../store/store.js';
 import { compileCron, LATE_MS, planFires } from './fire-times.js';
@@ -24,20 +25,23 @@ export interface ScheduleRunnerOptions {
   batch?: number;
 }
 
-/** Passes in a row before the runner re-arms anyway (bounds the loop when writes keep being refused). */
+/** Rounds in a row before the runner re-arms anyway (bounds the loop when writes keep being refused). */
 const MAX_ROUNDS = 50;
 
 export class ScheduleRunner {
   private startedAt = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private scheduled = false;
-  private current: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
+  private rounds = 0;
+  private readonly loop: Loop;
   /** Tasks created by firings since start. */
   fired = 0;
 
-  constructor(private readonly o: ScheduleRunnerOptions) {}
+  constructor(private readonly o: ScheduleRunnerOptions) {
+    // No backstop poll: the timer sleeps at most maxSleepMs, which covers wall-clock jumps.
+    this.loop = new Loop({
+      name: 'schedule runner', clock: o.clock, log: o.log, maxSleepMs: o.maxSleepMs ?? 60_000, retryMs: o.retryMs ?? 1000,
+      pass: () => this.pass(), nextAt: () => this.o.store.nextScheduleAt(),
+    });
+  }
 
   /** Starts firing; slots before this moment count as missed and follow each schedule's `catchUp`. */
   start(): void {
@@ -47,46 +51,26 @@ export class ScheduleRunner {
 
   /** Asks for a pass soon (after a schedule was created, changed or deleted); many calls make one pass. */
   wake(): void {
-    if (this.scheduled || this.stopped) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      if (this.current) return void (this.again = true);
-      this.current = this.pass().finally(() => {
-        this.current = undefined;
-        // A wake() that came after the last round read the store: look again.
-        if (this.again) {
-          this.again = false;
-          this.wake();
-        }
-      });
-    });
+    this.loop.wake();
   }
 
   /** Stops the timer and waits for a pass in progress. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.current;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
-  private async pass(): Promise<void> {
+  /** Reads due schedules and fires them, a batch per round; 'again' while rounds keep finding work. */
+  private async pass(): Promise<PassResult> {
     const batch = this.o.batch ?? 100;
-    let failed = false;
-    try {
-      for (let round = 0; round < MAX_ROUNDS && !this.stopped; round++) {
-        this.again = false;
-        const now = this.o.clock.now();
-        const due = await this.o.store.dueSchedules(now, batch);
-        // Every firing joins the same group-commit transaction.
-        const done = await Promise.all(due.map((s) => this.fire(s, now)));
-        if (!this.again && due.length < batch && done.every(Boolean)) break;
-      }
-    } catch (err) {
-      failed = true;
-      this.o.log.error('firing schedules failed; trying again', { err });
-    }
-    await this.arm(failed ? (this.o.retryMs ?? 1000) : 0);
+    const now = this.o.clock.now();
+    const due = await this.o.store.dueSchedules(now, batch);
+    // Every firing joins the same group-commit transaction.
+    const done = await Promise.all(due.map((s) => this.fire(s, now)));
+    // A full batch, or a row that changed since it was read: another round, up to MAX_ROUNDS in a row.
+    const more = due.length === batch || !done.every(Boolean);
+    if (more && ++this.rounds < MAX_ROUNDS) return 'again';
+    this.rounds = 0;
+    return 'done';
   }
 
   /** Fires one due schedule; false when its row changed since it was read (the next round re-reads it). */
@@ -116,24 +100,5 @@ export class ScheduleRunner {
       this.o.log.debug('schedule fired', { schedule: s.id, fireTimes: plan.fire.map((t) => new Date(t).toISOString()), tasks: created.map((t) => t.id) });
     }
     return true;
-  }
-
-  /** Arms the one timer for the earliest next_fire_at (at least `floorMs` away, at most maxSleepMs). */
-  private async arm(floorMs: number): Promise<void> {
-    if (this.stopped) return;
-    let next: number | null;
-    try {
-      next = await this.o.store.nextScheduleAt();
-    } catch (err) {
-      this.o.log.warn('cannot read the next schedule time; trying again', { err: (err as Error).message });
-      next = this.o.clock.now() + (this.o.retryMs ?? 1000);
-    }
-    if (this.stopped) return;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    if (next === null) return; // nothing to fire; a route's wake() re-arms
-    const delay = Math.min(this.o.maxSleepMs ?? 60_000, Math.max(floorMs, next - this.o.clock.now()));
-    this.timer = setTimeout(() => this.wake(), delay);
-    this.timer.unref();
   }
 }
