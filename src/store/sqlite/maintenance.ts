@@ -9,15 +9,18 @@ export const PURGE = `SELECT seq, id, queue, status FROM tasks INDEXED BY tasks_
 /** Deletes up to `limit` terminal tasks finished before `before` (ms), with their attempts. */
 export function purgeExpired(ctx: Ctx, before: number, limit: number): number {
   const rows = ctx.stmt(PURGE).all(before, limit) as { seq: number; id: string; queue: string; status: TaskStatus }[];
-  const delTask = ctx.stmt('DELETE FROM tasks WHERE seq = ?');
+  // Guarded by the state counted out: a row that changed or went since the read is neither deleted nor counted.
+  const delTask = ctx.stmt('DELETE FROM tasks WHERE seq = ? AND status = ?');
   const delAttempts = ctx.stmt('DELETE FROM attempts WHERE task_id = ?');
+  let deleted = 0;
   for (const r of rows) {
-    delTask.run(r.seq);
+    if (delTask.run(r.seq, r.status).changes === 0) continue;
     delAttempts.run(r.id);
     ctx.move(r.queue, r.status, null);
+    deleted++;
   }
-  if (rows.length > 0) ctx.stmt('DELETE FROM minute_stats WHERE minute < ?').run(Math.floor(before / 60000) - 60);
-  return rows.length;
+  if (deleted > 0) ctx.stmt('DELETE FROM minute_stats WHERE minute < ?').run(Math.floor(before / 60000) - 60);
+  return deleted;
 }
 
 export function getSetting(ctx: Ctx, key: string): string | undefined {

@@ -10,69 +10,81 @@ const CANCEL_SET = `status = 'cancelled', error = ?, updated_at = ?, completed_a
 const RETRY_SET = `status = 'pending', attempts_base = attempts, run_at = ?, updated_at = ?, completed_at = NULL,
   error = NULL, result = NULL, webhook_status = NULL, webhook_attempts = 0, webhook_run_at = NULL, webhook_error = NULL`;
 
-function current(ctx: Ctx, id: string): { status: TaskStatus; queue: string } | undefined {
-  return ctx.stmt('SELECT status, queue FROM tasks WHERE id = ?').get(id) as { status: TaskStatus; queue: string } | undefined;
+/**
+ * One guarded UPDATE per state the change may leave (`WHERE … AND status = ?`), so each row's
+ * previous state is the one its statement matched: no read decides what is written.
+ */
+function guarded<R>(ctx: Ctx, from: readonly TaskStatus[], sql: (statusGuard: string) => string, args: (status: TaskStatus) => unknown[]): { row: R; previous: TaskStatus }[] {
+  const out: { row: R; previous: TaskStatus }[] = [];
+  for (const status of from) {
+    for (const row of ctx.stmt(sql('status = ?')).all(...args(status)) as R[]) out.push({ row, previous: status });
+  }
+  return out;
 }
 
+/** After a refused change: does the task exist at all? */
+function refusal(ctx: Ctx, id: string): Refusal {
+  const exists = ctx.stmt('SELECT 1 FROM tasks WHERE id = ?').get(id) !== undefined;
+  return { ok: false, reason: exists ? 'conflict' : 'not_found' };
+}
+
+function transition(ctx: Ctx, id: string, from: readonly TaskStatus[], to: TaskStatus, set: string, setArgs: unknown[]): Transition {
+  const [hit] = guarded<TaskRow>(ctx, from, (g) => `UPDATE tasks SET ${set} WHERE id = ? AND ${g} RETURNING *`, (st) => [...setArgs, id, st]);
+  if (!hit) return refusal(ctx, id);
+  ctx.move(hit.row.queue, hit.previous, to);
+  return { ok: true, task: toTask(hit.row), previous: hit.previous };
+}
+
+const CANCEL_FROM = ['pending', 'running'] as const;
+const RETRY_FROM = ['failed', 'cancelled'] as const;
+
 export function cancelTask(ctx: Ctx, id: string, now: number): Transition {
-  const before = current(ctx, id);
-  if (!before) return { ok: false, reason: 'not_found' };
-  if (before.status !== 'pending' && before.status !== 'running') return { ok: false, reason: 'conflict' };
-  const row = ctx.stmt(`UPDATE tasks SET ${CANCEL_SET} WHERE id = ? RETURNING *`).get(JSON.stringify(CANCELLED), now, now, id) as TaskRow;
-  ctx.move(before.queue, before.status, 'cancelled');
-  return { ok: true, task: toTask(row), previous: before.status };
+  return transition(ctx, id, CANCEL_FROM, 'cancelled', CANCEL_SET, [JSON.stringify(CANCELLED), now, now]);
 }
 
 export function retryTask(ctx: Ctx, id: string, now: number): Transition {
-  const before = current(ctx, id);
-  if (!before) return { ok: false, reason: 'not_found' };
-  if (before.status !== 'failed' && before.status !== 'cancelled') return { ok: false, reason: 'conflict' };
-  const row = ctx.stmt(`UPDATE tasks SET ${RETRY_SET} WHERE id = ? RETURNING *`).get(now, now, id) as TaskRow;
-  ctx.move(before.queue, before.status, 'pending');
-  return { ok: true, task: toTask(row), previous: before.status };
+  return transition(ctx, id, RETRY_FROM, 'pending', RETRY_SET, [now, now]);
 }
 
 export function deleteTask(ctx: Ctx, id: string): { ok: true; previous: TaskStatus } | Refusal {
-  const before = current(ctx, id);
-  if (!before) return { ok: false, reason: 'not_found' };
-  ctx.stmt('DELETE FROM tasks WHERE id = ?').run(id);
+  // DELETE … RETURNING yields the row as it was: its state is the one counted out.
+  const gone = ctx.stmt('DELETE FROM tasks WHERE id = ? RETURNING status, queue').get(id) as { status: TaskStatus; queue: string } | undefined;
+  if (!gone) return { ok: false, reason: 'not_found' };
   ctx.stmt('DELETE FROM attempts WHERE task_id = ?').run(id);
-  ctx.move(before.queue, before.status, null);
-  return { ok: true, previous: before.status };
+  ctx.move(gone.queue, gone.status, null);
+  return { ok: true, previous: gone.status };
 }
 
-/** The WHERE clause (with args) for a bulk filter; `allowed` are the states the action may leave. */
-function filterWhere(f: BulkFilter, allowed: TaskStatus[]): { sql: string; args: unknown[] } {
+/** The WHERE clause (with args) for a bulk filter, without its state; null when nothing can match. */
+function filterWhere(f: BulkFilter): { sql: string; args: unknown[] } | null {
   const where: string[] = [];
   const args: unknown[] = [];
-  const states = f.status ? allowed.filter((s) => s === f.status) : allowed;
-  if (states.length === 0) return { sql: '0', args: [] };
-  where.push(`status IN (${states.map(() => '?').join(', ')})`);
-  args.push(...states);
   if (f.ids) {
-    if (f.ids.length === 0) return { sql: '0', args: [] };
+    if (f.ids.length === 0) return null;
     where.push(`id IN (SELECT value FROM json_each(?))`);
     args.push(JSON.stringify(f.ids));
   }
   if (f.queue !== undefined) (where.push('queue = ?'), args.push(f.queue));
   if (f.label !== undefined) (where.push('seq IN (SELECT seq FROM task_labels WHERE label = ?)'), args.push(f.label));
   if (f.createdBefore !== undefined) (where.push('created_at < ?'), args.push(Date.parse(f.createdBefore)));
-  return { sql: where.join(' AND '), args };
+  return { sql: where.map((w) => ' AND ' + w).join(''), args };
 }
 
-function bulk(ctx: Ctx, f: BulkFilter, allowed: TaskStatus[], to: TaskStatus, set: string, setArgs: unknown[]): BulkResult {
-  const w = filterWhere(f, allowed);
-  const changed: ChangedTask[] = [];
-  const rows = ctx.db.prepare(`SELECT id, queue, attempts, status FROM tasks WHERE ${w.sql}`).all(...w.args) as {
-    id: string; queue: string; attempts: number; status: TaskStatus;
-  }[];
-  if (rows.length === 0) return { count: 0, changed };
-  ctx.db.prepare(`UPDATE tasks SET ${set} WHERE ${w.sql}`).run(...setArgs, ...w.args);
-  for (const r of rows) {
-    changed.push({ id: r.id, queue: r.queue, attempts: r.attempts, previous: r.status });
-    ctx.move(r.queue, r.status, to);
-  }
-  return { count: rows.length, changed };
+/** `allowed` are the states the action may leave; a filter's `status` narrows them. */
+function bulk(ctx: Ctx, f: BulkFilter, allowed: readonly TaskStatus[], to: TaskStatus, set: string, setArgs: unknown[]): BulkResult {
+  const w = filterWhere(f);
+  const from = f.status ? allowed.filter((s) => s === f.status) : allowed;
+  if (!w || from.length === 0) return { count: 0, changed: [] };
+  const hits = guarded<{ id: string; queue: string; attempts: number }>(
+    ctx, from,
+    (g) => `UPDATE tasks SET ${set} WHERE ${g}${w.sql} RETURNING id, queue, attempts`,
+    (st) => [...setArgs, st, ...w.args],
+  );
+  const changed: ChangedTask[] = hits.map(({ row, previous }) => {
+    ctx.move(row.queue, previous, to);
+    return { id: row.id, queue: row.queue, attempts: row.attempts, previous };
+  });
+  return { count: changed.length, changed };
 }
 
 export function cancelMany(ctx: Ctx, f: BulkFilter, now: number): BulkResult {
