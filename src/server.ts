@@ -4,6 +4,7 @@ import { getRequestListener } from '@hono/node-server';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './api/app.js';
+import { fastCreateListener } from './api/fast-create.js';
 import { createDashboard } from './dashboard/index.js';
 import type { ApiDeps } from './api/deps.js';
 import { systemClock, type Clock } from './clock.js';
@@ -109,11 +110,13 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
   const dashboard = createDashboard({ tokens: config.tokens, host: config.host, version, clock, log });
   const { app } = createApp(deps, { ops: { metrics: () => metrics.render(), doctor }, authenticate: dashboard.authenticate });
   dashboard.register(app);
-  const listener = getRequestListener(app.fetch, {
+  const honoListener = getRequestListener(app.fetch, {
     errorHandler: (err) => {
       log.error('request failed outside the app', { err });
     },
   });
+  // Plain creates are answered on node:http directly; everything else by the Hono app.
+  const listener = fastCreateListener(deps, honoListener);
   const server = http.createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 120_000, headersTimeout: 30_000, keepAliveTimeout: 65_000 }, listener);
   // Requests Node rejects before the app sees them (header overflow, bad framing) still get
   // the contract's error shape (api.md §3).

@@ -28,7 +28,12 @@ export interface AppExtras {
   ops?: OpsHandlers;
 }
 
-const JSON_TYPE = /^application\/(?:[a-z0-9.+-]+\+)?json\s*(?:;|$)/i;
+/** Content types accepted as a JSON body. */
+export const JSON_TYPE = /^application\/(?:[a-z0-9.+-]+\+)?json\s*(?:;|$)/i;
+const REQUEST_ID = /^[\w.-]{1,64}$/;
+
+/** The request's id: its `X-Request-Id` when that is 1–64 of [A-Za-z0-9_.-], else a new UUID. */
+export const requestId = (given: string | undefined): string => (given && REQUEST_ID.test(given) ? given : randomUUID());
 
 function issueDetails(issues: { path: PropertyKey[]; message: string }[]) {
   return issues.map((i) => ({ path: i.path.map((p) => (typeof p === 'symbol' ? String(p) : p)), message: i.message }));
@@ -49,8 +54,7 @@ export function createApp(deps: ApiDeps, extras: AppExtras = {}) {
   const checkToken = tokenChecker(deps.tokens);
 
   app.use('*', async (c, next) => {
-    const given = c.req.header('x-request-id');
-    const id = given && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+    const id = requestId(c.req.header('x-request-id'));
     c.header('X-Request-Id', id);
     c.set('requestId' as never, id as never);
     const started = performance.now();

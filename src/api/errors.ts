@@ -39,23 +39,38 @@ export function errorBody(code: string, message: string, details?: unknown[]) {
   return details && details.length > 0 ? { error: { code, message, details } } : { error: { code, message } };
 }
 
-/** Hono `onError`: ApiError as itself, store outages as 503, Hono's own 4xx mapped, the rest 500. */
-export function handleError(err: Error, c: Context, log: Logger): Response {
+/** An error answer without a Hono context: status, body and the extra headers it needs. */
+export interface ErrorAnswer {
+  status: ContentfulStatusCode;
+  body: ReturnType<typeof errorBody>;
+  headers?: Record<string, string>;
+}
+
+/**
+ * ApiError as itself, store outages as 503, Hono's own 4xx mapped, the rest 500 (logged once
+ * with its stack and `where`, never sent). Shared by `onError` and the raw create path.
+ */
+export function errorAnswer(err: unknown, log: Logger, where: Record<string, unknown>): ErrorAnswer {
   if (err instanceof ApiError) {
-    if (err.status === 503) c.header('Retry-After', '1');
-    return c.json(errorBody(err.code, err.message, err.details), err.status);
+    return { status: err.status, body: errorBody(err.code, err.message, err.details), headers: err.status === 503 ? { 'Retry-After': '1' } : undefined };
   }
   if (err instanceof StoreUnavailableError) {
     log.warn('store unavailable', { err: err.message });
-    c.header('Retry-After', '1');
-    return c.json(errorBody('unavailable', 'the task store cannot write right now; nothing was stored, try again'), 503);
+    return { status: 503, body: errorBody('unavailable', 'the task store cannot write right now; nothing was stored, try again'), headers: { 'Retry-After': '1' } };
   }
   if (err instanceof HTTPException) {
     const status = err.status;
-    if (status === 413) return c.json(errorBody('payload_too_large', 'request body is too large'), 413);
-    if (status === 401) return c.json(errorBody('unauthorized', 'missing or invalid bearer token'), 401);
-    if (status >= 400 && status < 500) return c.json(errorBody('invalid_request', err.message || 'invalid request'), status as ContentfulStatusCode);
+    if (status === 413) return { status: 413, body: errorBody('payload_too_large', 'request body is too large') };
+    if (status === 401) return { status: 401, body: errorBody('unauthorized', 'missing or invalid bearer token') };
+    if (status >= 400 && status < 500) return { status: status as ContentfulStatusCode, body: errorBody('invalid_request', err.message || 'invalid request') };
   }
-  log.error('unhandled error', { err, requestId: c.get('requestId' as never), path: c.req.path, method: c.req.method });
-  return c.json(errorBody('internal', 'internal error'), 500);
+  log.error('unhandled error', { err, ...where });
+  return { status: 500, body: errorBody('internal', 'internal error') };
+}
+
+/** Hono `onError`: see errorAnswer. */
+export function handleError(err: Error, c: Context, log: Logger): Response {
+  const a = errorAnswer(err, log, { requestId: c.get('requestId' as never), path: c.req.path, method: c.req.method });
+  for (const k in a.headers) c.header(k, a.headers[k]);
+  return c.json(a.body, a.status);
 }

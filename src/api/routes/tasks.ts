@@ -58,38 +58,64 @@ function prepare(input: CreateTaskInput, deps: ApiDeps, now: number, path: (stri
   return toNewTask(input, now);
 }
 
-export function registerTaskRoutes(app: OpenAPIHono, deps: ApiDeps, waiters: Waiters): void {
-  const { store, events, clock } = deps;
-  // Created events go out when the tasks are committed (before the disk sync the answer waits
-  // for), so no event about a task, such as its first attempt, can come before its creation.
-  const announce = (results: CreateResult[]) => {
-    for (const r of results) if (r.created) events.emit(taskEvent(r.task.id, r.task.queue, r.task.status, r.task.attempts, Date.parse(r.task.createdAt)));
+/** An `Idempotency-Key` header applies when the body has no idempotencyKey of its own. */
+export function applyKeyHeader(body: CreateTaskInput, headerKey: string | undefined): void {
+  if (headerKey !== undefined && body.idempotencyKey === undefined) {
+    if (headerKey.length < 1 || headerKey.length > 200) throw new ApiError(400, 'invalid_request', 'Idempotency-Key must be 1–200 characters');
+    body.idempotencyKey = headerKey;
+  }
+}
+
+// Created events go out when the tasks are committed (before the disk sync the answer waits
+// for), so no event about a task, such as its first attempt, can come before its creation.
+function announcer(deps: ApiDeps) {
+  return (results: CreateResult[]) => {
+    for (const r of results) if (r.created) deps.events.emit(taskEvent(r.task.id, r.task.queue, r.task.status, r.task.attempts, Date.parse(r.task.createdAt)));
   };
+}
+
+/**
+ * What `POST /v1/tasks` and `POST /v1/tasks/batch` do once the body is valid: defaults, the
+ * checks zod cannot make, one store write, a wake. Shared by the Hono routes and the raw
+ * create path (fast-create.ts), so both answer the same.
+ */
+export function taskCreator(deps: ApiDeps) {
+  const announce = announcer(deps);
+  return {
+    async one(body: CreateTaskInput, now: number): Promise<CreateResult> {
+      const [r] = await deps.store.createTasks([prepare(body, deps, now)], announce);
+      if (r!.created) deps.wake();
+      return r!;
+    },
+    async batch(tasks: CreateTaskInput[], now: number): Promise<CreateResult[]> {
+      const prepared = tasks.map((t, i) => prepare(t, deps, now, ['tasks', i]));
+      const results = await deps.store.createTasks(prepared, announce);
+      if (results.some((r) => r.created)) deps.wake();
+      return results;
+    },
+  };
+}
+
+export function registerTaskRoutes(app: OpenAPIHono, deps: ApiDeps, waiters: Waiters): void {
+  const { store, clock } = deps;
+  const creator = taskCreator(deps);
 
   app.openapi(create, async (c) => {
     const body = c.req.valid('json') as CreateTaskInput;
-    const headerKey = c.req.header('idempotency-key');
-    if (headerKey !== undefined && body.idempotencyKey === undefined) {
-      if (headerKey.length < 1 || headerKey.length > 200) throw new ApiError(400, 'invalid_request', 'Idempotency-Key must be 1–200 characters');
-      body.idempotencyKey = headerKey;
-    }
+    applyKeyHeader(body, c.req.header('idempotency-key'));
     const now = clock.now();
     const wait = c.req.valid('query').wait;
     // Refuse before storing: a 503 after the create would leave a task the caller thinks failed.
     if (wait && waiters.full) throw new ApiError(503, 'unavailable', `too many open waits (max ${deps.maxWaiters}); try again or wait less`);
-    const [r] = await store.createTasks([prepare(body, deps, now)], announce);
-    if (r!.created) deps.wake();
-    let task = r!.task;
+    const r = await creator.one(body, now);
+    let task = r.task;
     if (wait) task = (await waiters.wait(task.id, wait, c.req.raw.signal).catch(() => undefined)) ?? task;
-    return c.json(maskTask(task), r!.created ? 201 : 200);
+    return c.json(maskTask(task), r.created ? 201 : 200);
   });
 
   app.openapi(batch, async (c) => {
     const { tasks } = c.req.valid('json') as { tasks: CreateTaskInput[] };
-    const now = clock.now();
-    const prepared = tasks.map((t, i) => prepare(t, deps, now, ['tasks', i]));
-    const results = await store.createTasks(prepared, announce);
-    if (results.some((r) => r.created)) deps.wake();
+    const results = await creator.batch(tasks, clock.now());
     return c.json({ tasks: results.map((r) => maskTask(r.task)) }, 201);
   });
 
