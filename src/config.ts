@@ -157,7 +157,12 @@ export function resolveConfig(opts: { flags?: ConfigInput; env?: Record<string, 
   if (raw.tokens !== undefined) c.tokens = toList(raw.tokens);
   if (raw.signingSecret !== undefined && raw.signingSecret !== null) {
     const s = String(raw.signingSecret);
-    if (!/^whsec_[A-Za-z0-9+/=]{16,}$/.test(s)) throw new ConfigError(`${flag('signingSecret')} must look like whsec_<base64>`);
+    if (!/^whsec_[A-Za-z0-9+/=]{16,}$/.test(s)) {
+      throw new ConfigError(
+        `${flag('signingSecret')} must be whsec_ followed by base64 (at least 16 characters), e.g. the output of \`asyncqueue secret --new\`` +
+          ` or of: node -e "console.log('whsec_' + require('crypto').randomBytes(24).toString('base64'))"`,
+      );
+    }
     c.signingSecret = s;
   }
   if (raw.maxBody !== undefined) c.maxBody = wrap(flag('maxBody'), () => parseSize(raw.maxBody as string));

@@ -43,8 +43,12 @@ export interface AsyncQueueServer {
   store: Store;
   events: TaskEvents;
   scheduler: Scheduler;
-  /** Fingerprint of the signing secret (never the secret itself). */
+  /** Fingerprint of the signing secret, safe to log. */
   secretFingerprint: string;
+  /** The signing secret (`whsec_…`) every dispatch and webhook is signed with: what receivers verify with (api.md §16). */
+  signingSecret: string;
+  /** Where it came from: `config` (--signing-secret / AQ_SIGNING_SECRET) or `database` (generated on first start). */
+  signingSecretSource: 'config' | 'database';
   /** Stops taking requests and attempts, lets in-flight ones finish within `graceMs` (default config.shutdownGrace). */
   close(graceMs?: number): Promise<void>;
 }
@@ -70,6 +74,7 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
     await store.setSetting(SECRET_KEY, secret);
     log.info('generated a signing secret and stored it in the database', { fingerprint: secretFingerprint(secret) });
   }
+  const secretSource = config.signingSecret ? 'config' : 'database';
   const signingKey = decodeSecret(secret);
   const events = new TaskEvents();
   // One log line per state change (api.md §6): the dispatcher logs how attempts end, with
@@ -102,10 +107,11 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
     store, events, clock, log, wake: () => scheduler.wake(), schedulesChanged: () => schedules.wake(), inFlight: () => scheduler.inFlight, tokens: config.tokens,
     maxBody: config.maxBody, maxDepth: config.maxDepth, maxWaiters: config.maxWaiters, maxSseClients: config.maxSseClients,
     corsOrigins: config.corsOrigins, version, refusedUrl: (u) => refusedUrl(u, policy),
+    wakeWebhooks: () => webhooks.wake(), signingSecret: { secret, source: secretSource },
   };
   const doctor = createDoctor({
     store, version, config, inFlight, now: () => clock.now(),
-    signingSecret: { fingerprint: secretFingerprint(secret), source: config.signingSecret ? 'config' : 'database' },
+    signingSecret: { fingerprint: secretFingerprint(secret), source: secretSource },
   });
   const dashboard = createDashboard({ tokens: config.tokens, host: config.host, version, clock, log });
   const { app } = createApp(deps, { ops: { metrics: () => metrics.render(), doctor }, authenticate: dashboard.authenticate });
@@ -159,5 +165,5 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
       log.info('stopped');
     })());
 
-  return { url, port, config, store, events, scheduler, secretFingerprint: secretFingerprint(secret), close };
+  return { url, port, config, store, events, scheduler, secretFingerprint: secretFingerprint(secret), signingSecret: secret, signingSecretSource: secretSource, close };
 }

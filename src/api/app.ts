@@ -10,6 +10,7 @@ import { bearer, tokenChecker } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, errorBody, handleError } from './errors.js';
 import { registerActionRoutes } from './routes/actions.js';
+import { registerDeliveryRoutes } from './routes/deliveries.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerQueueRoutes } from './routes/queues.js';
 import { registerScheduleRoutes } from './routes/schedules.js';
@@ -111,6 +112,7 @@ export function createApp(deps: ApiDeps, extras: AppExtras = {}) {
   registerOpsRoutes(app, deps, extras.ops);
   registerTaskRoutes(app, deps, waiters);
   registerActionRoutes(app, deps);
+  registerDeliveryRoutes(app, deps);
   registerQueueRoutes(app, deps);
   registerScheduleRoutes(app, deps);
   const sse = registerEventRoutes(app, deps);

@@ -12,6 +12,10 @@ export interface ApiDeps {
   log: Logger;
   /** Asks the scheduler to claim soon (after creates, retries and queue changes). */
   wake: () => void;
+  /** Asks the webhook sender to claim soon (after a re-delivery). */
+  wakeWebhooks?: () => void;
+  /** The signing secret and where it came from (`GET /v1/signing-secret`, api.md §16). */
+  signingSecret?: { secret: string; source: 'config' | 'database' };
   /** Tells the schedule runner that a schedule was created, changed or deleted (re-arms its timer). */
   schedulesChanged?: () => void;
   /** Attempts in flight now. */

@@ -33,7 +33,8 @@ export class ApiError extends Error {
   }
 }
 
-export const notFound = (what = 'task') => new ApiError(404, 'not_found', `${what} not found`);
+/** 404 `not_found` naming what was missing: "task tsk_… not found". */
+export const notFound = (what = 'task', id?: string) => new ApiError(404, 'not_found', id === undefined ? `${what} not found` : `${what} ${id} not found`);
 
 export function errorBody(code: string, message: string, details?: unknown[]) {
   return details && details.length > 0 ? { error: { code, message, details } } : { error: { code, message } };

@@ -141,6 +141,17 @@ export const AttemptSchema = z
   })
   .openapi('Attempt');
 
+export const DeliverySchema = z
+  .object({
+    outcome: z.number().int().openapi({ description: 'which of the task\'s outcomes, from 1: the n of webhook-id <task id>.<n>' }),
+    attempt: z.number().int().openapi({ description: 'the attempt within its outcome, from 1' }),
+    startedAt: z.string(),
+    durationMs: z.number().int().nullable(),
+    status: z.number().int().optional(),
+    error: ErrorSchema.optional(),
+  })
+  .openapi('Delivery');
+
 const Counts = z.record(z.string(), z.number().int());
 
 export const QueueSchema = z
@@ -174,6 +185,25 @@ export const BulkFilterSchema = z
   })
   .refine((f) => Object.values(f).some((v) => v !== undefined), { message: 'give at least one filter: ids, status, queue, label or createdBefore' })
   .openapi('BulkFilter');
+
+export const RedeliverFilterSchema = z
+  .strictObject({
+    ids: z.array(z.string().max(64)).max(10_000).optional(),
+    status: z.enum(['completed', 'failed']).optional(),
+    queue: QueueName.optional(),
+    label: z.string().min(1).max(64).optional(),
+    createdBefore: IsoTime.optional(),
+    webhookStatus: z.enum(['pending', 'delivered', 'failed']).optional().openapi({ description: 'the webhook state, e.g. "failed": every delivery that was given up' }),
+  })
+  .refine((f) => Object.values(f).some((v) => v !== undefined), { message: 'give at least one filter: ids, status, queue, label, createdBefore or webhookStatus' })
+  .openapi('RedeliverFilter');
+
+export const SigningSecretSchema = z
+  .object({
+    secret: z.string().openapi({ example: 'whsec_…' }),
+    source: z.enum(['config', 'database']).openapi({ description: 'config: --signing-secret / AQ_SIGNING_SECRET; database: generated on first start and kept there' }),
+  })
+  .openapi('SigningSecret');
 
 export const WaitQuery = z.object({
   wait: z.coerce.number().min(0).max(MAX_WAIT_SECONDS).optional().openapi({ description: `seconds to hold the answer until the task is terminal (≤ ${MAX_WAIT_SECONDS})` }),

@@ -5,14 +5,15 @@ import { contextOf, printJson, taskNotFound, withGlobals } from './context.js';
 import { count } from './format.js';
 import { status } from './options.js';
 
-interface FilterFlags {
+export interface FilterFlags {
   status?: TaskStatus;
   queue?: string;
   label?: string;
   createdBefore?: string;
 }
 
-function filterOf(f: FilterFlags): BulkFilter | undefined {
+/** The bulk filter of the flags, or undefined when none was given. */
+export function filterOf(f: FilterFlags): BulkFilter | undefined {
   const filter: BulkFilter = {};
   if (f.status) filter.status = f.status;
   if (f.queue) filter.queue = f.queue;

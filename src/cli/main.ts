@@ -10,7 +10,9 @@ import { registerDoctor } from './doctor.js';
 import { registerEnqueue } from './enqueue.js';
 import { registerGet } from './get.js';
 import { registerList } from './list.js';
+import { registerRedeliver } from './redeliver.js';
 import { registerSchedules } from './schedules.js';
+import { registerSecret } from './secret.js';
 import { registerServe } from './serve.js';
 import { registerStats } from './stats.js';
 import { registerWatch } from './watch.js';
@@ -46,10 +48,12 @@ Environment: AQ_URL (default ${DEFAULT_URL}) and AQ_TOKEN set --url and --token;
   registerGet(program);
   registerList(program);
   registerActions(program);
+  registerRedeliver(program);
   registerStats(program);
   registerWatch(program);
   registerSchedules(program);
   registerDoctor(program);
+  registerSecret(program);
   return program;
 }
 

@@ -88,13 +88,14 @@ export function decideNext(outcome: AttemptOutcome, task: RetryState, req: { met
 /** The delivery's next state (api.md §5 Webhook): delivered on 2xx, else retried `webhookRetries` times on the task's backoff. */
 export function decideDelivery(
   outcome: AttemptOutcome,
-  d: { attempt: number; webhookRetries: number; backoff: Backoff },
+  d: { attempt: number; attemptsBase: number; webhookRetries: number; backoff: Backoff },
   req: { url: string },
   now: number,
   random: number,
 ): DeliveryFinish['next'] {
   const rule = {
-    made: d.attempt, retries: d.webhookRetries, backoff: d.backoff, method: 'POST', url: req.url,
+    // attempts since the last re-delivery count against webhookRetries (api.md §16: a fresh set)
+    made: d.attempt - d.attemptsBase, retries: d.webhookRetries, backoff: d.backoff, method: 'POST', url: req.url,
     honorNoRetry: false, interruptedAlwaysRetried: false,
   };
   const v = judge(outcome, rule, now, random);

@@ -64,8 +64,9 @@ export class WebhookSender {
     const now = this.o.clock.now();
     const entry: Sending = { controller, deadline: now + d.timeoutMs };
     this.inFlight.add(d.id, entry);
+    // api.md §16: each outcome has its own id, kept by every re-delivery of that outcome
     const headers = outboundHeaders({}, { 'aq-task-id': d.id, 'aq-delivery-attempt': String(d.attempt) }, {
-      id: d.id, body: d.bodyJson, timestamp: Math.floor(now / 1000), key: this.o.signingKey, userAgent: this.o.userAgent,
+      id: `${d.id}.${d.outcome}`, body: d.bodyJson, timestamp: Math.floor(now / 1000), key: this.o.signingKey, userAgent: this.o.userAgent,
     });
     const delivery = send(this.o.agent, {
       url: d.webhookUrl, method: 'POST', headers, body: d.bodyJson, signal: controller.signal, timeoutMs: d.timeoutMs, maxResultBytes: 0, keepBody: false,
@@ -74,8 +75,9 @@ export class WebhookSender {
       const at = this.o.clock.now();
       const next = decideDelivery(outcome, d, { url: d.webhookUrl }, at, this.random());
       this.o.onDelivery?.({ durationMs: outcome.durationMs, next: next.status });
-      await this.o.store.finishDeliveries([{ id: d.id, next, now: at }]);
-      this.o.log.info('webhook ' + next.status, { task: d.id, attempt: d.attempt, error: next.status === 'delivered' ? undefined : next.error.type });
+      const httpStatus = outcome.kind === 'response' ? outcome.status : undefined;
+      await this.o.store.finishDeliveries([{ id: d.id, outcome: d.outcome, attempt: d.attempt, durationMs: outcome.durationMs, httpStatus, next, now: at }]);
+      this.o.log.info('webhook ' + next.status, { task: d.id, outcome: d.outcome, attempt: d.attempt, error: next.status === 'delivered' ? undefined : next.error.type });
       this.wake();
     });
     this.loop.track(delivery, 'recording a webhook delivery failed');

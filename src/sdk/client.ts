@@ -70,6 +70,14 @@ export class AsyncQueue {
     return this.#r.request<Stats>({ method: 'GET', path: '/v1/stats', retry: true, signal: opts.signal });
   }
 
+  /**
+   * The secret the server signs every dispatch and webhook with (`GET /v1/signing-secret`), and
+   * whether it came from `--signing-secret` (`config`) or was generated into the database.
+   */
+  async signingSecret(opts: { signal?: AbortSignal } = {}): Promise<{ secret: string; source: 'config' | 'database' }> {
+    return this.#r.request({ method: 'GET', path: '/v1/signing-secret', retry: true, signal: opts.signal });
+  }
+
   /** `GET /healthz`: resolves `{ ok: true }` when the server and its store answer; throws otherwise. */
   async health(opts: { signal?: AbortSignal } = {}): Promise<{ ok: boolean }> {
     return this.#r.request<{ ok: boolean }>({ method: 'GET', path: '/healthz', retry: true, signal: opts.signal });

@@ -1,7 +1,7 @@
-// `client.tasks`: create, read, wait for, list, cancel, retry and delete tasks
-// (api.md §3). Each method is one route over the shared Requester; no state of its own.
+// `client.tasks`: create, read, wait for, list, cancel, retry, delete and re-deliver tasks
+// (api.md §3, §16). Each method is one route over the shared Requester; no state of its own.
 import { MAX_BATCH, MAX_WAIT_SECONDS, TERMINAL_STATUSES } from '../shared/types.js';
-import type { Attempt, BulkFilter, CreateTaskInput, ListTasksQuery, Task, TaskList } from '../shared/types.js';
+import type { Attempt, BulkFilter, CreateTaskInput, Delivery, ListTasksQuery, RedeliverFilter, Task, TaskList } from '../shared/types.js';
 import { AsyncQueueError, BatchError } from './errors.js';
 import type { Requester } from './request.js';
 
@@ -144,6 +144,26 @@ export class TasksResource {
   async attempts(id: string, opts: { signal?: AbortSignal } = {}): Promise<Attempt[]> {
     const answer = await this.#r.request<{ attempts: Attempt[] }>({ method: 'GET', path: path(id, '/attempts'), retry: true, signal: opts.signal });
     return answer.attempts;
+  }
+
+  /** Every webhook delivery attempt of a task, oldest first (api.md §16). */
+  async deliveries(id: string, opts: { signal?: AbortSignal } = {}): Promise<Delivery[]> {
+    const answer = await this.#r.request<{ deliveries: Delivery[] }>({ method: 'GET', path: path(id, '/deliveries'), retry: true, signal: opts.signal });
+    return answer.deliveries;
+  }
+
+  /**
+   * Sends the task's latest outcome to its `webhookUrl` again, with the same `webhook-id` and a
+   * fresh `webhookRetries`; 409 `conflict` unless it is completed or failed with a webhookUrl.
+   * Safe to repeat (a receiver dedupes on `webhook-id`), so transient failures are retried.
+   */
+  async redeliver(id: string): Promise<Task> {
+    return this.#r.request<Task>({ method: 'POST', path: path(id, '/redeliver'), retry: true });
+  }
+
+  /** Re-delivers every completed or failed task matching `filter`, e.g. `{ webhookStatus: 'failed' }` after the receiver was down. */
+  async redeliverMany(filter: RedeliverFilter): Promise<BulkResult> {
+    return this.#r.request<BulkResult>({ method: 'POST', path: '/v1/tasks/redeliver', body: filter, retry: true });
   }
 
   /** Cancels a pending or running task (a running attempt is aborted); 409 `conflict` if it is already terminal. */

@@ -94,6 +94,20 @@ export interface Attempt {
   error?: TaskError;
 }
 
+/** One webhook delivery attempt (`GET /v1/tasks/:id/deliveries`, api.md §16). */
+export interface Delivery {
+  /** Which of the task's outcomes it delivered, from 1: the `n` of `webhook-id: <task id>.<n>`. */
+  outcome: number;
+  /** The attempt within its outcome, from 1 (re-deliveries continue the count). */
+  attempt: number;
+  startedAt: string;
+  /** Null while the delivery is in flight. */
+  durationMs: number | null;
+  /** The receiver's HTTP status, when it answered. */
+  status?: number;
+  error?: TaskError;
+}
+
 export interface Queue {
   name: string;
   /** Max attempts in flight; null = only the global limit. */
@@ -138,6 +152,11 @@ export interface BulkFilter {
   queue?: string;
   label?: string;
   createdBefore?: string;
+}
+
+/** Filter of `POST /v1/tasks/redeliver`: the bulk filter plus the webhook's state, e.g. `{ webhookStatus: "failed" }`. */
+export interface RedeliverFilter extends BulkFilter {
+  webhookStatus?: WebhookState['status'];
 }
 
 /** One Server-Sent Event of `GET /v1/events` (event name `task`). */

@@ -4,7 +4,7 @@
 // `{ ok: false, reason }` for a refused transition.
 import type { NewTask } from '../shared/defaults.js';
 import type { QstashMeta, UrlGroup, UrlGroupEndpoint } from '../shared/qstash.js';
-import type { Attempt, BulkFilter, Queue, QueueUpdate, Schedule, Stats, Task, TaskError, TaskStatus } from '../shared/types.js';
+import type { Attempt, BulkFilter, Delivery, Queue, QueueUpdate, RedeliverFilter, Schedule, Stats, Task, TaskError, TaskStatus } from '../shared/types.js';
 
 export type { NewTask };
 
@@ -90,7 +90,13 @@ export interface ClaimedDelivery {
   webhookUrl: string;
   /** The §5 webhook body, already JSON-encoded. */
   bodyJson: string;
+  /** Which of the task's outcomes this delivers, from 1 (api.md §16: `webhook-id: <id>.<outcome>`). */
+  outcome: number;
+  /** The delivery attempt, 1-based within its outcome. */
   attempt: number;
+  /** Attempts made before the last re-delivery; `attempt - attemptsBase` counts against `webhookRetries`. */
+  attemptsBase: number;
+  startedAt: number;
   webhookRetries: number;
   timeoutMs: number;
   backoff: Task['backoff'];
@@ -98,9 +104,17 @@ export interface ClaimedDelivery {
 
 export interface DeliveryFinish {
   id: string;
+  /** The claimed outcome and attempt: a finish for any other (the task was retried or re-delivered since) records nothing. */
+  outcome: number;
+  attempt: number;
+  durationMs: number;
+  httpStatus?: number;
   next: { status: 'delivered' } | { status: 'failed'; error: TaskError } | { status: 'pending'; runAt: number; error: TaskError };
   now: number;
 }
+
+/** Why a re-delivery was refused: no such task, or not completed/failed with a webhookUrl. */
+export type RedeliverResult = { ok: true; task: Task } | Refusal;
 
 /** Per-queue limits as the scheduler needs them. */
 export interface QueueLimits {
@@ -168,7 +182,17 @@ export interface Store {
   /** Earliest run time (ms) of a pending webhook delivery; null if none. */
   nextDeliveryAt(): Promise<number | null>;
   claimDeliveries(limit: number, now: number): Promise<ClaimedDelivery[]>;
+  /** Records each delivery attempt in the history and applies its decision, guarded by outcome and attempt. */
   finishDeliveries(results: DeliveryFinish[]): Promise<void>;
+  /** Every delivery attempt of a task, oldest first (one in flight has durationMs null); undefined when there is no such task. */
+  listDeliveries(id: string): Promise<Delivery[] | undefined>;
+  /**
+   * Sends the task's latest outcome again, due now, with a fresh `webhookRetries` (api.md §16);
+   * refused (`conflict`) unless it is completed or failed with a webhookUrl.
+   */
+  redeliverTask(id: string, now: number): Promise<RedeliverResult>;
+  /** Re-delivers every completed or failed task with a webhookUrl matching the filter (and its webhook state). */
+  redeliverMany(filter: RedeliverFilter, now: number): Promise<{ count: number }>;
   /** At start: running tasks back to pending with an `interrupted` attempt; open deliveries pending. */
   recoverInterrupted(now: number): Promise<{ tasks: number; deliveries: number }>;
   // schedules

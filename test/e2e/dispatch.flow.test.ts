@@ -44,7 +44,8 @@ describe('dispatch', () => {
     const [h] = await hook.waitForRequests(1);
     expect(h!.method).toBe('POST');
     expect(h!.path).toBe('/hook');
-    expect(h!.headers['webhook-id']).toBe(task.id);
+    expect(h!.headers['webhook-id']).toBe(`${task.id}.1`); // api.md §16: the outcome's own id
+    expect(h!.headers['aq-task-id']).toBe(task.id);
     expect(h!.headers['content-type']).toBe('application/json');
     const body = new Webhook(secret).verify(h!.body, h!.headers as Record<string, string>) as Record<string, unknown>;
     expect(Object.keys(body).sort()).toEqual(['attempts', 'completedAt', 'error', 'id', 'payload', 'queue', 'result', 'status']);

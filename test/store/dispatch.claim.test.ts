@@ -43,7 +43,7 @@ describe('claiming and finishing attempts', () => {
     expect(JSON.parse(d!.bodyJson)).toEqual({
       id: r!.task.id, status: 'completed', queue: 'default', payload: { n: 1 }, result: [1, 2], error: null, attempts: 1, completedAt: new Date(T0 + 1).toISOString(),
     });
-    await store.finishDeliveries([{ id: d!.id, next: { status: 'delivered' }, now: T0 + 3 }]);
+    await store.finishDeliveries([{ id: d!.id, outcome: 1, attempt: 1, durationMs: 1, httpStatus: 200, next: { status: 'delivered' }, now: T0 + 3 }]);
     expect((await store.getTask(r!.task.id))!.webhook).toEqual({ status: 'delivered', attempts: 1, error: null });
   });
 

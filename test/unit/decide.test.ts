@@ -98,7 +98,7 @@ describe('decideNext', () => {
 });
 
 describe('decideDelivery', () => {
-  const d = (attempt: number, webhookRetries = 2) => ({ attempt, webhookRetries, backoff: BACKOFF });
+  const d = (attempt: number, webhookRetries = 2, attemptsBase = 0) => ({ attempt, attemptsBase, webhookRetries, backoff: BACKOFF });
   const HOOK = { url: 'http://127.0.0.1:9/hook' };
 
   it.each([
@@ -108,6 +108,10 @@ describe('decideDelivery', () => {
     [res(500), d(2), { status: 'pending', runAt: NOW + 2_000 }],
     [res(500), d(3), { status: 'failed' }],
     [res(500), d(1, 0), { status: 'failed' }],
+    // after a re-delivery at attempt 3, attempts 4 and 5 are its fresh retries
+    [res(500), d(4, 2, 3), { status: 'pending', runAt: NOW + 1_000 }],
+    [res(500), d(5, 2, 3), { status: 'pending', runAt: NOW + 2_000 }],
+    [res(500), d(6, 2, 3), { status: 'failed' }],
     [res(400, { noRetry: true }), d(1), { status: 'pending', runAt: NOW + 1_000 }],
     [res(503, { retryAfter: '5' }), d(1), { status: 'pending', runAt: NOW + 5_000 }],
     [res(503, { retryAfter: '500' }), d(1), { status: 'pending', runAt: NOW + 60_000 }],

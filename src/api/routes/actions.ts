@@ -32,9 +32,10 @@ export function registerActionRoutes(app: OpenAPIHono, deps: ApiDeps): void {
 
   app.openapi(one('cancel', 'Cancel a pending or running task'), async (c) => {
     const now = clock.now();
-    const r = await store.cancelTask(c.req.valid('param').id, now);
+    const id = c.req.valid('param').id;
+    const r = await store.cancelTask(id, now);
     if (!r.ok) {
-      if (r.reason === 'not_found') throw notFound();
+      if (r.reason === 'not_found') throw notFound('task', id);
       throw new ApiError(409, 'conflict', 'the task is already terminal; only pending or running tasks can be cancelled');
     }
     events.emit(taskEvent(r.task.id, r.task.queue, 'cancelled', r.task.attempts, now));
@@ -43,9 +44,10 @@ export function registerActionRoutes(app: OpenAPIHono, deps: ApiDeps): void {
 
   app.openapi(one('retry', 'Make a failed or cancelled task pending again, with a fresh set of retries'), async (c) => {
     const now = clock.now();
-    const r = await store.retryTask(c.req.valid('param').id, now);
+    const id = c.req.valid('param').id;
+    const r = await store.retryTask(id, now);
     if (!r.ok) {
-      if (r.reason === 'not_found') throw notFound();
+      if (r.reason === 'not_found') throw notFound('task', id);
       throw new ApiError(409, 'conflict', 'only failed or cancelled tasks can be retried');
     }
     events.emit(taskEvent(r.task.id, r.task.queue, 'pending', r.task.attempts, now));
@@ -57,9 +59,9 @@ export function registerActionRoutes(app: OpenAPIHono, deps: ApiDeps): void {
     const id = c.req.valid('param').id;
     const now = clock.now();
     const task = await store.getTask(id);
-    if (!task) throw notFound();
+    if (!task) throw notFound('task', id);
     const r = await store.deleteTask(id, now);
-    if (!r.ok) throw notFound();
+    if (!r.ok) throw notFound('task', id);
     // A running attempt is aborted through the cancel event (api.md §3: cancelled first).
     if (r.previous === 'running' || r.previous === 'pending') events.emit(taskEvent(id, task.queue, 'cancelled', task.attempts, now));
     return c.body(null, 204);

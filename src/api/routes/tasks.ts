@@ -123,13 +123,14 @@ export function registerTaskRoutes(app: OpenAPIHono, deps: ApiDeps, waiters: Wai
     const { id } = c.req.valid('param');
     const wait = c.req.valid('query').wait;
     const task = wait ? await waiters.wait(id, wait, c.req.raw.signal) : await store.getTask(id);
-    if (!task) throw notFound();
+    if (!task) throw notFound('task', id);
     return c.json(maskTask(task), 200);
   });
 
   app.openapi(attempts, async (c) => {
-    const list = await store.listAttempts(c.req.valid('param').id);
-    if (!list) throw notFound();
+    const id = c.req.valid('param').id;
+    const list = await store.listAttempts(id);
+    if (!list) throw notFound('task', id);
     return c.json({ attempts: list }, 200);
   });
 

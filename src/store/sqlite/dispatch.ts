@@ -56,8 +56,9 @@ export function nextDeliveryAt(ctx: Ctx): number | null {
   return (ctx.stmt(`SELECT MIN(webhook_run_at) AS m FROM tasks WHERE webhook_status = 'pending'`).get() as { m: number | null }).m;
 }
 
-const WEBHOOK_ON_END = `webhook_status = CASE WHEN webhook_url IS NULL THEN NULL ELSE 'pending' END,
-  webhook_run_at = CASE WHEN webhook_url IS NULL THEN NULL ELSE ? END, webhook_attempts = 0, webhook_error = NULL`;
+// A task's end in completed or failed is its next outcome (api.md §16: webhook-id <id>.<outcomes>).
+const WEBHOOK_ON_END = `outcomes = outcomes + 1, webhook_status = CASE WHEN webhook_url IS NULL THEN NULL ELSE 'pending' END,
+  webhook_run_at = CASE WHEN webhook_url IS NULL THEN NULL ELSE ? END, webhook_attempts = 0, webhook_attempts_base = 0, webhook_error = NULL`;
 const GUARD = `WHERE id = ? AND status = 'running' AND attempts = ? RETURNING queue`;
 
 export function finishAttempts(ctx: Ctx, results: AttemptFinish[]): boolean[] {
@@ -85,34 +86,51 @@ export function finishAttempts(ctx: Ctx, results: AttemptFinish[]): boolean[] {
 
 const CLAIM_DELIVERIES = `UPDATE tasks SET webhook_status = 'sending', webhook_attempts = webhook_attempts + 1
   WHERE seq IN (SELECT seq FROM tasks WHERE webhook_status = 'pending' AND webhook_run_at <= ? ORDER BY webhook_run_at LIMIT ?)
-  RETURNING id, status, queue, payload, result, error, attempts, completed_at, webhook_url, webhook_retries, webhook_attempts, timeout_ms, backoff`;
+  RETURNING id, status, queue, payload, result, error, attempts, completed_at, webhook_url, webhook_retries, webhook_attempts,
+    webhook_attempts_base, outcomes, timeout_ms, backoff`;
 
 interface DeliveryRow {
   id: string; status: string; queue: string; payload: string; result: string | null; error: string | null; attempts: number;
-  completed_at: number; webhook_url: string; webhook_retries: number; webhook_attempts: number; timeout_ms: number; backoff: string;
+  completed_at: number; webhook_url: string; webhook_retries: number; webhook_attempts: number; webhook_attempts_base: number;
+  outcomes: number; timeout_ms: number; backoff: string;
 }
 
+/** Claims due deliveries and opens their history rows (duration null while in flight). */
 export function claimDeliveries(ctx: Ctx, limit: number, now: number): ClaimedDelivery[] {
   const rows = ctx.stmt(CLAIM_DELIVERIES).all(now, limit) as DeliveryRow[];
-  return rows.map((r) => ({
-    id: r.id,
-    webhookUrl: r.webhook_url,
-    // api.md §5 webhook body, assembled from the stored JSON texts without re-encoding them
-    bodyJson: `{"id":${JSON.stringify(r.id)},"status":${JSON.stringify(r.status)},"queue":${JSON.stringify(r.queue)},"payload":${r.payload},"result":${r.result ?? 'null'},"error":${r.error ?? 'null'},"attempts":${r.attempts},"completedAt":${JSON.stringify(new Date(r.completed_at).toISOString())}}`,
-    attempt: r.webhook_attempts,
-    webhookRetries: r.webhook_retries,
-    timeoutMs: r.timeout_ms,
-    backoff: JSON.parse(r.backoff),
-  }));
+  const open = ctx.stmt('INSERT OR IGNORE INTO deliveries (task_id, outcome, attempt, started_at) VALUES (?, ?, ?, ?)');
+  return rows.map((r) => {
+    open.run(r.id, r.outcomes, r.webhook_attempts, now);
+    return {
+      id: r.id,
+      webhookUrl: r.webhook_url,
+      // api.md §5 webhook body, assembled from the stored JSON texts without re-encoding them
+      bodyJson: `{"id":${JSON.stringify(r.id)},"status":${JSON.stringify(r.status)},"queue":${JSON.stringify(r.queue)},"payload":${r.payload},"result":${r.result ?? 'null'},"error":${r.error ?? 'null'},"attempts":${r.attempts},"completedAt":${JSON.stringify(new Date(r.completed_at).toISOString())}}`,
+      outcome: r.outcomes,
+      attempt: r.webhook_attempts,
+      attemptsBase: r.webhook_attempts_base,
+      startedAt: now,
+      webhookRetries: r.webhook_retries,
+      timeoutMs: r.timeout_ms,
+      backoff: JSON.parse(r.backoff),
+    };
+  });
 }
 
 export function finishDeliveries(ctx: Ctx, results: DeliveryFinish[]): void {
-  const s = ctx.stmt(`UPDATE tasks SET webhook_status = ?, webhook_run_at = ?, webhook_error = ? WHERE id = ? AND webhook_status = 'sending'`);
+  const record = ctx.stmt(`UPDATE deliveries SET duration_ms = ?, status = ?, error = ?
+    WHERE task_id = ? AND outcome = ? AND attempt = ? AND duration_ms IS NULL`);
+  // Guarded by outcome and attempt: a late answer to a delivery the task has moved past (a retry
+  // ended it again, or a re-delivery superseded it) must not overwrite the newer state.
+  const s = ctx.stmt(`UPDATE tasks SET webhook_status = ?, webhook_run_at = ?, webhook_error = ?
+    WHERE id = ? AND webhook_status = 'sending' AND outcomes = ? AND webhook_attempts = ?`);
   for (const r of results) {
     const n = r.next;
-    if (n.status === 'delivered') s.run('delivered', null, null, r.id);
-    else if (n.status === 'failed') s.run('failed', null, JSON.stringify(n.error), r.id);
-    else s.run('pending', n.runAt, JSON.stringify(n.error), r.id);
+    const error = n.status === 'delivered' ? null : JSON.stringify(n.error);
+    record.run(r.durationMs, r.httpStatus ?? null, error, r.id, r.outcome, r.attempt);
+    if (n.status === 'delivered') s.run('delivered', null, null, r.id, r.outcome, r.attempt);
+    else if (n.status === 'failed') s.run('failed', null, error, r.id, r.outcome, r.attempt);
+    else s.run('pending', n.runAt, error, r.id, r.outcome, r.attempt);
   }
 }
 
@@ -131,6 +149,8 @@ export function recoverInterrupted(ctx: Ctx, now: number): { tasks: number; deli
   const pendingRows = ctx.db.prepare(`UPDATE tasks SET status = 'pending', run_at = ?, error = ?, updated_at = ? WHERE status = 'running' RETURNING queue`).all(now, err, now) as { queue: string }[];
   for (const r of pendingRows) ctx.move(r.queue, 'running', 'pending');
   const tasks = pendingRows.length;
+  ctx.db.prepare(`UPDATE deliveries SET duration_ms = MAX(0, ? - started_at), error = ? WHERE duration_ms IS NULL
+    AND (task_id, outcome, attempt) IN (SELECT id, outcomes, webhook_attempts FROM tasks WHERE webhook_status = 'sending')`).run(now, err);
   const deliveries = ctx.db.prepare(`UPDATE tasks SET webhook_status = 'pending', webhook_run_at = ? WHERE webhook_status = 'sending'`).run(now).changes;
   return { tasks, deliveries };
 }

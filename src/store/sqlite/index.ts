@@ -3,7 +3,7 @@
 import type Database from 'better-sqlite3';
 import fs from 'node:fs';
 import type { NewTask } from '../../shared/defaults.js';
-import type { BulkFilter, QueueUpdate } from '../../shared/types.js';
+import type { BulkFilter, QueueUpdate, RedeliverFilter } from '../../shared/types.js';
 import { StoreUnavailableError, type CreateResult, type QueueLimits, type AttemptFinish, type DeliveryFinish, type ListFilter, type ScheduleFiring, type ScheduleWrite, type Store } from '../store.js';
 import { WriteBatcher } from './batcher.js';
 import { WalSync } from './wal-sync.js';
@@ -158,6 +158,15 @@ export class SqliteStore implements Store {
   }
   finishDeliveries(results: DeliveryFinish[]) {
     return this.bookkeeping(() => d.finishDeliveries(this.ctx, results));
+  }
+  listDeliveries(id: string) {
+    return this.read(() => t.listDeliveries(this.ctx, id));
+  }
+  redeliverTask(id: string, now: number) {
+    return this.write(() => tr.redeliverTask(this.ctx, id, now));
+  }
+  redeliverMany(filter: RedeliverFilter, now: number) {
+    return this.write(() => tr.redeliverMany(this.ctx, filter, now));
   }
   recoverInterrupted(now: number) {
     return this.write(() => d.recoverInterrupted(this.ctx, now));

@@ -6,16 +6,18 @@ import type { Ctx } from './context.js';
 export const PURGE = `SELECT seq, id, queue, status FROM tasks INDEXED BY tasks_expiry WHERE completed_at < ?
   AND (webhook_status IS NULL OR webhook_status IN ('delivered', 'failed')) ORDER BY completed_at LIMIT ?`;
 
-/** Deletes up to `limit` terminal tasks finished before `before` (ms), with their attempts. */
+/** Deletes up to `limit` terminal tasks finished before `before` (ms), with their attempts and deliveries. */
 export function purgeExpired(ctx: Ctx, before: number, limit: number): number {
   const rows = ctx.stmt(PURGE).all(before, limit) as { seq: number; id: string; queue: string; status: TaskStatus }[];
   // Guarded by the state counted out: a row that changed or went since the read is neither deleted nor counted.
   const delTask = ctx.stmt('DELETE FROM tasks WHERE seq = ? AND status = ?');
   const delAttempts = ctx.stmt('DELETE FROM attempts WHERE task_id = ?');
+  const delDeliveries = ctx.stmt('DELETE FROM deliveries WHERE task_id = ?');
   let deleted = 0;
   for (const r of rows) {
     if (delTask.run(r.seq, r.status).changes === 0) continue;
     delAttempts.run(r.id);
+    delDeliveries.run(r.id);
     ctx.move(r.queue, r.status, null);
     deleted++;
   }

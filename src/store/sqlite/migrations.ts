@@ -115,8 +115,31 @@ CREATE TABLE url_group_endpoints (
 ) WITHOUT ROWID;
 `;
 
+/**
+ * Outcome webhooks (api.md §16): `outcomes` counts a task's ends in completed or failed (the
+ * `n` of `webhook-id: <task id>.<n>`); `webhook_attempts_base` is `webhook_attempts` at the
+ * last re-delivery (fresh webhookRetries); `deliveries` keeps every delivery attempt.
+ */
+const V4 = `
+ALTER TABLE tasks ADD COLUMN outcomes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tasks ADD COLUMN webhook_attempts_base INTEGER NOT NULL DEFAULT 0;
+UPDATE tasks SET outcomes = 1 WHERE status IN ('completed', 'failed');
+CREATE TABLE deliveries (
+  task_id TEXT NOT NULL,
+  outcome INTEGER NOT NULL,
+  attempt INTEGER NOT NULL,
+  started_at INTEGER NOT NULL,
+  duration_ms INTEGER,
+  status INTEGER,
+  error TEXT,
+  PRIMARY KEY (task_id, outcome, attempt)
+) WITHOUT ROWID;
+-- "every failed webhook" (bulk redeliver after an outage) stays one indexed query; such rows are rare
+CREATE INDEX tasks_webhook_failed ON tasks(seq) WHERE webhook_status = 'failed';
+`;
+
 /** Migration n brings the schema from version n-1 to n. */
-export const MIGRATIONS: readonly string[] = [V1, V2, V3];
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export class SchemaTooNewError extends Error {

@@ -1,6 +1,6 @@
 // Maps rows of the tasks and attempts tables to the wire objects, and encodes list cursors.
 import type { NewTask } from '../../shared/defaults.js';
-import type { Attempt, Task, TaskError, TaskStatus } from '../../shared/types.js';
+import type { Attempt, Delivery, Task, TaskError, TaskStatus } from '../../shared/types.js';
 
 export interface TaskRow {
   seq: number;
@@ -99,6 +99,18 @@ export function toAttempt(r: AttemptRow): Attempt {
   if (r.status !== null) a.status = r.status;
   if (r.error !== null) a.error = JSON.parse(r.error);
   return a;
+}
+
+export interface DeliveryRow extends Omit<AttemptRow, 'n'> {
+  outcome: number;
+  attempt: number;
+}
+
+export function toDelivery(r: DeliveryRow): Delivery {
+  const d: Delivery = { outcome: r.outcome, attempt: r.attempt, startedAt: iso(r.started_at), durationMs: r.duration_ms };
+  if (r.status !== null) d.status = r.status;
+  if (r.error !== null) d.error = JSON.parse(r.error);
+  return d;
 }
 
 /** Opaque list cursor: base64url of "v1:<seq>". */

@@ -1,9 +1,9 @@
 // SQL for creating and reading tasks: insert with idempotency, get, list with cursors, attempts.
 import type { NewTask } from '../../shared/defaults.js';
-import { TASK_STATUSES, type Attempt, type Task } from '../../shared/types.js';
+import { TASK_STATUSES, type Attempt, type Delivery, type Task } from '../../shared/types.js';
 import { InvalidCursorError, type CreateResult, type ListFilter } from '../store.js';
 import type { Ctx } from './context.js';
-import { decodeCursor, encodeCursor, newTaskToTask, toAttempt, toTask, type AttemptRow, type TaskRow } from './rows.js';
+import { decodeCursor, encodeCursor, newTaskToTask, toAttempt, toDelivery, toTask, type AttemptRow, type DeliveryRow, type TaskRow } from './rows.js';
 
 const INSERT = `INSERT INTO tasks (id, queue, status, target_url, method, headers, payload, webhook_url, webhook_retries,
   retries, timeout_ms, backoff, priority, idempotency_key, labels, run_at, created_at, updated_at, schedule_id, qstash)
@@ -78,4 +78,11 @@ export function listAttempts(ctx: Ctx, id: string): Attempt[] | undefined {
     attempts.push({ n: task.attempts, startedAt: new Date(task.updated_at).toISOString(), durationMs: null });
   }
   return attempts;
+}
+
+/** Every webhook delivery attempt of a task, oldest first; undefined when there is no such task. */
+export function listDeliveries(ctx: Ctx, id: string): Delivery[] | undefined {
+  if (!ctx.stmt('SELECT 1 FROM tasks WHERE id = ?').get(id)) return undefined;
+  const rows = ctx.stmt('SELECT outcome, attempt, started_at, duration_ms, status, error FROM deliveries WHERE task_id = ? ORDER BY outcome, attempt').all(id) as DeliveryRow[];
+  return rows.map(toDelivery);
 }

@@ -1,14 +1,14 @@
 // SQL for the caller's state changes: cancel, retry and delete, one task or many by filter.
 // Each change is guarded by the states it may leave (api.md §2); refusals are results.
-import type { BulkFilter, TaskError, TaskStatus } from '../../shared/types.js';
-import type { BulkResult, ChangedTask, Refusal, Transition } from '../store.js';
+import type { BulkFilter, RedeliverFilter, TaskError, TaskStatus } from '../../shared/types.js';
+import type { BulkResult, ChangedTask, RedeliverResult, Refusal, Transition } from '../store.js';
 import type { Ctx } from './context.js';
 import { toTask, type TaskRow } from './rows.js';
 
 const CANCELLED: TaskError = { type: 'cancelled', message: 'cancelled by request' };
 const CANCEL_SET = `status = 'cancelled', error = ?, updated_at = ?, completed_at = ?`;
 const RETRY_SET = `status = 'pending', attempts_base = attempts, run_at = ?, updated_at = ?, completed_at = NULL,
-  error = NULL, result = NULL, webhook_status = NULL, webhook_attempts = 0, webhook_run_at = NULL, webhook_error = NULL`;
+  error = NULL, result = NULL, webhook_status = NULL, webhook_attempts = 0, webhook_attempts_base = 0, webhook_run_at = NULL, webhook_error = NULL`;
 
 /**
  * One guarded UPDATE per state the change may leave (`WHERE … AND status = ?`), so each row's
@@ -51,12 +51,13 @@ export function deleteTask(ctx: Ctx, id: string): { ok: true; previous: TaskStat
   const gone = ctx.stmt('DELETE FROM tasks WHERE id = ? RETURNING status, queue').get(id) as { status: TaskStatus; queue: string } | undefined;
   if (!gone) return { ok: false, reason: 'not_found' };
   ctx.stmt('DELETE FROM attempts WHERE task_id = ?').run(id);
+  ctx.stmt('DELETE FROM deliveries WHERE task_id = ?').run(id);
   ctx.move(gone.queue, gone.status, null);
   return { ok: true, previous: gone.status };
 }
 
 /** The WHERE clause (with args) for a bulk filter, without its state; null when nothing can match. */
-function filterWhere(f: BulkFilter): { sql: string; args: unknown[] } | null {
+function filterWhere(f: RedeliverFilter): { sql: string; args: unknown[] } | null {
   const where: string[] = [];
   const args: unknown[] = [];
   if (f.ids) {
@@ -67,6 +68,8 @@ function filterWhere(f: BulkFilter): { sql: string; args: unknown[] } | null {
   if (f.queue !== undefined) (where.push('queue = ?'), args.push(f.queue));
   if (f.label !== undefined) (where.push('seq IN (SELECT seq FROM task_labels WHERE label = ?)'), args.push(f.label));
   if (f.createdBefore !== undefined) (where.push('created_at < ?'), args.push(Date.parse(f.createdBefore)));
+  // 'sending' is a pending delivery in flight (the Task's webhook.status shows it as pending)
+  if (f.webhookStatus !== undefined) where.push(f.webhookStatus === 'pending' ? `webhook_status IN ('pending', 'sending')` : `webhook_status = '${f.webhookStatus === 'delivered' ? 'delivered' : 'failed'}'`);
   return { sql: where.map((w) => ' AND ' + w).join(''), args };
 }
 
@@ -93,4 +96,22 @@ export function cancelMany(ctx: Ctx, f: BulkFilter, now: number): BulkResult {
 
 export function retryMany(ctx: Ctx, f: BulkFilter, now: number): BulkResult {
   return bulk(ctx, f, ['failed', 'cancelled'], 'pending', RETRY_SET, [now, now]);
+}
+
+// api.md §16: the latest outcome again, due now, with a fresh webhookRetries. A delivery in
+// flight ('sending') keeps going and gets the fresh retries; its id (<task id>.<outcome>) stays.
+const REDELIVER_SET = `webhook_status = CASE webhook_status WHEN 'sending' THEN 'sending' ELSE 'pending' END,
+  webhook_run_at = CASE webhook_status WHEN 'sending' THEN webhook_run_at ELSE ? END, webhook_attempts_base = webhook_attempts`;
+const REDELIVERABLE = `status IN ('completed', 'failed') AND webhook_url IS NOT NULL AND outcomes > 0`;
+
+export function redeliverTask(ctx: Ctx, id: string, now: number): RedeliverResult {
+  const row = ctx.stmt(`UPDATE tasks SET ${REDELIVER_SET} WHERE id = ? AND ${REDELIVERABLE} RETURNING *`).get(now, id) as TaskRow | undefined;
+  return row ? { ok: true, task: toTask(row) } : refusal(ctx, id);
+}
+
+export function redeliverMany(ctx: Ctx, f: RedeliverFilter, now: number): { count: number } {
+  const w = filterWhere(f);
+  if (!w || (f.status !== undefined && f.status !== 'completed' && f.status !== 'failed')) return { count: 0 };
+  const status = f.status ? ` AND status = '${f.status}'` : '';
+  return { count: ctx.db.prepare(`UPDATE tasks SET ${REDELIVER_SET} WHERE ${REDELIVERABLE}${status}${w.sql}`).run(now, ...w.args).changes };
 }
