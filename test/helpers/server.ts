@@ -57,7 +57,9 @@ export interface SpawnedServer {
 
 /** Starts `asyncqueue serve` as a child process on a free port; resolves once it listens. Killed when the test ends. */
 export async function spawnServer(args: string[], env: Record<string, string> = {}): Promise<SpawnedServer> {
-  const proc = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--log-level', 'warn', ...args], {
+  // Never the default ./asyncqueue.db: a test must not write into the working tree.
+  const db = args.includes('--db') ? [] : ['--db', path.join(tempDir(), 'aq.db')];
+  const proc = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--log-level', 'warn', ...db, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
