@@ -46,6 +46,10 @@ export interface Config {
   maxSseClients: number;
   /** Max webhook deliveries in flight (default 50). */
   webhookConcurrency: number;
+  /** Development mode: the request sink and, with `clock: 'virtual'`, the virtual clock (default false; api.md §15). */
+  dev: boolean;
+  /** `system` (default) or `virtual`: time moves only by POST /v1/clock/advance; needs `dev`. */
+  clock: 'system' | 'virtual';
 }
 
 export const DEFAULTS: Readonly<Config> = Object.freeze({
@@ -69,6 +73,8 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   maxWaiters: 1000,
   maxSseClients: 100,
   webhookConcurrency: 50,
+  dev: false,
+  clock: 'system',
 });
 
 /** Raw values as flags or variables give them (strings), or typed values from code (sizes in bytes, durations in ms). */
@@ -96,7 +102,14 @@ export const OPTIONS: { key: keyof Config; flag: string; env: string; help: stri
   { key: 'maxWaiters', flag: 'max-waiters', env: 'AQ_MAX_WAITERS', help: 'max open ?wait= long-polls' },
   { key: 'maxSseClients', flag: 'max-sse-clients', env: 'AQ_MAX_SSE_CLIENTS', help: 'max open /v1/events streams' },
   { key: 'webhookConcurrency', flag: 'webhook-concurrency', env: 'AQ_WEBHOOK_CONCURRENCY', help: 'max webhook deliveries in flight' },
+  { key: 'dev', flag: 'dev', env: 'AQ_DEV', help: 'development mode: the request sink /_sink/<name> and --clock virtual (refused on a non-loopback host without a token)' },
+  { key: 'clock', flag: 'clock', env: 'AQ_CLOCK', help: 'system, or virtual (with --dev): time moves only by POST /v1/clock/advance' },
 ];
+
+/** True for names and addresses that only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\./.test(host);
+}
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -187,5 +200,15 @@ export function resolveConfig(opts: { flags?: ConfigInput; env?: Record<string, 
   if (raw.maxWaiters !== undefined) c.maxWaiters = toInt(raw.maxWaiters, flag('maxWaiters'), 0, 1_000_000);
   if (raw.maxSseClients !== undefined) c.maxSseClients = toInt(raw.maxSseClients, flag('maxSseClients'), 0, 100_000);
   if (raw.webhookConcurrency !== undefined) c.webhookConcurrency = toInt(raw.webhookConcurrency, flag('webhookConcurrency'), 1, 10_000);
+  if (raw.dev !== undefined) c.dev = toBool(raw.dev, flag('dev'));
+  if (raw.clock !== undefined) {
+    const k = String(raw.clock);
+    if (k !== 'system' && k !== 'virtual') throw new ConfigError(`${flag('clock')} must be system or virtual`);
+    c.clock = k;
+  }
+  if (c.clock === 'virtual' && !c.dev) throw new ConfigError(`${flag('clock')} virtual needs --dev: a virtual clock is for tests, never for real work`);
+  if (c.dev && c.tokens.length === 0 && !isLoopbackHost(c.host)) {
+    throw new ConfigError(`--dev on ${c.host} needs a token (--token): the request sink and the virtual clock must not be open to the network`);
+  }
   return Object.freeze(c);
 }

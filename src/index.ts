@@ -5,6 +5,8 @@ export { AsyncQueueError, BatchError, type ClientErrorCode } from './sdk/errors.
 export { TasksResource, isTerminal, type BulkResult, type CreateManyOptions, type CreateOptions, type WaitOptions } from './sdk/tasks.js';
 export { QueuesResource } from './sdk/queues.js';
 export { SchedulesResource } from './sdk/schedules.js';
+export { ClockResource, SinkResource } from './sdk/dev.js';
+export type { ClockState, SinkRequest } from './shared/dev.js';
 export type { EventsOptions, SseMessage } from './sdk/events.js';
 export { verifySignature, type VerifyOptions } from './sdk/verify.js';
 export { MAX_BATCH, MAX_LIST_LIMIT, MAX_WAIT_SECONDS, TASK_STATUSES, TERMINAL_STATUSES } from './shared/types.js';

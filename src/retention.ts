@@ -1,6 +1,6 @@
 // Purges terminal tasks older than the retention (api.md §6 --retention) in small batches,
 // yielding between them, so a backlog of millions never stalls the server.
-import type { Clock } from './clock.js';
+import { setTimer, type Clock } from './clock.js';
 import type { Logger } from './log.js';
 import type { Store } from './store/store.js';
 
@@ -17,7 +17,7 @@ export interface RetentionOptions {
 }
 
 export class Retention {
-  private timer: NodeJS.Timeout | undefined;
+  private cancelTimer: (() => void) | undefined;
   private stopped = false;
   private running: Promise<void> | undefined;
   /** Tasks purged since start. */
@@ -31,13 +31,13 @@ export class Retention {
 
   private schedule(ms: number): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => {
+    // On the injected clock: under a virtual clock (api.md §15) retention follows it.
+    this.cancelTimer = setTimer(this.o.clock, () => {
       this.running = this.sweep().then(
         () => undefined,
         () => undefined,
       ).finally(() => (this.running = undefined));
     }, ms);
-    this.timer.unref();
   }
 
   /** Purges until nothing expired is left (or stopped), one small batch per event-loop turn. */
@@ -56,13 +56,14 @@ export class Retention {
       this.o.log.warn('retention purge failed; will try again', { err: (err as Error).message });
     }
     this.purged += total;
-    this.schedule(this.o.intervalMs ?? 10_000);
+    // Under a virtual clock a sweep per virtual hour: ten-second sweeps would cost a week of them per advance.
+    this.schedule(this.o.intervalMs ?? (this.o.clock.virtual ? 3_600_000 : 10_000));
     return total;
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
+    this.cancelTimer?.();
     await this.running;
   }
 }

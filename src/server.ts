@@ -7,7 +7,9 @@ import { createApp } from './api/app.js';
 import { fastCreateListener } from './api/fast-create.js';
 import { createDashboard } from './dashboard/index.js';
 import type { ApiDeps } from './api/deps.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, VirtualClock, type Clock } from './clock.js';
+import { Sink } from './dev/sink.js';
+import { settler } from './dev/settle.js';
 import { resolveConfig, type Config, type ConfigInput } from './config.js';
 import { createAgent } from './dispatch/deliver.js';
 import { policyConnector, refusedUrl } from './dispatch/policy.js';
@@ -26,10 +28,11 @@ import { packageVersion } from './version.js';
 
 export { resolveConfig, type Config, type ConfigInput } from './config.js';
 
-export interface ServerOptions extends ConfigInput {
+export interface ServerOptions extends Omit<ConfigInput, 'clock'> {
   /** Logger (default: JSON lines on stdout at `logLevel`). */
   logger?: Logger;
-  clock?: Clock;
+  /** Time source (default the system clock), or `'virtual'` / `'system'` as `--clock` takes them. */
+  clock?: Clock | 'system' | 'virtual';
   /** Environment for AQ_* variables (default: none; `serve` passes process.env). */
   env?: Record<string, string | undefined>;
 }
@@ -43,6 +46,10 @@ export interface AsyncQueueServer {
   store: Store;
   events: TaskEvents;
   scheduler: Scheduler;
+  /** The server's time source: a VirtualClock with `--dev --clock virtual` (api.md §15). */
+  clock: Clock;
+  /** The request sink (`--dev` only). */
+  sink: Sink | undefined;
   /** Fingerprint of the signing secret, safe to log. */
   secretFingerprint: string;
   /** The signing secret (`whsec_…`) every dispatch and webhook is signed with: what receivers verify with (api.md §16). */
@@ -60,10 +67,14 @@ const SECRET_KEY = 'signing_secret';
  * Options are the `serve` flags (camelCase); defaults as documented in config.ts.
  */
 export async function createServer(options: ServerOptions = {}): Promise<AsyncQueueServer> {
-  const { logger, clock: givenClock, env, ...flags } = options;
+  const { logger, clock: clockOption, env, ...rest } = options;
+  const flags: ConfigInput = typeof clockOption === 'string' ? { ...rest, clock: clockOption } : rest;
+  const givenClock = typeof clockOption === 'string' ? undefined : clockOption;
   const config = resolveConfig({ flags, env });
   const log = logger ?? createLogger(config.logLevel);
-  const clock = givenClock ?? systemClock;
+  // A VirtualClock given by an embedder (e.g. starting at a fixed time) counts as --clock virtual.
+  const virtual = givenClock instanceof VirtualClock ? givenClock : config.clock === 'virtual' ? new VirtualClock(givenClock?.now()) : undefined;
+  const clock = virtual ?? givenClock ?? systemClock;
   const version = packageVersion();
   const userAgent = `AsyncQueue/${version}`;
 
@@ -103,11 +114,14 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
   const retention = new Retention({ store, clock, log, retentionMs: config.retention });
   const schedules = new ScheduleRunner({ store, events, clock, log, wake: () => scheduler.wake() });
 
+  const sink = config.dev ? new Sink({ secret }) : undefined;
+  if (virtual) virtual.settle = settler(virtual, { loops: [scheduler.loop, webhooks.loop, schedules.loop], inFlight: () => scheduler.inFlight + webhooks.deliveriesInFlight });
   const deps: ApiDeps = {
     store, events, clock, log, wake: () => scheduler.wake(), schedulesChanged: () => schedules.wake(), inFlight: () => scheduler.inFlight, tokens: config.tokens,
     maxBody: config.maxBody, maxDepth: config.maxDepth, maxWaiters: config.maxWaiters, maxSseClients: config.maxSseClients,
     corsOrigins: config.corsOrigins, version, refusedUrl: (u) => refusedUrl(u, policy),
     wakeWebhooks: () => webhooks.wake(), signingSecret: { secret, source: secretSource },
+    dev: sink ? { sink, clock: virtual } : undefined,
   };
   const doctor = createDoctor({
     store, version, config, inFlight, now: () => clock.now(),
@@ -148,7 +162,7 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
   webhooks.wake();
   retention.start();
   schedules.start();
-  log.info('listening', { url, db: config.db, durability: config.durability, concurrency: config.concurrency, version });
+  log.info('listening', { url, db: config.db, durability: config.durability, concurrency: config.concurrency, version, ...(config.dev ? { dev: true, clock: config.clock } : {}) });
 
   let closing: Promise<void> | undefined;
   const close = (graceMs = config.shutdownGrace) =>
@@ -165,5 +179,5 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
       log.info('stopped');
     })());
 
-  return { url, port, config, store, events, scheduler, secretFingerprint: secretFingerprint(secret), signingSecret: secret, signingSecretSource: secretSource, close };
+  return { url, port, config, store, events, scheduler, clock, sink, secretFingerprint: secretFingerprint(secret), signingSecret: secret, signingSecretSource: secretSource, close };
 }

@@ -11,6 +11,7 @@ import type { ApiDeps } from './deps.js';
 import { ApiError, errorBody, handleError } from './errors.js';
 import { registerActionRoutes } from './routes/actions.js';
 import { registerDeliveryRoutes } from './routes/deliveries.js';
+import { registerDevRoutes } from './routes/dev.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerQueueRoutes } from './routes/queues.js';
 import { registerScheduleRoutes } from './routes/schedules.js';
@@ -116,6 +117,7 @@ export function createApp(deps: ApiDeps, extras: AppExtras = {}) {
   registerQueueRoutes(app, deps);
   registerScheduleRoutes(app, deps);
   const sse = registerEventRoutes(app, deps);
+  if (deps.dev) registerDevRoutes(app, deps, deps.dev);
 
   app.onError((err, c) => handleError(err, c, deps.log));
   app.notFound((c) => {

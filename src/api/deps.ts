@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { TaskEvents } from '../dispatch/events.js';
 import type { Store } from '../store/store.js';
+import type { DevDeps } from './routes/dev.js';
 
 export interface ApiDeps {
   store: Store;
@@ -30,4 +31,6 @@ export interface ApiDeps {
   /** Why a target or webhook URL is refused at create time (outbound policy), or undefined. */
   refusedUrl?: (url: string) => string | undefined;
   version: string;
+  /** `serve --dev`: the request sink and the virtual clock (api.md §15); absent otherwise. */
+  dev?: DevDeps;
 }

@@ -1,10 +1,10 @@
 // `asyncqueue serve`: every flag of api.md §6 (each also an AQ_* variable), the server loaded
 // only here (dynamic import, so client commands never load SQLite), and graceful signals.
 import type { Command } from 'commander';
-import { ConfigError, DEFAULTS, OPTIONS, resolveConfig, type Config } from '../config.js';
+import { ConfigError, DEFAULTS, isLoopbackHost, OPTIONS, resolveConfig, type Config } from '../config.js';
 import { CliError } from './context.js';
 
-const BOOLEAN_FLAGS = new Set<keyof Config>(['blockPrivateTargets']);
+const BOOLEAN_FLAGS = new Set<keyof Config>(['blockPrivateTargets', 'dev']);
 
 function defaultText(key: keyof Config): string {
   const v = DEFAULTS[key];
@@ -16,9 +16,6 @@ function defaultText(key: keyof Config): string {
   return String(v);
 }
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\./.test(host);
-}
 
 /** Registers `serve` on the program. */
 export function registerServe(program: Command): void {
@@ -58,7 +55,7 @@ SIGINT/SIGTERM stop taking new attempts, let in-flight ones finish within --shut
     } catch (err) {
       throw new CliError((err as Error).message, 1);
     }
-    if (!isLoopback(config.host) && config.tokens.length === 0) {
+    if (!isLoopbackHost(config.host) && config.tokens.length === 0) {
       process.stderr.write(
         `\n  WARNING: AsyncQueue is listening on ${config.host} without a token: anyone who can reach this port can read\n` +
           `  and create tasks, and make this server send HTTP requests. Start it with --token (or AQ_TOKEN).\n\n`,

@@ -2,7 +2,7 @@
 // runner (the shape of River's producer and graphile-worker's): wake() coalesces into one pass,
 // a wake during a pass runs another after it, one timer waits for the next due time (injected
 // clock), a slow backstop poll covers what no wake announced. What a pass does is the caller's.
-import type { Clock } from '../clock.js';
+import { setTimer, type Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 
 /**
@@ -37,7 +37,7 @@ export class Loop {
   private again = false;
   private stopped = false;
   private current: Promise<void> | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private cancelTimer: (() => void) | undefined;
   private timerAt = Infinity;
   private backstop: NodeJS.Timeout | undefined;
   /** Work started by passes (sends and their bookkeeping) that has not settled yet. */
@@ -95,16 +95,18 @@ export class Loop {
   private arm(at: number): void {
     if (this.stopped) return;
     const now = this.o.clock.now();
-    const when = Math.min(Math.max(at, now + 1), now + (this.o.maxSleepMs ?? MAX_SLEEP_MS));
-    if (this.timer && this.timerAt <= when) return;
-    clearTimeout(this.timer);
+    // The sleep cap guards against wall-clock jumps; a virtual clock never jumps unannounced.
+    const cap = this.o.clock.virtual ? Infinity : (this.o.maxSleepMs ?? MAX_SLEEP_MS);
+    const when = Math.min(Math.max(at, now + 1), now + cap);
+    if (this.cancelTimer && this.timerAt <= when) return;
+    this.cancelTimer?.();
     this.timerAt = when;
-    this.timer = setTimeout(this.onTimer, when - now);
-    this.timer.unref();
+    // On the injected clock's time: a virtual clock (api.md §15) fires it as time passes `when`.
+    this.cancelTimer = setTimer(this.o.clock, this.onTimer, when - now);
   }
 
   private readonly onTimer = (): void => {
-    this.timer = undefined;
+    this.cancelTimer = undefined;
     this.timerAt = Infinity;
     this.wake();
   };
@@ -125,6 +127,16 @@ export class Loop {
     for (const w of waiters) w();
   };
 
+  /** True while a pass is scheduled or running. */
+  get passing(): boolean {
+    return this.scheduled || this.current !== undefined;
+  }
+
+  /** True while a pass is scheduled or running, or tracked work has not settled. */
+  get busy(): boolean {
+    return this.scheduled || this.current !== undefined || this.pending > 0;
+  }
+
   /** Resolves once no tracked work is left. */
   private idle(): Promise<void> {
     if (this.pending === 0) return Promise.resolve();
@@ -137,7 +149,7 @@ export class Loop {
    */
   async stop(graceMs = 0, interrupt?: () => void): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
+    this.cancelTimer?.();
     clearInterval(this.backstop);
     await this.current;
     if (this.pending > 0 && graceMs > 0) {
@@ -173,6 +185,8 @@ export class InFlight<E extends { controller: AbortController; deadline: number 
   add(id: string, entry: E): void {
     this.map.set(id, entry);
     this.interval ??= setInterval(this.check, this.everyMs).unref();
+    // A virtual clock jumps: let it stop at this deadline, so the attempt times out exactly then.
+    if (this.clock.virtual) setTimer(this.clock, this.check, entry.deadline - this.clock.now());
   }
 
   /** Removes `entry` only if it is still the one under `id` (a newer attempt may have replaced it). */

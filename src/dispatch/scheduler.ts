@@ -47,7 +47,8 @@ const NO_BODY = new Set(['GET', 'DELETE']);
 export class Scheduler {
   readonly limits: Limits;
   private readonly running: InFlight<Running>;
-  private readonly loop: Loop;
+  /** The wake/pass/arm loop (its `busy` tells a virtual clock when work has settled). */
+  readonly loop: Loop;
   /** Attempt results waiting to be recorded (flushed once per event-loop turn). */
   private results: { t: ClaimedTask; d: Decision; now: number; durationMs: number }[] = [];
   private readonly random: () => number;
@@ -137,10 +138,12 @@ export class Scheduler {
     this.running.delete(t.id, entry);
     this.limits.release(entry.queue);
     const now = this.o.clock.now();
+    // Under a virtual clock (api.md §15) an attempt lasts as long as the clock moved while it ran.
+    const durationMs = this.o.clock.virtual ? now - t.startedAt : outcome.durationMs;
     const d = decideNext(outcome, t, { method: t.method, url: t.targetUrl }, now, this.random());
-    this.o.onAttempt?.({ queue: t.queue, durationMs: outcome.durationMs, next: d.next.status });
+    this.o.onAttempt?.({ queue: t.queue, durationMs, next: d.next.status });
     // Results of one event-loop turn are recorded in one store call (one savepoint, not one each).
-    if (this.results.push({ t, d, now, durationMs: outcome.durationMs }) === 1) {
+    if (this.results.push({ t, d, now, durationMs }) === 1) {
       this.loop.track(new Promise<void>((r) => setImmediate(r)).then(() => this.record()), 'recording attempts failed');
     }
     this.wake();
@@ -157,14 +160,18 @@ export class Scheduler {
       )
       .then((applied) => {
         let webhookDue = false;
+        let retrying = false;
         const info = this.o.log.enabled('info');
         batch.forEach(({ t, d, now }, i) => {
           if (!applied[i]) return;
+          if (d.next.status === 'pending') retrying = true;
           this.o.events.emit(taskEvent(t.id, t.queue, d.next.status, t.attempt, now));
           if (t.hasWebhook && d.next.status !== 'pending') webhookDue = true;
           if (info) this.o.log.info('task ' + d.next.status, { task: t.id, queue: t.queue, attempt: t.attempt, status: d.httpStatus, error: d.error?.type });
         });
         if (webhookDue) this.o.onWebhookDue?.();
+        // The wake in finish() ran before this commit: arm the timer for the retries' run times now.
+        if (retrying) this.wake();
       })
       .catch((err) => this.o.log.error('recording attempts failed', { err, tasks: batch.length }));
   }

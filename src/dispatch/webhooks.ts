@@ -32,7 +32,13 @@ interface Sending {
 
 export class WebhookSender {
   private readonly inFlight: InFlight<Sending>;
-  private readonly loop: Loop;
+
+  /** Deliveries being sent now. */
+  get deliveriesInFlight(): number {
+    return this.inFlight.size;
+  }
+  /** The wake/pass/arm loop (its `busy` tells a virtual clock when work has settled). */
+  readonly loop: Loop;
   private readonly random: () => number;
 
   constructor(private readonly o: WebhookSenderOptions) {

@@ -31,7 +31,8 @@ const MAX_ROUNDS = 50;
 export class ScheduleRunner {
   private startedAt = 0;
   private rounds = 0;
-  private readonly loop: Loop;
+  /** The wake/pass/arm loop (its `busy` tells a virtual clock when work has settled). */
+  readonly loop: Loop;
   /** Tasks created by firings since start. */
   fired = 0;
 

@@ -1,6 +1,7 @@
 // The AsyncQueue client: options and their defaults in one place, and the resource objects
 // (`tasks`, `queues`) sharing one Requester. Talks HTTP only; loads no server code.
 import type { Stats, TaskEvent } from '../shared/types.js';
+import { ClockResource, SinkResource } from './dev.js';
 import { taskEvents, type EventsOptions } from './events.js';
 import { QueuesResource } from './queues.js';
 import { SchedulesResource } from './schedules.js';
@@ -45,6 +46,10 @@ export class AsyncQueue {
   readonly queues: QueuesResource;
   /** Recurring tasks from cron: list, get, upsert, update, pause, resume, delete, trigger. */
   readonly schedules: SchedulesResource;
+  /** What the request sink of `serve --dev` received (api.md §15). */
+  readonly sink: SinkResource;
+  /** The server's clock; `advance()` moves it with `serve --dev --clock virtual`. */
+  readonly clock: ClockResource;
   /** The base URL this client talks to. */
   readonly url: string;
   readonly #r: Requester;
@@ -63,6 +68,8 @@ export class AsyncQueue {
     this.tasks = new TasksResource(this.#r);
     this.queues = new QueuesResource(this.#r);
     this.schedules = new SchedulesResource(this.#r);
+    this.sink = new SinkResource(this.#r);
+    this.clock = new ClockResource(this.#r);
   }
 
   /** Counts by state and queue, attempts in flight, and per-minute throughput over the last hour. */

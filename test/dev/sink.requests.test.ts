@@ -1,0 +1,78 @@
+// The request sink of `serve --dev` (api.md §15): records what a target receives, answers as
+// scripted, verifies signatures, and does not exist without --dev.
+import { describe, expect, it } from 'vitest';
+import { sign } from '../../src/shared/signing.js';
+import { startServer } from '../helpers/server.js';
+import { waitForTerminal } from '../helpers/tasks.js';
+
+describe('request sink', () => {
+  it('records a task dispatched to it, with headers, body and a verified signature', async () => {
+    const server = await startServer({ dev: true });
+    const created = await server.api('/v1/tasks', { body: { targetUrl: `${server.url}/_sink/orders?status=201`, payload: { order: 7 }, headers: { 'x-tenant': 'acme' } } });
+    expect(created.status).toBe(201);
+    const done = await waitForTerminal(server, created.body.id);
+    expect(done.status).toBe('completed');
+    const { status, body } = await server.api('/v1/sink/orders');
+    expect(status).toBe(200);
+    expect(body.requests).toHaveLength(1);
+    const r = body.requests[0];
+    expect(r).toMatchObject({ sink: 'orders', method: 'POST', path: '', query: { status: '201' }, json: { order: 7 }, body: '{"order":7}', signatureVerified: true, answer: { status: 201, delayMs: 0 } });
+    expect(r.headers['aq-task-id']).toBe(created.body.id);
+    expect(r.headers['x-tenant']).toBe('acme');
+    const list = await server.api('/v1/sink');
+    expect(list.body.sinks).toEqual([{ name: 'orders', count: 1, lastAt: r.receivedAt }]);
+  });
+
+  it('answers as scripted by ?status=&body=, keeps sub-paths and tells a forged signature', async () => {
+    const server = await startServer({ dev: true });
+    const res = await fetch(`${server.url}/_sink/hooks/deep/path?status=503&body=busy`, {
+      method: 'PUT',
+      headers: { 'content-type': 'text/plain', 'webhook-id': 'x', 'webhook-timestamp': String(Math.floor(Date.now() / 1000)), 'webhook-signature': sign('whsec_' + Buffer.alloc(24, 1).toString('base64'), 'x', Math.floor(Date.now() / 1000), 'hello') },
+      body: 'hello',
+    });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(await res.text()).toBe('busy');
+    const { body } = await server.api('/v1/sink/hooks');
+    expect(body.requests[0]).toMatchObject({ method: 'PUT', path: '/deep/path', body: 'hello', json: null, signatureVerified: false, answer: { status: 503 } });
+    const unsigned = await fetch(`${server.url}/_sink/hooks`);
+    expect(await unsigned.json()).toEqual({});
+    const after = await server.api(`/v1/sink/hooks?after=${body.requests[0].id}`);
+    expect(after.body.requests.map((r: { method: string; signatureVerified: unknown }) => [r.method, r.signatureVerified])).toEqual([['GET', null]]);
+    expect((await server.api('/v1/sink/hooks', { method: 'DELETE' })).status).toBe(204);
+    expect((await server.api('/v1/sink/hooks')).body.requests).toEqual([]);
+  });
+
+  it('refuses a bad script or name with the documented 400, and stays bounded', async () => {
+    const server = await startServer({ dev: true, maxBody: 1024 });
+    for (const q of ['status=99', 'status=abc', 'status=700', 'delay=-1', 'delay=1e3', 'delay=301', `body=${'x'.repeat(8193)}`]) {
+      const res = await fetch(`${server.url}/_sink/bad?${q}`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+      expect(res.status, q.slice(0, 20)).toBe(400);
+      expect((await res.json()).error.code).toBe('invalid_request');
+    }
+    const big = await fetch(`${server.url}/_sink/bad`, { method: 'POST', body: 'x'.repeat(2048) });
+    expect(big.status).toBe(413);
+    expect((await fetch(`${server.url}/_sink/${'n'.repeat(65)}`)).status).toBe(400);
+    expect((await server.api('/v1/sink/bad%2Fx')).status).toBe(400);
+    expect((await server.api('/v1/sink/bad?after=abc')).status).toBe(400);
+    for (let i = 0; i < 520; i++) server.sink!.record({ sink: 'many', method: 'GET', path: '', query: {}, headers: {}, body: '', truncated: false, answer: { status: 200, delayMs: 0 } }, Date.now());
+    expect(server.sink!.list('many')).toHaveLength(500);
+    expect((await server.api('/healthz')).status).toBe(200);
+  });
+
+  it('does not exist without --dev', async () => {
+    const server = await startServer();
+    expect((await fetch(`${server.url}/_sink/x`, { method: 'POST' })).status).toBe(404);
+    expect((await server.api('/v1/sink/x')).status).toBe(404);
+    expect((await server.api('/v1/clock')).status).toBe(404);
+    expect((await server.api('/v1/clock/advance', { body: { seconds: 1 } })).status).toBe(404);
+  });
+
+  it('refuses --dev on a non-loopback host without a token, and --clock virtual without --dev', async () => {
+    await expect(startServer({ dev: true, host: '0.0.0.0' })).rejects.toThrow(/--dev on 0\.0\.0\.0 needs a token/);
+    await expect(startServer({ clock: 'virtual' })).rejects.toThrow(/needs --dev/);
+    const withToken = await startServer({ dev: true, host: '0.0.0.0', token: 'secret-token-1' });
+    expect((await withToken.api('/v1/sink/x')).status).toBe(200);
+    expect((await fetch(`${withToken.url}/v1/sink/x`)).status).toBe(401);
+  });
+});
