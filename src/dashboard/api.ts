@@ -2,7 +2,9 @@
 // credentials, so a page can show only what its viewer may see over /v1 and every page is
 // the API's own indexed query. No store access and no HTTP hop.
 import type { Context } from 'hono';
+import type { SinkRequest } from '../shared/dev.js';
 import type { Attempt, ErrorBody, Queue, Stats, Task, TaskList } from '../shared/types.js';
+import type { SinkSummary } from './pages/sink.js';
 
 /** What createDashboard needs of the Hono app: its in-process `request`. */
 export interface InProcessApp {
@@ -60,4 +62,6 @@ export class DashboardApi {
   task = (id: string) => this.get<Task>(`/v1/tasks/${encodeURIComponent(id)}`);
   attempts = (id: string) => this.get<{ attempts: Attempt[] }>(`/v1/tasks/${encodeURIComponent(id)}/attempts`);
   schedules = () => this.get<{ schedules: Schedule[] }>('/v1/schedules');
+  sinks = () => this.get<{ sinks: SinkSummary[] }>('/v1/sink');
+  sinkRequests = (name: string) => this.get<{ requests: SinkRequest[] }>(`/v1/sink/${encodeURIComponent(name)}`);
 }

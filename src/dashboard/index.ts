@@ -22,6 +22,8 @@ export interface DashboardOptions {
   version: string;
   clock: Clock;
   log: Logger;
+  /** `serve --dev`: show the request sink page in the navigation. */
+  dev?: boolean;
   /** Login session lifetime in seconds (default 7 days). */
   sessionSeconds?: number;
   /** Folder of the static files (default ./assets beside this module). */
@@ -60,7 +62,7 @@ export function createDashboard(opts: DashboardOptions): Dashboard {
   const ctx: DashboardContext = {
     opts,
     sessions,
-    shell: { version: opts.version, warning, canLogout: opts.tokens.length > 0 },
+    shell: { version: opts.version, warning, canLogout: opts.tokens.length > 0, dev: opts.dev },
     signedIn(c) {
       if (opts.tokens.length === 0) return true;
       if (sessions.valid(readCookie(c.req.header('cookie')), opts.clock.now())) return true;

@@ -3,7 +3,7 @@
 import type { Child } from 'hono/jsx';
 import type { TaskStatus } from '../shared/types.js';
 
-export type Section = 'overview' | 'tasks' | 'schedules' | 'login' | 'error';
+export type Section = 'overview' | 'tasks' | 'schedules' | 'sink' | 'login' | 'error';
 
 /** What the shell needs to know about the server and the viewer. */
 export interface Shell {
@@ -12,6 +12,8 @@ export interface Shell {
   warning?: string;
   /** Whether a Log out button belongs in the header (the server has tokens). */
   canLogout: boolean;
+  /** `serve --dev`: the Sink page is in the navigation. */
+  dev?: boolean;
 }
 
 export interface PageProps {
@@ -53,7 +55,7 @@ export function Page({ shell, title, section, events, children }: PageProps) {
           {section !== 'login' && (
             <nav aria-label="Main">
               <ul>
-                {NAV.map(([key, href, label]) => (
+                {(shell.dev ? [...NAV, ['sink', '/sink', 'Sink'] as [Section, string, string]] : NAV).map(([key, href, label]) => (
                   <li>
                     <a href={href} aria-current={key === section ? 'page' : undefined}>
                       {label}

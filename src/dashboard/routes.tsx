@@ -10,6 +10,7 @@ import type { DashboardContext } from './index.js';
 import { Notice, Page, type Section } from './layout.js';
 import { Overview } from './pages/overview.js';
 import { Schedules } from './pages/schedules.js';
+import { SinkPage } from './pages/sink.js';
 import { TaskDetail } from './pages/task.js';
 import { Tasks } from './pages/tasks.js';
 
@@ -100,4 +101,16 @@ export function registerPages(app: Hono<any, any, any>, ctx: DashboardContext): 
       return render(c, 'schedules', 'Schedules', <Schedules {...props} />);
     }),
   );
+
+  const sink = guarded(async (c, api) => {
+    const name = c.req.param('name');
+    const [sinks, requests] = await Promise.all([api.sinks(), name === undefined ? undefined : api.sinkRequests(name)]);
+    if (sinks.status === 404) return render(c, 'sink', 'Request sink', <SinkPage kind="off" />);
+    if (!sinks.ok || (requests && !requests.ok)) return render(c, 'sink', 'Request sink', <SinkPage kind="error" error={`The API answered: ${sinks.error ?? requests?.error}`} />, { status: 502 });
+    const origin = new URL(c.req.url).origin;
+    const events = name === undefined ? undefined : `/v1/sink/${encodeURIComponent(name)}/events`;
+    return render(c, 'sink', name === undefined ? 'Request sink' : `Sink ${name}`, <SinkPage kind="list" sinks={sinks.body!.sinks} name={name} requests={requests?.body?.requests ?? []} origin={origin} />, { events });
+  });
+  app.get('/sink', sink);
+  app.get('/sink/:name', sink);
 }

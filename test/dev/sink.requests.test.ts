@@ -76,3 +76,37 @@ describe('request sink', () => {
     expect((await fetch(`${withToken.url}/v1/sink/x`)).status).toBe(401);
   });
 });
+
+describe('sink page of the dashboard', () => {
+  it('lists the sinks and shows a sink’s requests with their signature check', async () => {
+    const server = await startServer({ dev: true });
+    await fetch(`${server.url}/_sink/pages?status=202`, { method: 'POST', body: '{"hello":"world"}', headers: { 'content-type': 'application/json' } });
+    const index = await fetch(`${server.url}/sink`);
+    expect(index.status).toBe(200);
+    const html = await index.text();
+    expect(html).toContain('href="/sink/pages"');
+    expect(html).toContain('pages (1)');
+    const page = await (await fetch(`${server.url}/sink/pages`)).text();
+    expect(page).toContain('data-events="/v1/sink/pages/events"');
+    expect(page).toContain('unsigned');
+    expect(page).toContain('&quot;hello&quot;: &quot;world&quot;');
+    const off = await startServer();
+    expect(await (await fetch(`${off.url}/sink`)).text()).toContain('only with serve --dev');
+  });
+
+  it('streams a sink’s new requests as they arrive', async () => {
+    const server = await startServer({ dev: true });
+    const ctl = new AbortController();
+    const res = await fetch(`${server.url}/v1/sink/live/events`, { signal: ctl.signal });
+    const reader = res.body!.getReader();
+    const read = async (until: string) => {
+      let text = '';
+      while (!text.includes(until)) text += new TextDecoder().decode((await reader.read()).value);
+      return text;
+    };
+    expect(await read('event: ready')).toContain('event: ready');
+    await fetch(`${server.url}/_sink/live`, { method: 'DELETE' });
+    expect(await read('event: sink')).toMatch(/"method":"DELETE"/);
+    ctl.abort();
+  });
+});

@@ -146,6 +146,7 @@ function live(url) {
   const events = new EventSource(url);
   events.addEventListener('ready', () => show('live', true));
   events.addEventListener('task', () => schedule());
+  events.addEventListener('sink', () => schedule());
   events.addEventListener('error', () => show(events.readyState === EventSource.CLOSED ? 'offline' : 'reconnecting…', false));
   addEventListener('pagehide', () => events.close());
   // The chart's minutes move on even when no task does.
