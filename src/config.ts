@@ -50,6 +50,11 @@ export interface Config {
   dev: boolean;
   /** `system` (default) or `virtual`: time moves only by POST /v1/clock/advance; needs `dev`. */
   clock: 'system' | 'virtual';
+  /**
+   * Host names the API answers besides loopback ones when it listens on a loopback interface
+   * (DNS-rebinding guard; default none). "*.example.com" matches subdomains, "*" turns the check off.
+   */
+  allowedHosts: string[];
 }
 
 export const DEFAULTS: Readonly<Config> = Object.freeze({
@@ -75,6 +80,7 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   webhookConcurrency: 50,
   dev: false,
   clock: 'system',
+  allowedHosts: [],
 });
 
 /** Raw values as flags or variables give them (strings), or typed values from code (sizes in bytes, durations in ms). */
@@ -104,6 +110,7 @@ export const OPTIONS: { key: keyof Config; flag: string; env: string; help: stri
   { key: 'webhookConcurrency', flag: 'webhook-concurrency', env: 'AQ_WEBHOOK_CONCURRENCY', help: 'max webhook deliveries in flight' },
   { key: 'dev', flag: 'dev', env: 'AQ_DEV', help: 'development mode: the request sink /_sink/<name> and --clock virtual (refused on a non-loopback host without a token)' },
   { key: 'clock', flag: 'clock', env: 'AQ_CLOCK', help: 'system, or virtual (with --dev): time moves only by POST /v1/clock/advance' },
+  { key: 'allowedHosts', flag: 'allowed-hosts', env: 'AQ_ALLOWED_HOSTS', help: 'Host names answered besides loopback ones when listening on loopback, comma-separated ("*" = any)' },
 ];
 
 /** True for names and addresses that only this machine can reach. */
@@ -127,6 +134,20 @@ function toBool(v: unknown, name: string): boolean {
   if (['1', 'true', 'yes', 'on', ''].includes(s)) return true;
   if (['0', 'false', 'no', 'off'].includes(s)) return false;
   throw new ConfigError(`${name} must be true or false, got "${v}"`);
+}
+
+/**
+ * Bearer tokens: visible ASCII without commas (the separator), none blank. An empty or blank
+ * value is refused rather than read as "no token", which would start an open server.
+ */
+function toTokens(v: unknown, name: string): string[] {
+  const parts = Array.isArray(v) ? v.map(String) : String(v).split(',');
+  const tokens = parts.map((s) => s.trim());
+  if (tokens.some((t) => t === '')) {
+    throw new ConfigError(`${name} is empty or has a blank entry ("${String(v)}"); give a token (comma-separated for several), or leave it out for a server without authentication`);
+  }
+  for (const t of tokens) if (!/^[\x21-\x7e]+$/.test(t)) throw new ConfigError(`${name}: a token may only hold visible ASCII characters (no spaces)`);
+  return tokens;
 }
 
 function toList(v: unknown): string[] {
@@ -158,16 +179,18 @@ export function resolveConfig(opts: { flags?: ConfigInput; env?: Record<string, 
   const env = opts.env ?? {};
   const raw: Record<string, unknown> = {};
   for (const o of OPTIONS) {
-    const v = flags[o.key] !== undefined ? flags[o.key] : env[o.env] !== undefined && env[o.env] !== '' ? env[o.env] : undefined;
+    // An empty variable counts as unset, except AQ_TOKEN: set but empty is refused (toTokens).
+    const fromEnv = env[o.env] !== undefined && (env[o.env] !== '' || o.key === 'tokens');
+    const v = flags[o.key] !== undefined ? flags[o.key] : fromEnv ? env[o.env] : undefined;
     if (v !== undefined) raw[o.key] = v;
   }
-  const c: Config = { ...DEFAULTS, tokens: [], corsOrigins: [], allowHosts: [] };
+  const c: Config = { ...DEFAULTS, tokens: [], corsOrigins: [], allowHosts: [], allowedHosts: [] };
   const flag = (k: keyof Config) => '--' + OPTIONS.find((o) => o.key === k)!.flag;
   if (raw.port !== undefined) c.port = toInt(raw.port, flag('port'), 0, 65535);
   if (raw.host !== undefined) c.host = String(raw.host);
   if (raw.db !== undefined) c.db = String(raw.db);
   if (raw.concurrency !== undefined) c.concurrency = toInt(raw.concurrency, flag('concurrency'), 1, 100_000);
-  if (raw.tokens !== undefined) c.tokens = toList(raw.tokens);
+  if (raw.tokens !== undefined) c.tokens = toTokens(raw.tokens, flags.tokens !== undefined ? flag('tokens') : 'AQ_TOKEN');
   if (raw.signingSecret !== undefined && raw.signingSecret !== null) {
     const s = String(raw.signingSecret);
     if (!/^whsec_[A-Za-z0-9+/=]{16,}$/.test(s)) {
@@ -199,6 +222,7 @@ export function resolveConfig(opts: { flags?: ConfigInput; env?: Record<string, 
   if (raw.maxDepth !== undefined) c.maxDepth = toInt(raw.maxDepth, flag('maxDepth'), 1, 10_000);
   if (raw.maxWaiters !== undefined) c.maxWaiters = toInt(raw.maxWaiters, flag('maxWaiters'), 0, 1_000_000);
   if (raw.maxSseClients !== undefined) c.maxSseClients = toInt(raw.maxSseClients, flag('maxSseClients'), 0, 100_000);
+  if (raw.allowedHosts !== undefined) c.allowedHosts = toList(raw.allowedHosts).map((h) => h.toLowerCase().replace(/\.$/, ''));
   if (raw.webhookConcurrency !== undefined) c.webhookConcurrency = toInt(raw.webhookConcurrency, flag('webhookConcurrency'), 1, 10_000);
   if (raw.dev !== undefined) c.dev = toBool(raw.dev, flag('dev'));
   if (raw.clock !== undefined) {

@@ -1,10 +1,13 @@
 // "asyncqueue/server": createServer(config) wires the store, dispatcher, webhooks, retention
 // and the HTTP API into one running server, and close() takes it down gracefully.
-import { getRequestListener } from '@hono/node-server';
+import { getRequestListener, RequestError } from '@hono/node-server';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { createApp } from './api/app.js';
+import { errorBody } from './api/errors.js';
 import { fastCreateListener } from './api/fast-create.js';
+import { answerSocket, createFrontGuard } from './api/front.js';
 import { createDashboard } from './dashboard/index.js';
 import type { ApiDeps } from './api/deps.js';
 import { systemClock, VirtualClock, type Clock } from './clock.js';
@@ -131,22 +134,37 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
   const { app } = createApp(deps, { ops: { metrics: () => metrics.render(), doctor }, authenticate: dashboard.authenticate });
   dashboard.register(app);
   const honoListener = getRequestListener(app.fetch, {
+    // What the adapter cannot turn into a Request (a target or Host no URL can be built from)
+    // is the client's error: answered in the contract's shape, logged at debug (api.md §3).
     errorHandler: (err) => {
+      if (err instanceof RequestError) {
+        log.debug('request refused before routing', { reason: err.message });
+        return Response.json(errorBody('invalid_request', `malformed request: ${err.message}`), { status: 400, headers: { Connection: 'close' } });
+      }
       log.error('request failed outside the app', { err });
+      return Response.json(errorBody('internal', 'internal error'), { status: 500 });
     },
   });
-  // Plain creates are answered on node:http directly; everything else by the Hono app.
+  // Plain creates are answered on node:http directly; everything else by the Hono app. Both
+  // come after the front guard (front.ts), so its checks hold on every path.
   const listener = fastCreateListener(deps, honoListener);
-  const server = http.createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 120_000, headersTimeout: 30_000, keepAliveTimeout: 65_000 }, listener);
+  let port = 0;
+  const guard = createFrontGuard({ listenHost: config.host, allowedHosts: config.allowedHosts, log, ownAuthority: () => `${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}` });
+  // requireHostHeader is off so that the guard answers a missing Host in the error shape.
+  const server = http.createServer(
+    { maxHeaderSize: 16 * 1024, requestTimeout: 120_000, headersTimeout: 30_000, keepAliveTimeout: 65_000, requireHostHeader: false },
+    (req, res) => {
+      if (!guard(req, res)) void listener(req, res);
+    },
+  );
   // Requests Node rejects before the app sees them (header overflow, bad framing) still get
   // the contract's error shape (api.md §3).
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable) return socket.destroy();
     const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
-    const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
-    const body = JSON.stringify({ error: { code: 'invalid_request', message: tooLarge ? 'request headers are too large' : 'malformed HTTP request' } });
-    socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    answerSocket(socket, tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request', 'invalid_request', tooLarge ? 'request headers are too large' : 'malformed HTTP request');
   });
+  // This is not a proxy: CONNECT is answered, not left hanging.
+  server.on('connect', (_req, socket: Duplex) => answerSocket(socket, '405 Method Not Allowed', 'method_not_allowed', 'CONNECT is not supported: this server is not a proxy'));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
@@ -154,7 +172,7 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
       resolve();
     });
   });
-  const port = (server.address() as AddressInfo).port;
+  port = (server.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`;
 

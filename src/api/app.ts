@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { bearer, tokenChecker } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, errorBody, handleError } from './errors.js';
+import { utf8Body } from './text.js';
 import { registerActionRoutes } from './routes/actions.js';
 import { registerDeliveryRoutes } from './routes/deliveries.js';
 import { registerDevRoutes } from './routes/dev.js';
@@ -108,6 +109,7 @@ export function createApp(deps: ApiDeps, extras: AppExtras = {}) {
     if (c.req.header('transfer-encoding') === undefined) return next();
     return streamingLimit(c, next);
   });
+  app.use('/v1/*', utf8Body);
 
   registerSystemRoutes(app, deps);
   registerOpsRoutes(app, deps, extras.ops);

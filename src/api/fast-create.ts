@@ -10,6 +10,7 @@ import { bearer, tokenChecker } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { errorAnswer } from './errors.js';
 import { fastBatch, fastTask } from './fast-validate.js';
+import { decodeUtf8 } from './text.js';
 import { applyKeyHeader, taskCreator } from './routes/tasks.js';
 
 const DIGITS = /^\d+$/;
@@ -56,9 +57,11 @@ export function fastCreateListener(deps: ApiDeps, fallback: RequestListener): Re
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse, buf: Buffer, single: boolean, started: number) => {
+    // Invalid UTF-8 (which toString would turn into U+FFFD) goes to Hono, which refuses it.
+    const text = decodeUtf8(buf);
     let parsed: unknown;
     try {
-      parsed = JSON.parse(buf.toString('utf8'));
+      parsed = text === undefined ? undefined : JSON.parse(text);
     } catch {
       parsed = undefined;
     }

@@ -3,12 +3,11 @@
 // does not know or that fails goes to the zod schema, which stays the one source of the
 // OpenAPI document and of every error message. test/api/fast-validate.test.ts checks both agree.
 import { MAX_BATCH, type CreateTaskInput } from '../shared/types.js';
-import { BatchSchema, CreateTaskSchema, FORBIDDEN_HEADERS, MAX_HEADERS, MAX_URL_LENGTH } from './schemas.js';
+import { BatchSchema, CreateTaskSchema, FORBIDDEN_HEADERS, isRfc3339, MAX_HEADERS, MAX_URL_LENGTH } from './schemas.js';
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const BAD_VALUE = /[\r\n\0]/;
 const QUEUE = /^[A-Za-z0-9_.-]{1,64}$/;
-const ISO_START = /^\d{4}-\d\d-\d\dT/;
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
 
 const num = (v: unknown, min: number, max: number) => typeof v === 'number' && v >= min && v <= max;
@@ -68,7 +67,7 @@ const FIELDS: Record<string, (v: unknown) => boolean> = {
   timeout: (v) => num(v, 1, 86_400),
   backoff,
   delay: (v) => num(v, 0, 31_536_000),
-  runAt: (v) => str(v, 0, 64) && ISO_START.test(v as string) && !Number.isNaN(Date.parse(v as string)),
+  runAt: (v) => str(v, 0, 64) && isRfc3339(v as string),
   queue: (v) => typeof v === 'string' && QUEUE.test(v),
   priority: (v) => int(v, -100, 100),
   idempotencyKey: (v) => str(v, 1, 200),

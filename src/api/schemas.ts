@@ -28,18 +28,25 @@ export const HttpUrl = z
   })
   .openapi({ format: 'uri', example: 'https://worker.example.com/jobs/report' });
 
+// JSON.parse keeps a "__proto__" key as an own property, but copying it into a record sets the
+// prototype instead, so the header would vanish silently: it is refused by name.
 const Headers = z
-  .record(z.string().max(256), z.string().max(8192))
-  .superRefine((h, ctx) => {
-    const keys = Object.keys(h);
-    if (keys.length > MAX_HEADERS) ctx.addIssue({ code: 'custom', message: `at most ${MAX_HEADERS} headers` });
-    for (const k of keys) {
-      if (!TOKEN.test(k)) ctx.addIssue({ code: 'custom', path: [k], message: 'not a valid header name' });
-      else if (FORBIDDEN_HEADERS.has(k.toLowerCase())) ctx.addIssue({ code: 'custom', path: [k], message: 'hop-by-hop and Host headers cannot be set' });
-      if (/[\r\n\0]/.test(h[k]!)) ctx.addIssue({ code: 'custom', path: [k], message: 'header values cannot contain CR, LF or NUL' });
-    }
-  })
-  .openapi({ example: { authorization: 'Bearer …' } });
+  .preprocess(
+    (h, ctx) => {
+      if (h !== null && typeof h === 'object' && Object.hasOwn(h, '__proto__')) ctx.addIssue({ code: 'custom', path: ['__proto__'], message: 'the header name __proto__ is not accepted' });
+      return h;
+    },
+    z.record(z.string().max(256), z.string().max(8192)).superRefine((h, ctx) => {
+      const keys = Object.keys(h);
+      if (keys.length > MAX_HEADERS) ctx.addIssue({ code: 'custom', message: `at most ${MAX_HEADERS} headers` });
+      for (const k of keys) {
+        if (!TOKEN.test(k)) ctx.addIssue({ code: 'custom', path: [k], message: 'not a valid header name' });
+        else if (FORBIDDEN_HEADERS.has(k.toLowerCase())) ctx.addIssue({ code: 'custom', path: [k], message: 'hop-by-hop and Host headers cannot be set' });
+        if (/[\r\n\0]/.test(h[k]!)) ctx.addIssue({ code: 'custom', path: [k], message: 'header values cannot contain CR, LF or NUL' });
+      }
+    }),
+  )
+  .openapi({ type: 'object', additionalProperties: { type: 'string' }, example: { authorization: 'Bearer …' } });
 
 export const BackoffSchema = z
   .strictObject({
@@ -49,7 +56,33 @@ export const BackoffSchema = z
   })
   .openapi('Backoff');
 
-const IsoTime = z.string().max(64).refine((v) => /^\d{4}-\d\d-\d\dT/.test(v) && !Number.isNaN(Date.parse(v)), 'must be an ISO-8601 time');
+const RFC3339 = /^(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(\.\d{1,9})?([Zz]|[+-](\d\d):(\d\d))$/;
+
+/**
+ * True for an RFC 3339 date-time with a time zone that names a real instant: no 2024-02-30
+ * (Date.parse would roll it over to March 1), no hour 24, no offset beyond ±23:59.
+ */
+export function isRfc3339(v: string): boolean {
+  const m = RFC3339.exec(v);
+  if (!m) return false;
+  const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const days = new Date(Date.UTC(y, mo, 0)).getUTCDate(); // days in month `mo` of year `y`
+  if (mo < 1 || mo > 12 || d < 1 || d > days || h > 23 || mi > 59 || s > 59) return false;
+  if (m[9] !== undefined && (Number(m[9]) > 23 || Number(m[10]) > 59)) return false;
+  return !Number.isNaN(Date.parse(v));
+}
+
+const IsoTime = z.string().max(64).refine(isRfc3339, 'must be an RFC 3339 time with a time zone, e.g. 2030-01-31T09:00:00Z');
+
+/**
+ * A query parameter holding a plain decimal number ("5", "2.5"): `z.coerce.number()` would
+ * also read "0x10" as 16, "1e1" as 10 and "" as 0.
+ */
+export const decimalQuery = () =>
+  z
+    .string()
+    .regex(/^\d{1,9}(\.\d{1,6})?$/, 'must be a decimal number')
+    .transform(Number);
 export const QueueName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must match [A-Za-z0-9_.-]{1,64}');
 export const TaskStatusSchema = z.enum(TASK_STATUSES as [string, ...string[]]);
 
@@ -206,14 +239,14 @@ export const SigningSecretSchema = z
   .openapi('SigningSecret');
 
 export const WaitQuery = z.object({
-  wait: z.coerce.number().min(0).max(MAX_WAIT_SECONDS).optional().openapi({ description: `seconds to hold the answer until the task is terminal (≤ ${MAX_WAIT_SECONDS})` }),
+  wait: decimalQuery().pipe(z.number().min(0).max(MAX_WAIT_SECONDS)).optional().openapi({ description: `seconds to hold the answer until the task is terminal (≤ ${MAX_WAIT_SECONDS})` }),
 });
 
 export const ListQuery = z.object({
   status: TaskStatusSchema.optional(),
   queue: QueueName.optional(),
   label: z.string().min(1).max(64).optional(),
-  limit: z.coerce.number().int().min(1).max(MAX_LIST_LIMIT).optional(),
+  limit: decimalQuery().pipe(z.number().int().min(1).max(MAX_LIST_LIMIT)).optional(),
   cursor: z.string().max(64).optional(),
 });
 

@@ -7,9 +7,28 @@ import type { DashboardContext } from './index.js';
 import { Page } from './layout.js';
 import { sameOrigin, sessionCookie } from './session.js';
 
-/** `next` if it is a path on this site (not "//host" or a URL), else "/". */
+const BASE = 'http://dashboard.invalid';
+
+/**
+ * Where to go after signing in: `next` as the WHATWG URL parser resolves it against this site,
+ * if it stays on this site (browsers drop tabs and newlines and read "\\" as "/", so a plain
+ * prefix check is not enough), serialized back by the parser; else "/".
+ */
 export function safeNext(next: unknown): string {
-  return typeof next === 'string' && /^\/(?![/\\])/.test(next) && !/[\\\r\n]/.test(next) && next.length <= 2000 ? next : '/';
+  // Control characters and backslashes have no place in a path we link to: refused outright.
+  // eslint-disable-next-line no-control-regex
+  if (typeof next !== 'string' || next.length > 2000 || !next.startsWith('/') || /[\x00-\x1f\x7f\\]/.test(next)) return '/';
+  let url: URL;
+  try {
+    url = new URL(next, BASE);
+  } catch {
+    return '/';
+  }
+  if (url.origin !== BASE) return '/';
+  const path = url.pathname + url.search + url.hash;
+  // "/a/..//evil.example" resolves to the path "//evil.example": same origin for the parser,
+  // but a Location starting with "//" is another host for the browser.
+  return path.startsWith('//') ? '/' : path;
 }
 
 function Login({ next, error }: { next: string; error?: string }) {

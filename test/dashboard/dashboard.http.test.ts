@@ -26,6 +26,24 @@ async function session(server: TestServer): Promise<string> {
   return res.headers.get('set-cookie')!.split(';')[0]!;
 }
 
+describe('login redirect target', () => {
+  test('next= is only followed to paths of this site as browsers resolve them, and odd bytes give a redirect home, never a 500', async () => {
+    const server = await startServer({ token: TOKEN });
+    const cookie = await session(server);
+    for (const next of ['/%09/evil.example', '/%0A/evil.example', '/%5Cevil.example', '/a/..//evil.example', '/%0B', '/%7F', '/%00']) {
+      const signedIn = await fetch(`${server.url}/login?next=${next}`, { redirect: 'manual', headers: { cookie } });
+      expect([signedIn.status, signedIn.headers.get('location')], next).toEqual([303, '/']);
+      const form = await fetch(server.url + '/login', {
+        method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: server.url },
+        body: `token=${TOKEN}&next=${next}`,
+      });
+      expect([form.status, form.headers.get('location')], next).toEqual([303, '/']);
+    }
+    const ok = await fetch(`${server.url}/login?next=${encodeURIComponent('/tasks?status=failed')}`, { redirect: 'manual', headers: { cookie } });
+    expect(ok.headers.get('location')).toBe('/tasks?status=failed');
+  });
+});
+
 describe('dashboard login and session', () => {
   test('with a token, pages redirect to the login form and show no task data', async () => {
     const server = await startServer({ token: TOKEN });

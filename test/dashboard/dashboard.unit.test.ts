@@ -44,6 +44,9 @@ describe('dashboard formatting', () => {
   test('login redirects only to paths of this site', () => {
     expect(safeNext('/tasks?status=failed')).toBe('/tasks?status=failed');
     for (const bad of ['//evil.example', '/\\evil.example', 'https://evil.example', 'tasks', undefined, '/a\r\nSet-Cookie: x']) expect(safeNext(bad)).toBe('/');
+    // What browsers resolve to another host: tab/newline dropped, dot segments, other controls.
+    for (const bad of ['/\t/evil.example', '/\n/evil.example', '/a/..//evil.example', '/.//evil.example', '/\x0b/evil', '/\x7f', '/\x00x']) expect(safeNext(bad), JSON.stringify(bad)).toBe('/');
+    expect(safeNext('/tasks#a b')).toBe('/tasks#a%20b');
   });
 });
 

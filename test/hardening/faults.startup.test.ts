@@ -12,9 +12,9 @@ import { tempDir } from '../helpers/temp.js';
 import { canMount, mountTmpfs, remountReadOnly } from './mount.js';
 
 /** Runs `serve` expecting it to stop by itself; its exit code and output. */
-function serveUntilExit(args: string[]): Promise<{ code: number | null; out: string }> {
+function serveUntilExit(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let out = '';
     proc.stdout.on('data', (d) => (out += d));
     proc.stderr.on('data', (d) => (out += d));
@@ -24,6 +24,17 @@ function serveUntilExit(args: string[]): Promise<{ code: number | null; out: str
 }
 
 describe('startup refusals', () => {
+  it('an empty --token or AQ_TOKEN refuses to start (exit 2) instead of serving without authentication', async () => {
+    const db = path.join(tempDir(), 'aq.db');
+    const flag = await serveUntilExit(['--db', db, '--token', ' , ']);
+    expect(flag.code).toBe(2);
+    expect(flag.out).toContain('--token is empty or has a blank entry');
+    const env = await serveUntilExit(['--db', db], { AQ_TOKEN: '' });
+    expect(env.code).toBe(2);
+    expect(env.out).toContain('AQ_TOKEN is empty or has a blank entry');
+    expect(fs.existsSync(db)).toBe(false);
+  });
+
   it('a second server on the same database refuses to start with a clear message; the first keeps working', async () => {
     const db = path.join(tempDir(), 'aq.db');
     const first = await spawnServer(['--db', db]);

@@ -32,6 +32,21 @@ describe('resolveConfig', () => {
   });
 });
 
+describe('tokens', () => {
+  it.each([[''], [' '], [','], ['a,'], [' ,b'], ['a, ,b']])('a blank token (--token %j) is refused, not read as "no auth"', (token) => {
+    expect(() => resolveConfig({ flags: { token } })).toThrow(/--token is empty or has a blank entry/);
+  });
+  it('AQ_TOKEN set but empty or blank is refused; unset means no auth', () => {
+    expect(() => resolveConfig({ env: { AQ_TOKEN: '' } })).toThrow(/AQ_TOKEN is empty/);
+    expect(() => resolveConfig({ env: { AQ_TOKEN: '  ' } })).toThrow(/AQ_TOKEN is empty/);
+    expect(resolveConfig({ env: {} }).tokens).toEqual([]);
+  });
+  it('a token with a space inside is refused (a bearer header could never carry it)', () => {
+    expect(() => resolveConfig({ flags: { token: 'two words' } })).toThrow(/visible ASCII/);
+    expect(resolveConfig({ flags: { token: ' a , b ' } }).tokens).toEqual(['a', 'b']);
+  });
+});
+
 describe('units', () => {
   it.each([
     ['1mb', 1048576], ['512kb', 524288], ['100', 100], ['2 GB', 2 * 1024 ** 3],

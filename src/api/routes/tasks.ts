@@ -10,6 +10,7 @@ import { ApiError, notFound } from '../errors.js';
 import { maskTask } from '../../shared/mask.js';
 import { AttemptSchema, BatchSchema, CreateTaskSchema, ErrorBodySchema, IdParam, json, ListQuery, TaskSchema, WaitQuery } from '../schemas.js';
 import type { Waiters } from '../waiters.js';
+import { headerText } from '../text.js';
 import { InvalidCursorError, type CreateResult } from '../../store/store.js';
 
 const errors = {
@@ -59,8 +60,11 @@ function prepare(input: CreateTaskInput, deps: ApiDeps, now: number, path: (stri
 }
 
 /** An `Idempotency-Key` header applies when the body has no idempotencyKey of its own. */
-export function applyKeyHeader(body: CreateTaskInput, headerKey: string | undefined): void {
-  if (headerKey !== undefined && body.idempotencyKey === undefined) {
+export function applyKeyHeader(body: CreateTaskInput, rawKey: string | undefined): void {
+  if (rawKey !== undefined && body.idempotencyKey === undefined) {
+    // Node reads header bytes as Latin-1: the key is re-read as the UTF-8 it was sent in.
+    const headerKey = headerText(rawKey);
+    if (headerKey === undefined) throw new ApiError(400, 'invalid_request', 'Idempotency-Key is not valid UTF-8');
     if (headerKey.length < 1 || headerKey.length > 200) throw new ApiError(400, 'invalid_request', 'Idempotency-Key must be 1–200 characters');
     body.idempotencyKey = headerKey;
   }
