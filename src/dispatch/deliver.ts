@@ -1,7 +1,8 @@
 // Sends one HTTP request for an attempt or a webhook delivery with the shared undici Agent and
 // returns an AttemptOutcome: it never throws for a target's failure. undici's errors map to
 // TaskError types here and nowhere else.
-import { Agent, type Dispatcher } from 'undici';
+import { Agent, buildConnector, type Dispatcher } from 'undici';
+import { guardParser, MAX_HEADER_BYTES } from './parse-guard.js';
 import type { TaskError } from '../shared/types.js';
 import type { AttemptOutcome } from './outcome.js';
 
@@ -12,14 +13,19 @@ export interface AgentOptions {
   connect?: Agent.Options['connect'];
 }
 
-/** One keep-alive Agent shared by every attempt and delivery. Redirects are never followed. */
+/**
+ * One keep-alive Agent shared by every attempt and delivery. Redirects are never followed.
+ * Every connection's parser is bounded (parse-guard.ts): a hostile answer cannot hold the loop.
+ */
 export function createAgent(opts: AgentOptions): Agent {
+  const base = typeof opts.connect === 'function' ? opts.connect : buildConnector(opts.connect ?? {});
   return new Agent({
     connections: opts.connections,
     pipelining: 1,
     keepAliveTimeout: 10_000,
     keepAliveMaxTimeout: 60_000,
-    connect: opts.connect,
+    maxHeaderSize: MAX_HEADER_BYTES,
+    connect: (o, cb) => base(o, (err, socket) => (socket ? cb(null, guardParser(socket)) : cb(err!, null))),
   });
 }
 
@@ -53,10 +59,17 @@ export function classifyError(err: unknown, req: SendRequest): TaskError {
     return { type: 'timeout', message: `timed out after ${req.timeoutMs / 1000} s: ${describe(req)}` };
   }
   if (code === 'AQ_BLOCKED') return { type: 'blocked', message: `${(err as Error).message}: ${describe(req)}` };
+  if (code === 'AQ_HEADERS_TOO_LARGE' || code === 'AQ_BODY_PIECES' || code === 'UND_ERR_HEADERS_OVERFLOW') {
+    return { type: 'network', message: `${code === 'UND_ERR_HEADERS_OVERFLOW' ? `response headers over ${MAX_HEADER_BYTES / 1024} KiB; connection dropped` : (err as Error).message}: ${describe(req)}` };
+  }
   const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
   const detail = cause?.code ?? (code || (err as Error)?.message || 'network error');
   return { type: 'network', message: `${detail}: ${describe(req)}` };
 }
+
+/** Body pieces (parser callbacks) allowed per response: PIECES_FREE plus one per PIECE_BYTES received. */
+const PIECES_FREE = 1024;
+const PIECE_BYTES = 64;
 
 /** Bytes of a non-2xx body read (for the error message) before the connection is dropped. */
 const ERROR_BODY_BYTES = 16 * 1024;
@@ -93,6 +106,7 @@ export function send(agent: Agent, req: SendRequest): Promise<AttemptOutcome> {
     let keep = false;
     let limit = 0;
     let size = 0;
+    let pieces = 0;
     const chunks: Buffer[] = [];
     const header = (name: string) => {
       const v = headers[name];
@@ -139,6 +153,13 @@ export function send(agent: Agent, req: SendRequest): Promise<AttemptOutcome> {
       },
       onResponseData(c, chunk) {
         if (settled) return;
+        // A body sent as many tiny chunks costs a parser callback each: past the allowance the
+        // connection is dropped (undici stops parsing at once once its socket is destroyed).
+        if (++pieces > PIECES_FREE + size / PIECE_BYTES) {
+          fail(Object.assign(new Error(`response body in over ${pieces - 1} pieces of ${Math.round(size / pieces)} bytes on average; connection dropped`), { code: 'AQ_BODY_PIECES' }));
+          c.abort(new Error('response body pieces cap reached'));
+          return;
+        }
         if (size + chunk.length >= limit) {
           // The cap is reached: keep what fits, answer now, and drop the rest with the connection.
           if (limit > size) chunks.push(chunk.subarray(0, limit - size));

@@ -5,7 +5,27 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { onTestFinished } from 'vitest';
 
-export type Behaviour = 'hang' | 'huge' | 'drip' | 'reset' | 'redirect' | 'endless-headers';
+export type Behaviour = 'hang' | 'huge' | 'drip' | 'reset' | 'redirect' | 'endless-headers' | Flood;
+
+/** One write of a complete, well-framed answer whose parsing is the attack. */
+export type Flood = 'header-flood' | 'trailer-flood' | 'chunk-flood';
+
+const floods = new Map<Flood, Buffer>();
+/** 100,000 header lines; 100,000 trailer lines after an empty chunked body; 200,000 one-byte chunks. */
+export function floodAnswer(kind: Flood): Buffer {
+  let b = floods.get(kind);
+  if (!b) {
+    const lines = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}: v\r\n`).join('');
+    const chunked = 'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n';
+    const text =
+      kind === 'header-flood' ? `HTTP/1.1 200 OK\r\n${lines('x-f', 100_000)}Content-Length: 2\r\n\r\n{}`
+      : kind === 'trailer-flood' ? `${chunked}0\r\n${lines('t', 100_000)}\r\n`
+      : `${chunked}${'1\r\n7\r\n'.repeat(200_000)}0\r\n\r\n`;
+    b = Buffer.from(text, 'latin1');
+    floods.set(kind, b);
+  }
+  return b;
+}
 
 export interface HostileTarget {
   url: string;
@@ -39,6 +59,10 @@ export async function startHostileTarget(b: Behaviour, status = 200): Promise<Ho
     if (b === 'hang') return;
     if (b === 'reset') return void req.socket.resetAndDestroy();
     if (b === 'redirect') return void res.writeHead(302, { location: '/elsewhere' }).end('moved');
+    if (b === 'header-flood' || b === 'trailer-flood' || b === 'chunk-flood') {
+      req.on('end', () => req.socket.writable && req.socket.write(floodAnswer(b)));
+      return;
+    }
     if (b === 'endless-headers') {
       const sock = req.socket;
       sock.write('HTTP/1.1 200 OK\r\n');
