@@ -81,7 +81,11 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
   const version = packageVersion();
   const userAgent = `AsyncQueue/${version}`;
 
-  const store = new SqliteStore({ file: config.db, durability: config.durability });
+  const store = new SqliteStore({
+    file: config.db,
+    durability: config.durability,
+    onFileLost: (reason) => log.error('THE DATABASE FILE IS GONE: writes are refused (503) and /healthz fails until the server is restarted', { db: config.db, reason }),
+  });
   let secret = config.signingSecret ?? (await store.getSetting(SECRET_KEY));
   if (!secret) {
     secret = generateSecret();

@@ -1,6 +1,7 @@
 // Startup refusals of the real binary: a database held by another running AsyncQueue, a file
 // that is not an AsyncQueue database (left byte-for-byte untouched), and the loud warning when
 // binding beyond loopback without a token.
+import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -10,6 +11,15 @@ import { BIN, spawnServer } from '../helpers/server.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { tempDir } from '../helpers/temp.js';
 import { canMount, mountTmpfs, remountReadOnly } from './mount.js';
+
+/** The bytes of a SQLite file made by `build` (then closed), as another application would leave it. */
+function sqliteFile(build: (db: Database.Database) => void): Buffer {
+  const file = path.join(tempDir(), 'app.db');
+  const db = new Database(file);
+  build(db);
+  db.close();
+  return fs.readFileSync(file);
+}
 
 /** Runs `serve` expecting it to stop by itself; its exit code and output. */
 function serveUntilExit(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string }> {
@@ -50,6 +60,7 @@ describe('startup refusals', () => {
     ['a text file', () => Buffer.from('name,value\nalpha,1\nbeta,2\n')],
     ['a JSON file', () => Buffer.from(JSON.stringify({ tasks: [1, 2, 3] }))],
     ['a damaged SQLite header', () => Buffer.concat([Buffer.from('SQLite format 3\0'), crypto.randomBytes(4080)])],
+    ["an application's own SQLite database", () => sqliteFile((db) => db.exec("CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT); INSERT INTO users (email) VALUES ('a@example.com'); PRAGMA user_version = 7"))],
   ])('a --db file holding %s: clear error, exit 1, the file untouched', async (_what, make) => {
     const dir = tempDir();
     const db = path.join(dir, 'data.db');
@@ -58,7 +69,7 @@ describe('startup refusals', () => {
     const mtime = fs.statSync(db).mtimeMs;
     const r = await serveUntilExit(['--db', db]);
     expect(r.code).toBe(1);
-    expect(r.out).toContain(`${db} is not an AsyncQueue database (not SQLite, or damaged); it was left untouched`);
+    expect(r.out).toMatch(new RegExp(`${db.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not an AsyncQueue database \\(.+\\); it was left untouched`));
     expect(r.out).not.toMatch(/\n\s+at /); // no stack trace
     expect(fs.readFileSync(db).equals(bytes)).toBe(true);
     expect(fs.statSync(db).mtimeMs).toBe(mtime);

@@ -40,6 +40,8 @@ export class WriteBatcher {
     private readonly hooks?: Ctx['hooks'],
     /** With a WalSync, commits run with NORMAL and acknowledged writes resolve after its fsync. */
     private readonly walSync?: WalSync,
+    /** Checked after each commit: an error here (the file is gone) rejects the whole batch instead. */
+    private readonly verify?: () => Error | undefined,
   ) {
     this.savepoint = db.transaction((fn: () => unknown) => fn());
     this.begin = db.prepare('BEGIN IMMEDIATE');
@@ -110,6 +112,12 @@ export class WriteBatcher {
       }
       const mapped = this.onError(err);
       for (const p of batch) p.reject(mapped);
+      return;
+    }
+    // Committed into a file that is no longer at its path: nothing is acknowledged or announced.
+    const lost = this.verify?.();
+    if (lost) {
+      for (const p of batch) p.reject(lost);
       return;
     }
     let synced: Promise<void> | undefined;

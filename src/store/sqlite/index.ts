@@ -7,6 +7,7 @@ import type { BulkFilter, QueueUpdate, RedeliverFilter } from '../../shared/type
 import { StoreUnavailableError, type CreateResult, type QueueLimits, type AttemptFinish, type DeliveryFinish, type ListFilter, type ScheduleFiring, type ScheduleWrite, type Store } from '../store.js';
 import { WriteBatcher } from './batcher.js';
 import { WalSync } from './wal-sync.js';
+import { FileIdentity } from './identity.js';
 import { createCtx, type Ctx } from './context.js';
 import * as d from './dispatch.js';
 import * as m from './maintenance.js';
@@ -29,6 +30,8 @@ export interface SqliteStoreOptions {
   durability?: 'full' | 'normal';
   /** Attempts in flight right now, reported by stats(); supplied by the dispatcher. */
   inFlight?: () => number;
+  /** Called once if the database file is deleted or replaced while open (the server logs it as an error). */
+  onFileLost?: (message: string) => void;
 }
 
 function mapError(err: unknown): unknown {
@@ -46,6 +49,8 @@ export class SqliteStore implements Store {
   /** Off-loop fsync of the WAL for --durability full. */
   readonly walSync: WalSync | undefined;
   private limitsCache: QueueLimits[] | undefined;
+  private readonly identity: FileIdentity | undefined;
+  private lost: StoreUnavailableError | undefined;
   private queuesVersion = -1;
   inFlight: () => number;
 
@@ -58,19 +63,35 @@ export class SqliteStore implements Store {
     const memory = opts.file === ':memory:' || opts.file === '';
     this.walSync = this.durability === 'full' && !memory ? new WalSync(opts.file + '-wal') : undefined;
     if (this.walSync) this.db.pragma('synchronous = NORMAL');
-    this.batcher = new WriteBatcher(this.db, mapError, this.ctx.hooks, this.walSync);
+    this.identity = memory ? undefined : new FileIdentity([opts.file, opts.file + '-wal']);
+    this.batcher = new WriteBatcher(this.db, mapError, this.ctx.hooks, this.walSync, () => this.fileLost());
     this.inFlight = opts.inFlight ?? (() => 0);
+  }
+
+  /**
+   * The error every write gets once the file (or its WAL) was deleted or replaced under us;
+   * checked after each commit, before anything is acknowledged, and by ping() (/healthz).
+   */
+  private fileLost(): StoreUnavailableError | undefined {
+    if (this.lost) return this.lost;
+    const why = this.identity?.check();
+    if (!why) return undefined;
+    this.lost = new StoreUnavailableError(`${why}; nothing more can be stored (restore the file, or restart the server on a new database)`);
+    this.opts.onFileLost?.(this.lost.message);
+    return this.lost;
   }
 
   /** An acknowledged write: committed in the configured durability before it resolves. */
   private write<T>(fn: () => T, onCommit?: (value: T) => void): Promise<T> {
     if (this.closed) return Promise.reject(new StoreUnavailableError('the store is closed'));
+    if (this.lost) return Promise.reject(this.lost);
     return this.batcher.run(fn, true, onCommit);
   }
 
   /** Dispatcher bookkeeping: survives a process crash; a power loss only makes work repeat. */
   private bookkeeping<T>(fn: () => T): Promise<T> {
     if (this.closed) return Promise.reject(new StoreUnavailableError('the store is closed'));
+    if (this.lost) return Promise.reject(this.lost);
     return this.batcher.run(fn, false);
   }
 
@@ -223,7 +244,7 @@ export class SqliteStore implements Store {
     });
   }
   ping() {
-    return this.read(() => this.db.prepare('SELECT 1').get() !== undefined);
+    return this.read(() => this.fileLost() === undefined && this.db.prepare('SELECT 1').get() !== undefined);
   }
   async close() {
     if (this.closed) return;

@@ -1,9 +1,11 @@
-// Opens the SQLite file: refuses a file that is not SQLite or is used by another running
-// AsyncQueue, sets WAL, the durability mode and an exclusive lock, then migrates.
+// Opens the SQLite file: refuses, before writing anything, a file that is not AsyncQueue's
+// (ownership.ts) or is used by another running AsyncQueue; marks a new file as AsyncQueue's,
+// sets WAL, the durability mode and an exclusive lock, then migrates.
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
-import { migrate } from './migrations.js';
+import { migrate, SCHEMA_VERSION } from './migrations.js';
+import { APPLICATION_ID, ownership, type Ownership } from './ownership.js';
 
 export class StoreOpenError extends Error {
   override name = 'StoreOpenError';
@@ -32,6 +34,15 @@ export function openDatabase(file: string, durability: 'full' | 'normal'): Datab
     const dir = path.dirname(path.resolve(file));
     if (!fs.existsSync(dir)) throw new StoreOpenError(`cannot open database ${file}: folder ${dir} does not exist`);
   }
+  let own: Ownership;
+  try {
+    own = ownership(file, SCHEMA_VERSION);
+  } catch (err) {
+    throw new StoreOpenError(`cannot open database ${file}: ${(err as Error).message}`);
+  }
+  if (own.kind === 'foreign') {
+    throw new StoreOpenError(`${file} is not an AsyncQueue database (${own.reason}); it was left untouched. Give --db a new file, or an empty one`);
+  }
   let db: Database.Database;
   try {
     db = new Database(file, { timeout: 0 });
@@ -42,8 +53,11 @@ export function openDatabase(file: string, durability: 'full' | 'normal'): Datab
     // Exclusive locking: one AsyncQueue per file, so two dispatchers never run on one database.
     // It also keeps the WAL index in process memory (no -shm file).
     db.pragma('locking_mode = EXCLUSIVE');
+    // The marker goes into a new file first, in its own header, before WAL or any table.
+    if (own.kind === 'new') db.pragma(`application_id = ${APPLICATION_ID}`);
     db.pragma('journal_mode = WAL');
     db.exec('BEGIN IMMEDIATE; COMMIT');
+    if (own.kind === 'unmarked') db.pragma(`application_id = ${APPLICATION_ID}`);
   } catch (err) {
     db.close();
     const code = sqliteCode(err);
