@@ -10,8 +10,10 @@ export interface Config {
   port: number;
   /** Interface to bind (default 127.0.0.1). */
   host: string;
-  /** SQLite file (default ./asyncqueue.db). */
+  /** SQLite file (default ./asyncqueue.db), or a postgres:// / postgresql:// URL (api.md §9). */
   db: string;
+  /** This node's id on PostgreSQL, recorded on the work it claims (default: host name and a random suffix). */
+  nodeId: string | null;
   /** Max attempts in flight across all queues (default 100). */
   concurrency: number;
   /** Accepted bearer tokens; empty = no auth (default none). `--token a,b` accepts either. */
@@ -61,6 +63,7 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   port: 8700,
   host: '127.0.0.1',
   db: './asyncqueue.db',
+  nodeId: null,
   concurrency: 100,
   tokens: [],
   signingSecret: null,
@@ -90,7 +93,8 @@ export type ConfigInput = { [K in keyof Config]?: Config[K] | string } & { token
 export const OPTIONS: { key: keyof Config; flag: string; env: string; help: string }[] = [
   { key: 'port', flag: 'port', env: 'AQ_PORT', help: 'TCP port (0 picks a free one)' },
   { key: 'host', flag: 'host', env: 'AQ_HOST', help: 'interface to bind' },
-  { key: 'db', flag: 'db', env: 'AQ_DB', help: 'SQLite database file' },
+  { key: 'db', flag: 'db', env: 'AQ_DB', help: 'SQLite database file, or a postgres:// URL shared by several nodes' },
+  { key: 'nodeId', flag: 'node-id', env: 'AQ_NODE_ID', help: 'this node\'s id on PostgreSQL (default: host name and a random suffix)' },
   { key: 'concurrency', flag: 'concurrency', env: 'AQ_CONCURRENCY', help: 'max attempts in flight across all queues' },
   { key: 'tokens', flag: 'token', env: 'AQ_TOKEN', help: 'bearer token(s) required on /v1, comma-separated for rotation' },
   { key: 'signingSecret', flag: 'signing-secret', env: 'AQ_SIGNING_SECRET', help: 'Standard Webhooks secret (whsec_…); generated and kept in the database when absent' },
@@ -189,6 +193,11 @@ export function resolveConfig(opts: { flags?: ConfigInput; env?: Record<string, 
   if (raw.port !== undefined) c.port = toInt(raw.port, flag('port'), 0, 65535);
   if (raw.host !== undefined) c.host = String(raw.host);
   if (raw.db !== undefined) c.db = String(raw.db);
+  if (raw.nodeId !== undefined && raw.nodeId !== null) {
+    const id = String(raw.nodeId);
+    if (!/^[A-Za-z0-9._:-]{1,100}$/.test(id)) throw new ConfigError(`${flag('nodeId')} must be 1–100 letters, digits or . _ : -`);
+    c.nodeId = id;
+  }
   if (raw.concurrency !== undefined) c.concurrency = toInt(raw.concurrency, flag('concurrency'), 1, 100_000);
   if (raw.tokens !== undefined) c.tokens = toTokens(raw.tokens, flags.tokens !== undefined ? flag('tokens') : 'AQ_TOKEN');
   if (raw.signingSecret !== undefined && raw.signingSecret !== null) {

@@ -25,6 +25,7 @@ import { Metrics } from './ops/metrics.js';
 import { Retention } from './retention.js';
 import { ScheduleRunner } from './schedules/runner.js';
 import { decodeSecret, generateSecret, secretFingerprint } from './shared/signing.js';
+import { isPostgresUrl, PostgresStore, redactUrl } from './store/postgres/index.js';
 import { SqliteStore } from './store/sqlite/index.js';
 import type { Store } from './store/store.js';
 import { packageVersion } from './version.js';
@@ -45,7 +46,7 @@ export interface AsyncQueueServer {
   url: string;
   port: number;
   config: Readonly<Config>;
-  /** The task store (SQLite); typed as the Store interface so the public types need no SQLite typings. */
+  /** The task store (SQLite or PostgreSQL); typed as the Store interface so the public types need no driver typings. */
   store: Store;
   events: TaskEvents;
   scheduler: Scheduler;
@@ -81,16 +82,22 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
   const version = packageVersion();
   const userAgent = `AsyncQueue/${version}`;
 
-  const store = new SqliteStore({
-    file: config.db,
-    durability: config.durability,
-    onFileLost: (reason) => log.error('THE DATABASE FILE IS GONE: writes are refused (503) and /healthz fails until the server is restarted', { db: config.db, reason }),
-  });
+  const store = isPostgresUrl(config.db)
+    ? await PostgresStore.open({
+        url: config.db, nodeId: config.nodeId ?? undefined,
+        onConnectionError: (err) => log.warn('a PostgreSQL connection failed', { err: err.message }),
+      })
+    : new SqliteStore({
+        file: config.db,
+        durability: config.durability,
+        onFileLost: (reason) => log.error('THE DATABASE FILE IS GONE: writes are refused (503) and /healthz fails until the server is restarted', { db: config.db, reason }),
+      });
   let secret = config.signingSecret ?? (await store.getSetting(SECRET_KEY));
   if (!secret) {
-    secret = generateSecret();
-    await store.setSetting(SECRET_KEY, secret);
-    log.info('generated a signing secret and stored it in the database', { fingerprint: secretFingerprint(secret) });
+    // Insert-if-absent, then read: nodes starting together on one database all sign with the first one stored.
+    const generated = generateSecret();
+    secret = await store.initSetting(SECRET_KEY, generated);
+    if (secret === generated) log.info('generated a signing secret and stored it in the database', { fingerprint: secretFingerprint(secret) });
   }
   const secretSource = config.signingSecret ? 'config' : 'database';
   const signingKey = decodeSecret(secret);
@@ -184,7 +191,7 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
   webhooks.wake();
   retention.start();
   schedules.start();
-  log.info('listening', { url, db: config.db, durability: config.durability, concurrency: config.concurrency, version, ...(config.dev ? { dev: true, clock: config.clock } : {}) });
+  log.info('listening', { url, db: isPostgresUrl(config.db) ? redactUrl(config.db) : config.db, durability: config.durability, concurrency: config.concurrency, version, ...(config.dev ? { dev: true, clock: config.clock } : {}) });
 
   let closing: Promise<void> | undefined;
   const close = (graceMs = config.shutdownGrace) =>

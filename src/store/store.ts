@@ -225,13 +225,15 @@ export interface Store {
   purgeExpired(before: number, limit: number): Promise<number>;
   getSetting(key: string): Promise<string | undefined>;
   setSetting(key: string, value: string): Promise<void>;
+  /** Stores `value` unless `key` has a value already; returns the stored value (race-free first write across nodes). */
+  initSetting(key: string, value: string): Promise<string>;
   /** Database facts for `doctor` and bug reports. */
   info(): Promise<{ path: string; sizeBytes: number; schemaVersion: number; durability: string }>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
 
-/** Thrown (as a rejection) when the store cannot write: disk full, read-only, I/O error. */
+/** Thrown (as a rejection) when the store cannot work: disk full, read-only, I/O error, database unreachable. */
 export class StoreUnavailableError extends Error {
   override name = 'StoreUnavailableError';
   constructor(message: string, options?: { cause?: unknown }) {

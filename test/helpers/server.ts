@@ -1,16 +1,36 @@
 // startServer: a real AsyncQueue server in this process on 127.0.0.1:0 with a SQLite file in a
 // temp dir; closed when the test finishes. spawnServer: the same as a child process (`serve`),
-// for crash and signal tests.
+// for crash and signal tests. In the `postgres` test project (AQ_TEST_STORE=postgres) both use
+// PostgreSQL instead: each SQLite path a test names stands for its own fresh schema (the same
+// path, the same database, so restarts find their data) and node id (see testDb).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { onTestFinished } from 'vitest';
 import { createServer, type AsyncQueueServer, type ServerOptions } from '../../src/server.js';
 import { silentLogger } from '../../src/log.js';
 import type { SqliteStore } from '../../src/store/sqlite/index.js';
+import { freshPgUrl, testStore } from './postgres.js';
 import { tempDir } from './temp.js';
 
+export { testStore } from './postgres.js';
+
+const pgUrls = new Map<string, Promise<string>>();
+
+/**
+ * The `--db` value for the SQLite path `file` in the store under test: the path itself with
+ * SQLite; with PostgreSQL, a fresh schema made on first use of that path and reused after, plus a
+ * node id derived from the path (a restarted server is the same node and recovers its own work).
+ */
+export async function testDb(file: string): Promise<{ db: string; nodeId?: string }> {
+  if (testStore !== 'postgres') return { db: file };
+  let url = pgUrls.get(file);
+  if (!url) pgUrls.set(file, (url = freshPgUrl()));
+  return { db: await url, nodeId: 'node-' + createHash('sha256').update(file).digest('hex').slice(0, 12) };
+}
+
 export interface TestServer extends Omit<AsyncQueueServer, 'store'> {
-  /** The SQLite store behind the server, with its connection (for fault injection and checks). */
+  /** The SQLite store behind the server, with its connection (for fault injection and checks); a PostgresStore in the postgres project. */
   store: SqliteStore;
   dir: string;
   token?: string;
@@ -20,7 +40,8 @@ export interface TestServer extends Omit<AsyncQueueServer, 'store'> {
 
 export async function startServer(opts: ServerOptions = {}): Promise<TestServer> {
   const dir = tempDir();
-  const server = await createServer({ db: path.join(dir, 'aq.db'), port: 0, logger: silentLogger, shutdownGrace: 2000, ...opts });
+  const { db, nodeId } = await testDb(opts.db ?? path.join(dir, 'aq.db'));
+  const server = await createServer({ port: 0, logger: silentLogger, shutdownGrace: 2000, ...opts, db, nodeId: opts.nodeId ?? nodeId });
   onTestFinished(() => server.close(0));
   const token = typeof opts.token === 'string' ? opts.token.split(',')[0] : undefined;
   const api: TestServer['api'] = async (pathname, init = {}) => {
@@ -58,8 +79,9 @@ export interface SpawnedServer {
 /** Starts `asyncqueue serve` as a child process on a free port; resolves once it listens. Killed when the test ends. */
 export async function spawnServer(args: string[], env: Record<string, string> = {}): Promise<SpawnedServer> {
   // Never the default ./asyncqueue.db: a test must not write into the working tree.
-  const db = args.includes('--db') ? [] : ['--db', path.join(tempDir(), 'aq.db')];
-  const proc = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--log-level', 'warn', ...db, ...args], {
+  if (!args.includes('--db')) args = ['--db', path.join(tempDir(), 'aq.db'), ...args];
+  args = await testArgs(args);
+  const proc = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--log-level', 'warn', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -87,4 +109,15 @@ export async function spawnServer(args: string[], env: Record<string, string> = 
     });
   });
   return { url, proc, output: () => out, exited };
+}
+
+/** `serve` arguments for the store under test: `--db <sqlite path>` becomes its PostgreSQL stand-in (testDb). */
+export async function testArgs(args: string[]): Promise<string[]> {
+  const i = args.indexOf('--db');
+  if (testStore !== 'postgres' || i < 0 || i + 1 >= args.length) return args;
+  const { db, nodeId } = await testDb(args[i + 1]!);
+  const out = [...args];
+  out[i + 1] = db;
+  if (!out.includes('--node-id') && nodeId) out.push('--node-id', nodeId);
+  return out;
 }

@@ -237,6 +237,9 @@ export class SqliteStore implements Store {
   setSetting(key: string, value: string) {
     return this.write(() => m.setSetting(this.ctx, key, value));
   }
+  initSetting(key: string, value: string) {
+    return this.write(() => m.initSetting(this.ctx, key, value));
+  }
   info() {
     return this.read(() => {
       const size = (f: string) => (fs.existsSync(f) ? fs.statSync(f).size : 0);

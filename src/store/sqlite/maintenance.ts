@@ -32,3 +32,9 @@ export function getSetting(ctx: Ctx, key: string): string | undefined {
 export function setSetting(ctx: Ctx, key: string, value: string): void {
   ctx.stmt('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
 }
+
+/** Inserts `value` unless `key` exists; returns the stored value. */
+export function initSetting(ctx: Ctx, key: string, value: string): string {
+  ctx.stmt('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING').run(key, value);
+  return getSetting(ctx, key) ?? value;
+}

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { newTask, openStore, T0 } from './setup.js';
+// Shared store cases (SQLite and PostgreSQL): claims, finishes, recovery, counts, purge.
+import { newTask, openStore, T0 } from './stores.js';
 
 describe('claiming and finishing attempts', () => {
   it('claims due tasks of a queue by priority, then run time, and never a future one', async () => {
-    const { store } = openStore();
+    const store = await openStore();
     const [low, high, early, future] = await store.createTasks([
       newTask({ priority: -5 }, T0),
       newTask({ priority: 10 }, T0 + 5),
@@ -20,7 +21,7 @@ describe('claiming and finishing attempts', () => {
   });
 
   it('a late answer cannot overwrite a cancel: the attempt is recorded, the task stays cancelled', async () => {
-    const { store } = openStore();
+    const store = await openStore();
     const [r] = await store.createTasks([newTask()]);
     const [c] = await store.claimTasks(new Map([['default', 1]]), T0);
     await store.cancelTask(r!.task.id, T0 + 1);
@@ -33,7 +34,7 @@ describe('claiming and finishing attempts', () => {
   });
 
   it('completing a task with a webhook opens its delivery in the same write', async () => {
-    const { store } = openStore();
+    const store = await openStore();
     const [r] = await store.createTasks([newTask({ webhookUrl: 'http://127.0.0.1:9/hook' })]);
     await store.claimTasks(new Map([['default', 1]]), T0);
     await store.finishAttempts([{ id: r!.task.id, attempt: 1, startedAt: T0, durationMs: 1, httpStatus: 200, next: { status: 'completed', resultJson: '[1,2]' }, now: T0 + 1 }]);
@@ -48,7 +49,7 @@ describe('claiming and finishing attempts', () => {
   });
 
   it('after a crash, running tasks go back to pending with an interrupted attempt, even on their last attempt', async () => {
-    const { store } = openStore();
+    const store = await openStore();
     const [a, b] = await store.createTasks([newTask(), newTask({ retries: 0, webhookUrl: 'http://127.0.0.1:9/h' })]);
     await store.claimTasks(new Map([['default', 2]]), T0);
     const r = await store.recoverInterrupted(T0 + 100);
@@ -60,7 +61,7 @@ describe('claiming and finishing attempts', () => {
   });
 
   it('retry keeps the attempt history and gives a fresh set of retries', async () => {
-    const { store } = openStore();
+    const store = await openStore();
     const [r] = await store.createTasks([newTask({ retries: 0 })]);
     const [c] = await store.claimTasks(new Map([['default', 1]]), T0);
     const err = { type: 'http' as const, status: 500, message: 'HTTP 500' };
@@ -73,7 +74,7 @@ describe('claiming and finishing attempts', () => {
   });
 
   it('keeps counts by queue and state exact through every transition, bulk ones included', async () => {
-    const { store } = openStore();
+    const store = await openStore();
     await store.createTasks([newTask({ queue: 'a' }), newTask({ queue: 'a' }), newTask({ queue: 'b', labels: ['x'] })]);
     await store.claimTasks(new Map([['a', 1]]), T0);
     expect((await store.cancelMany({ label: 'x' }, T0)).count).toBe(1);
@@ -87,7 +88,7 @@ describe('claiming and finishing attempts', () => {
   });
 
   it('purges expired terminal tasks in batches, keeping ones whose webhook is still owed', async () => {
-    const { store } = openStore();
+    const store = await openStore();
     const created = await store.createTasks(Array.from({ length: 25 }, () => newTask()));
     await store.createTasks([newTask({ webhookUrl: 'http://127.0.0.1:9/h' })]);
     await store.cancelMany({ status: 'pending' }, T0);

@@ -1,0 +1,304 @@
+// SQL for the dispatcher on PostgreSQL: claims (FOR UPDATE SKIP LOCKED in a CTE, many tasks
+// and queues per statement, owner recorded on the row), queue limits held for the whole
+// cluster inside the claim transaction, guarded and batched finishes (unnest), webhook
+// deliveries, and recovery of this node's interrupted work.
+import type { TaskError } from '../../shared/types.js';
+import * as tb from '../../dispatch/token-bucket.js';
+import type { AttemptFinish, ClaimedDelivery, ClaimedTask, DeliveryFinish, QueueLimits } from '../store.js';
+import { nowParam, nowSql, type PgCtx } from './context.js';
+import type { Sql } from './pool.js';
+
+interface ClaimRow {
+  seq: number; id: string; queue: string; target_url: string; method: ClaimedTask['method']; headers: string; payload: string;
+  timeout_ms: number; retries: number; backoff: string; attempts: number; attempts_base: number; priority: number; run_at: number;
+  has_webhook: boolean; started_at: number;
+}
+
+// $1 queues, $2 how many of each, $3 now (null: the database's clock), $4 this node.
+// `open` keeps only queues the database says are unpaused and unlimited (the fast path; limited
+// queues are claimed by claimLimited). SKIP LOCKED: claimers on other nodes take other rows.
+const claimSql = (onlyUnlimited: boolean) => `WITH now AS (SELECT ${nowSql(3)} AS ms),
+  want AS (
+    SELECT w.queue, w.n FROM unnest($1::text[], $2::int[]) AS w(queue, n)
+    ${onlyUnlimited ? 'JOIN queues q ON q.name = w.queue AND NOT q.paused AND q.concurrency IS NULL AND q.rate_per_second IS NULL' : ''}
+    WHERE w.n > 0
+  ),
+  picked AS (
+    SELECT p.seq FROM want CROSS JOIN now CROSS JOIN LATERAL (
+      SELECT t.seq FROM tasks t WHERE t.status = 'pending' AND t.queue = want.queue AND t.run_at <= now.ms
+      ORDER BY t.priority DESC, t.run_at LIMIT want.n FOR UPDATE SKIP LOCKED
+    ) p
+  )
+  UPDATE tasks t SET status = 'running', attempts = t.attempts + 1, updated_at = now.ms, claimed_by = $4
+  FROM picked, now WHERE t.seq = picked.seq
+  RETURNING t.seq, t.id, t.queue, t.target_url, t.method, t.headers, t.payload, t.timeout_ms, t.retries, t.backoff, t.attempts,
+    t.attempts_base, t.priority, t.run_at, t.webhook_url IS NOT NULL AS has_webhook, now.ms AS started_at`;
+const CLAIM_UNLIMITED = claimSql(true);
+const CLAIM_ANY = claimSql(false);
+
+function toClaimed(r: ClaimRow): ClaimedTask {
+  return {
+    seq: r.seq, id: r.id, queue: r.queue, targetUrl: r.target_url, method: r.method, headers: JSON.parse(r.headers),
+    payloadJson: r.payload, timeoutMs: r.timeout_ms, retries: r.retries, backoff: JSON.parse(r.backoff),
+    attempt: r.attempts, attemptsBase: r.attempts_base, startedAt: r.started_at, hasWebhook: r.has_webhook,
+  };
+}
+
+async function claimRows(ctx: PgCtx, sql: Sql, text: string, name: string, want: Map<string, number>, now: number): Promise<ClaimRow[]> {
+  if (want.size === 0) return [];
+  return sql.query<ClaimRow>(text, [[...want.keys()], [...want.values()], nowParam(ctx, now), ctx.nodeId], name);
+}
+
+interface LockedQueue {
+  name: string; concurrency: number | null; rate_per_second: number | null; paused: boolean; tokens: number | null; tokens_at: number | null;
+  now: number; running: number;
+}
+
+/**
+ * Queues with a limit, claimed in one transaction that holds their rows locked: concurrency
+ * counts every node's running attempts and the token bucket lives in the row, so the cluster
+ * as a whole stays within both (api.md §9). Claims of one limited queue take turns.
+ */
+async function claimLimited(ctx: PgCtx, want: Map<string, number>, now: number): Promise<ClaimRow[]> {
+  return ctx.db.tx(async (sql) => {
+    const queues = [...want.keys()].sort();
+    // Lock first, then count: READ COMMITTED takes a new snapshot for the count, which then
+    // includes every claim committed by whoever held the lock before.
+    await sql.query('SELECT 1 FROM queues WHERE name = ANY($1::text[]) ORDER BY name FOR UPDATE', [queues], 'aq_lock_queues');
+    const locked = await sql.query<LockedQueue>(
+      `SELECT q.name, q.concurrency, q.rate_per_second, q.paused, q.tokens, q.tokens_at, ${nowSql(2)} AS now,
+         COALESCE((SELECT sum(c.n) FROM counts c WHERE c.queue = q.name AND c.status = 'running'), 0)::bigint AS running
+       FROM queues q WHERE q.name = ANY($1::text[])`,
+      [queues, nowParam(ctx, now)],
+      'aq_queue_caps',
+    );
+    const allowed = new Map<string, number>();
+    const buckets: { name: string; rate: number; now: number; bucket: tb.Bucket }[] = [];
+    for (const q of locked) {
+      if (q.paused) continue;
+      let cap = want.get(q.name)!;
+      if (q.concurrency !== null) cap = Math.min(cap, Math.max(0, q.concurrency - q.running));
+      if (q.rate_per_second) {
+        const bucket = q.tokens === null || q.tokens_at === null ? tb.fullBucket(q.rate_per_second, q.now) : { tokens: q.tokens, at: q.tokens_at };
+        cap = Math.min(cap, tb.available(bucket, q.rate_per_second, q.now));
+        if (cap > 0) buckets.push({ name: q.name, rate: q.rate_per_second, now: q.now, bucket });
+      }
+      if (cap > 0) allowed.set(q.name, cap);
+    }
+    const rows = await claimRows(ctx, sql, CLAIM_ANY, 'aq_claim_any', allowed, now);
+    if (buckets.length > 0) {
+      const taken = new Map<string, number>();
+      for (const r of rows) taken.set(r.queue, (taken.get(r.queue) ?? 0) + 1);
+      const after = buckets.map((b) => tb.take(b.bucket, b.rate, b.now, taken.get(b.name) ?? 0));
+      await sql.query(
+        `UPDATE queues q SET tokens = u.tokens, tokens_at = u.at FROM unnest($1::text[], $2::float8[], $3::bigint[]) AS u(name, tokens, at)
+         WHERE q.name = u.name`,
+        [buckets.map((b) => b.name), after.map((a) => a.tokens), after.map((a) => a.at)],
+        'aq_take_tokens',
+      );
+    }
+    return rows;
+  });
+}
+
+/**
+ * Claims up to `perQueue[q]` due tasks of each queue. Queues this node knows to be limited go
+ * through claimLimited; the rest are claimed in one statement that itself skips any queue
+ * that is paused or limited (a limit set on another node a moment ago is never overrun).
+ */
+export async function claimTasks(ctx: PgCtx, perQueue: Map<string, number>, now: number, limits: QueueLimits[] | undefined): Promise<ClaimedTask[]> {
+  const limited = new Set((limits ?? []).filter((q) => q.paused || q.concurrency !== null || q.ratePerSecond !== null).map((q) => q.name));
+  const fast = new Map<string, number>();
+  const slow = new Map<string, number>();
+  for (const [q, n] of perQueue) if (n > 0) (limited.has(q) ? slow : fast).set(q, n);
+  const [a, b] = await Promise.all([
+    claimRows(ctx, ctx.db, CLAIM_UNLIMITED, 'aq_claim_unlimited', fast, now),
+    slow.size > 0 ? claimLimited(ctx, slow, now) : Promise.resolve([]),
+  ]);
+  const rows = a.concat(b);
+  rows.sort((x, y) => (x.queue < y.queue ? -1 : x.queue > y.queue ? 1 : 0) || y.priority - x.priority || x.run_at - y.run_at || x.seq - y.seq);
+  return rows.map(toClaimed);
+}
+
+export async function dueQueues(ctx: PgCtx, queues: string[], now: number): Promise<string[]> {
+  if (queues.length === 0) return [];
+  const rows = await ctx.db.query<{ queue: string }>(
+    `SELECT q.queue FROM unnest($1::text[]) AS q(queue)
+     WHERE EXISTS (SELECT 1 FROM tasks t WHERE t.status = 'pending' AND t.queue = q.queue AND t.run_at <= ${nowSql(2)})`,
+    [queues, nowParam(ctx, now)],
+    'aq_due_queues',
+  );
+  const due = new Set(rows.map((r) => r.queue));
+  return queues.filter((q) => due.has(q));
+}
+
+export async function nextDueAt(ctx: PgCtx, queues: string[]): Promise<number | null> {
+  if (queues.length === 0) return null;
+  const [r] = await ctx.db.query<{ m: number | null }>(
+    `SELECT min(m) AS m FROM unnest($1::text[]) AS q(queue)
+     CROSS JOIN LATERAL (SELECT min(run_at) AS m FROM tasks t WHERE t.status = 'pending' AND t.queue = q.queue) x`,
+    [queues],
+    'aq_next_due',
+  );
+  return r?.m ?? null;
+}
+
+export async function nextDeliveryAt(ctx: PgCtx): Promise<number | null> {
+  const [r] = await ctx.db.query<{ m: number | null }>(`SELECT min(webhook_run_at) AS m FROM tasks WHERE webhook_status = 'pending'`, [], 'aq_next_delivery');
+  return r?.m ?? null;
+}
+
+// One statement records every attempt, applies each decision where the task is still running
+// that attempt on this node (status, attempt number and owner guard it: a late answer cannot
+// overwrite a cancel, a retry or another node's attempt), opens webhook deliveries (the outbox)
+// and adds the per-minute stats. $1..$11 are the columns of the batch, $12 this node.
+const FINISH = `WITH r AS (
+    SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::bigint[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[],
+      $10::bigint[], $11::bigint[]) AS r(id, attempt, started_at, duration_ms, http_status, error, next, result, next_error, run_at, now)
+  ),
+  recorded AS (
+    INSERT INTO attempts (task_id, n, started_at, duration_ms, status, error)
+    SELECT r.id, r.attempt, r.started_at, r.duration_ms, r.http_status, r.error FROM r WHERE EXISTS (SELECT 1 FROM tasks t WHERE t.id = r.id)
+    ON CONFLICT DO NOTHING
+  ),
+  applied AS (
+    UPDATE tasks t SET
+      status = r.next,
+      run_at = CASE WHEN r.next = 'pending' THEN r.run_at ELSE t.run_at END,
+      result = CASE WHEN r.next = 'completed' THEN r.result ELSE t.result END,
+      error = CASE WHEN r.next = 'completed' THEN NULL ELSE r.next_error END,
+      updated_at = r.now,
+      completed_at = CASE WHEN r.next = 'pending' THEN t.completed_at ELSE r.now END,
+      webhook_status = CASE WHEN r.next = 'pending' THEN t.webhook_status WHEN t.webhook_url IS NULL THEN NULL ELSE 'pending' END,
+      webhook_run_at = CASE WHEN r.next = 'pending' THEN t.webhook_run_at WHEN t.webhook_url IS NULL THEN NULL ELSE r.now END,
+      webhook_attempts = CASE WHEN r.next = 'pending' THEN t.webhook_attempts ELSE 0 END,
+      webhook_error = CASE WHEN r.next = 'pending' THEN t.webhook_error ELSE NULL END,
+      claimed_by = NULL
+    FROM r WHERE t.id = r.id AND t.status = 'running' AND t.attempts = r.attempt AND t.claimed_by = $12
+    RETURNING t.id, t.status, t.updated_at
+  ),
+  tally AS (
+    SELECT minute, sum(d)::bigint AS d, sum(c)::bigint AS c, sum(f)::bigint AS f FROM (
+      SELECT r.started_at / 60000 AS minute, 1 AS d, 0 AS c,
+        CASE WHEN r.http_status IS NULL OR r.http_status < 200 OR r.http_status > 299 THEN 1 ELSE 0 END AS f FROM r
+      UNION ALL SELECT a.updated_at / 60000, 0, 1, 0 FROM applied a WHERE a.status = 'completed'
+    ) x GROUP BY minute
+  ),
+  stats AS (
+    INSERT INTO minute_stats AS m (minute, shard, dispatched, completed, failed)
+    SELECT minute, aq_shard(), d, c, f FROM tally ORDER BY minute
+    ON CONFLICT (minute, shard) DO UPDATE SET dispatched = m.dispatched + excluded.dispatched,
+      completed = m.completed + excluded.completed, failed = m.failed + excluded.failed
+  )
+  SELECT id FROM applied`;
+
+export async function finishAttempts(ctx: PgCtx, results: AttemptFinish[]): Promise<boolean[]> {
+  if (results.length === 0) return [];
+  const cols: unknown[][] = Array.from({ length: 11 }, () => new Array(results.length));
+  results.forEach((r, i) => {
+    const n = r.next;
+    const v = [
+      r.id, r.attempt, r.startedAt, r.durationMs, r.httpStatus ?? null, r.error ? JSON.stringify(r.error) : null, n.status,
+      n.status === 'completed' ? n.resultJson : null, n.status === 'completed' ? null : JSON.stringify(n.error),
+      n.status === 'pending' ? n.runAt : null, r.now,
+    ];
+    for (let c = 0; c < 11; c++) cols[c]![i] = v[c];
+  });
+  const rows = await ctx.db.query<{ id: string }>(FINISH, [...cols, ctx.nodeId], 'aq_finish_attempts');
+  const applied = new Set(rows.map((r) => r.id));
+  return results.map((r) => applied.has(r.id));
+}
+
+// $1 now (null: database clock), $2 limit, $3 this node
+const CLAIM_DELIVERIES = `WITH now AS (SELECT ${nowSql(1)} AS ms),
+  picked AS (
+    SELECT t.seq FROM tasks t, now WHERE t.webhook_status = 'pending' AND t.webhook_run_at <= now.ms
+    ORDER BY t.webhook_run_at LIMIT $2 FOR UPDATE SKIP LOCKED
+  )
+  UPDATE tasks t SET webhook_status = 'sending', webhook_attempts = t.webhook_attempts + 1, webhook_claimed_by = $3
+  FROM picked WHERE t.seq = picked.seq
+  RETURNING t.id, t.status, t.queue, t.payload, t.result, t.error, t.attempts, t.completed_at, t.webhook_url, t.webhook_retries,
+    t.webhook_attempts, t.timeout_ms, t.backoff, t.webhook_run_at`;
+
+interface DeliveryRow {
+  id: string; status: string; queue: string; payload: string; result: string | null; error: string | null; attempts: number;
+  completed_at: number; webhook_url: string; webhook_retries: number; webhook_attempts: number; timeout_ms: number; backoff: string;
+  webhook_run_at: number;
+}
+
+export async function claimDeliveries(ctx: PgCtx, limit: number, now: number): Promise<ClaimedDelivery[]> {
+  const rows = await ctx.db.query<DeliveryRow>(CLAIM_DELIVERIES, [nowParam(ctx, now), limit, ctx.nodeId], 'aq_claim_deliveries');
+  rows.sort((a, b) => a.webhook_run_at - b.webhook_run_at);
+  return rows.map((r) => ({
+    id: r.id,
+    webhookUrl: r.webhook_url,
+    // api.md §5 webhook body, assembled from the stored JSON texts without re-encoding them
+    bodyJson: `{"id":${JSON.stringify(r.id)},"status":${JSON.stringify(r.status)},"queue":${JSON.stringify(r.queue)},"payload":${r.payload},"result":${r.result ?? 'null'},"error":${r.error ?? 'null'},"attempts":${r.attempts},"completedAt":${JSON.stringify(new Date(r.completed_at).toISOString())}}`,
+    attempt: r.webhook_attempts,
+    webhookRetries: r.webhook_retries,
+    timeoutMs: r.timeout_ms,
+    backoff: JSON.parse(r.backoff),
+  }));
+}
+
+export async function finishDeliveries(ctx: PgCtx, results: DeliveryFinish[]): Promise<void> {
+  if (results.length === 0) return;
+  const ids: string[] = [];
+  const statuses: string[] = [];
+  const runAts: (number | null)[] = [];
+  const errors: (string | null)[] = [];
+  for (const r of results) {
+    const n = r.next;
+    ids.push(r.id);
+    statuses.push(n.status);
+    runAts.push(n.status === 'pending' ? n.runAt : null);
+    errors.push(n.status === 'delivered' ? null : JSON.stringify(n.error));
+  }
+  await ctx.db.query(
+    `UPDATE tasks t SET webhook_status = u.status, webhook_run_at = u.run_at, webhook_error = u.error, webhook_claimed_by = NULL
+     FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[]) AS u(id, status, run_at, error)
+     WHERE t.id = u.id AND t.webhook_status = 'sending' AND t.webhook_claimed_by = $5`,
+    [ids, statuses, runAts, errors, ctx.nodeId],
+    'aq_finish_deliveries',
+  );
+}
+
+const INTERRUPTED: TaskError = { type: 'interrupted', message: 'the server stopped while this attempt was in flight' };
+
+/**
+ * Running tasks of this node (or of no node) go back to pending, due now, with an
+ * `interrupted` attempt; the running work of other nodes is never touched (api.md §9). Same
+ * for webhook deliveries being sent. One statement, so a crash halfway leaves nothing half done.
+ */
+export async function recoverInterrupted(ctx: PgCtx, now: number): Promise<{ tasks: number; deliveries: number }> {
+  const [r] = await ctx.db.query<{ tasks: number; deliveries: number }>(
+    `WITH now AS (SELECT ${nowSql(1)} AS ms),
+     mine AS (
+       SELECT seq, updated_at AS started FROM tasks WHERE status = 'running' AND (claimed_by IS NULL OR claimed_by = $3) ORDER BY seq FOR UPDATE
+     ),
+     reset AS (
+       UPDATE tasks t SET status = 'pending', run_at = now.ms, error = $2, updated_at = now.ms, claimed_by = NULL
+       FROM mine, now WHERE t.seq = mine.seq
+       RETURNING t.id, t.attempts, t.updated_at AS at, mine.started
+     ),
+     recorded AS (
+       INSERT INTO attempts (task_id, n, started_at, duration_ms, status, error)
+       SELECT id, attempts, started, GREATEST(0, at - started), NULL, $2 FROM reset
+       ON CONFLICT DO NOTHING
+       RETURNING 1
+     ),
+     tally AS (
+       INSERT INTO minute_stats AS m (minute, shard, dispatched, failed)
+       SELECT now.ms / 60000, aq_shard(), count(*), count(*) FROM recorded, now GROUP BY now.ms HAVING count(*) > 0
+       ON CONFLICT (minute, shard) DO UPDATE SET dispatched = m.dispatched + excluded.dispatched, failed = m.failed + excluded.failed
+     ),
+     deliveries AS (
+       UPDATE tasks t SET webhook_status = 'pending', webhook_run_at = now.ms, webhook_claimed_by = NULL FROM now
+       WHERE t.webhook_status = 'sending' AND (t.webhook_claimed_by IS NULL OR t.webhook_claimed_by = $3)
+       RETURNING 1
+     )
+     SELECT (SELECT count(*) FROM reset)::int AS tasks, (SELECT count(*) FROM deliveries)::int AS deliveries`,
+    [nowParam(ctx, now), JSON.stringify(INTERRUPTED), ctx.nodeId],
+  );
+  return { tasks: r?.tasks ?? 0, deliveries: r?.deliveries ?? 0 };
+}

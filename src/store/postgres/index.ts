@@ -1,0 +1,240 @@
+// PostgresStore: the Store interface over a PostgreSQL database shared by any number of
+// AsyncQueue nodes. Every write is one statement (or one short transaction) that commits before
+// it resolves; guards and limits live in SQL, so nodes never need to agree in memory.
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import type { NewTask } from '../../shared/defaults.js';
+import type { BulkFilter, QueueUpdate } from '../../shared/types.js';
+import type { AttemptFinish, CreateResult, DeliveryFinish, ListFilter, QueueLimits, ScheduleFiring, ScheduleWrite, Store } from '../store.js';
+import type { PgCtx } from './context.js';
+import * as d from './dispatch.js';
+import * as m from './maintenance.js';
+import { migrate, SCHEMA_VERSION } from './migrations.js';
+import { Db, isUnavailable } from './pool.js';
+import * as q from './queues.js';
+import * as sc from './schedules.js';
+import * as t from './tasks.js';
+import * as tr from './transitions.js';
+
+export { isUnavailable } from './pool.js';
+
+export interface PostgresStoreOptions {
+  /** postgres:// or postgresql:// URL. */
+  url: string;
+  /** This node's id, recorded on the tasks and deliveries it claims (default: host name and a random suffix). */
+  nodeId?: string;
+  /** Use the database's clock for claims and due checks (default true; false: the callers' `now`, for tests). */
+  dbTime?: boolean;
+  /** Pool size (default 10). */
+  poolSize?: number;
+  /** Attempts in flight right now, reported by stats(); supplied by the dispatcher. */
+  inFlight?: () => number;
+  /** Called when an idle pooled connection fails (the database restarted); default: ignored. */
+  onConnectionError?: (err: Error) => void;
+}
+
+/** Thrown by PostgresStore.open when the database cannot be used; its message is one line for the operator. */
+export class PostgresOpenError extends Error {
+  override name = 'StoreOpenError';
+}
+
+/** True for a `--db` value that names a PostgreSQL database rather than a SQLite file. */
+export function isPostgresUrl(db: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(db);
+}
+
+/** The URL without its password, for logs and `doctor`. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+  }
+}
+
+/** How long queueLimits() answers from memory (ms); a limit changed on another node is also enforced by the claim itself. */
+const LIMITS_TTL_MS = 1000;
+
+export class PostgresStore implements Store {
+  readonly db: Db;
+  readonly ctx: PgCtx;
+  readonly nodeId: string;
+  inFlight: () => number;
+  private limitsCache: QueueLimits[] | undefined;
+  private limitsKey = '';
+  private limitsAt = 0;
+
+  private constructor(private readonly opts: PostgresStoreOptions) {
+    this.nodeId = opts.nodeId ?? `${os.hostname()}-${randomBytes(4).toString('hex')}`;
+    this.db = new Db({ url: opts.url, max: opts.poolSize }, opts.onConnectionError ?? (() => undefined));
+    this.ctx = { db: this.db, nodeId: this.nodeId, dbTime: opts.dbTime ?? true, knownQueues: new Set() };
+    this.inFlight = opts.inFlight ?? (() => 0);
+  }
+
+  /** Connects, migrates (once per database, under an advisory lock) and returns the store; PostgresOpenError when it cannot. */
+  static async open(opts: PostgresStoreOptions): Promise<PostgresStore> {
+    const store = new PostgresStore(opts);
+    const where = redactUrl(opts.url);
+    try {
+      await migrate((fn) => store.db.tx(fn));
+    } catch (err) {
+      await store.db.close().catch(() => undefined);
+      if (err instanceof Error && err.name === 'SchemaTooNewError') throw new PostgresOpenError(`${where}: ${err.message}`);
+      const cause = ((err as { cause?: Error }).cause ?? err) as Error;
+      const detail = (cause.message || String((cause as { code?: string }).code ?? cause)).split('\n')[0];
+      if (isUnavailable(err)) throw new PostgresOpenError(`cannot connect to PostgreSQL at ${where}: ${detail}`);
+      throw new PostgresOpenError(`cannot use PostgreSQL at ${where}: ${detail}`);
+    }
+    return store;
+  }
+
+  createTasks(tasks: NewTask[], onCommitted?: (results: CreateResult[]) => void) {
+    return t.insertTasks(this.ctx, this.db, tasks).then((results) => {
+      try {
+        onCommitted?.(results);
+      } catch {
+        // a listener's failure is not the write's
+      }
+      return results;
+    });
+  }
+  getTask(id: string) {
+    return t.getTask(this.ctx, id);
+  }
+  listTasks(filter: ListFilter) {
+    return t.listTasks(this.ctx, filter);
+  }
+  listAttempts(id: string) {
+    return t.listAttempts(this.ctx, id);
+  }
+  cancelTask(id: string, now: number) {
+    return tr.cancelTask(this.ctx, id, now);
+  }
+  retryTask(id: string, now: number) {
+    return tr.retryTask(this.ctx, id, now);
+  }
+  deleteTask(id: string) {
+    return tr.deleteTask(this.ctx, id);
+  }
+  cancelMany(filter: BulkFilter, now: number) {
+    return tr.cancelMany(this.ctx, filter, now);
+  }
+  retryMany(filter: BulkFilter, now: number) {
+    return tr.retryMany(this.ctx, filter, now);
+  }
+  listQueues() {
+    return q.listQueues(this.ctx);
+  }
+  getQueue(name: string) {
+    return q.getQueue(this.ctx, name);
+  }
+  async updateQueue(name: string, update: QueueUpdate, now: number) {
+    const queue = await q.updateQueue(this.ctx, name, update, now);
+    this.limitsAt = 0;
+    return queue;
+  }
+  /** Re-read at most every LIMITS_TTL_MS (the scheduler asks on every claim); the same array while nothing changed. */
+  async queueLimits() {
+    const at = Date.now();
+    if (this.limitsCache && at - this.limitsAt < LIMITS_TTL_MS) return this.limitsCache;
+    const list = await q.queueLimits(this.ctx);
+    const key = JSON.stringify(list);
+    if (key !== this.limitsKey || !this.limitsCache) {
+      this.limitsKey = key;
+      this.limitsCache = list;
+    }
+    this.limitsAt = at;
+    return this.limitsCache;
+  }
+  /** Forgets the cached queue limits (a queue changed, e.g. on another node). */
+  invalidateQueueLimits(): void {
+    this.limitsAt = 0;
+  }
+  stats(now: number) {
+    return q.stats(this.ctx, now, this.inFlight());
+  }
+  claimTasks(perQueue: Map<string, number>, now: number) {
+    return d.claimTasks(this.ctx, perQueue, now, this.limitsCache);
+  }
+  dueQueues(queues: string[], now: number) {
+    return d.dueQueues(this.ctx, queues, now);
+  }
+  finishAttempts(results: AttemptFinish[]) {
+    return d.finishAttempts(this.ctx, results);
+  }
+  nextDueAt(queues: string[]) {
+    return d.nextDueAt(this.ctx, queues);
+  }
+  nextDeliveryAt() {
+    return d.nextDeliveryAt(this.ctx);
+  }
+  claimDeliveries(limit: number, now: number) {
+    return d.claimDeliveries(this.ctx, limit, now);
+  }
+  finishDeliveries(results: DeliveryFinish[]) {
+    return d.finishDeliveries(this.ctx, results);
+  }
+  recoverInterrupted(now: number) {
+    return d.recoverInterrupted(this.ctx, now);
+  }
+  putSchedule(s: ScheduleWrite, now: number) {
+    return sc.putSchedule(this.ctx, s, now);
+  }
+  getSchedule(id: string) {
+    return sc.getSchedule(this.ctx, id);
+  }
+  listSchedules() {
+    return sc.listSchedules(this.ctx);
+  }
+  deleteSchedule(id: string) {
+    return sc.deleteSchedule(this.ctx, id);
+  }
+  dueSchedules(now: number, limit: number) {
+    return sc.dueSchedules(this.ctx, now, limit);
+  }
+  nextScheduleAt() {
+    return sc.nextScheduleAt(this.ctx);
+  }
+  fireSchedule(f: ScheduleFiring, onCommitted?: (results: CreateResult[] | undefined) => void) {
+    return sc.fireSchedule(this.ctx, f).then((results) => {
+      try {
+        onCommitted?.(results);
+      } catch {
+        // a listener's failure is not the write's
+      }
+      return results;
+    });
+  }
+  purgeExpired(before: number, limit: number) {
+    return m.purgeExpired(this.ctx, before, limit);
+  }
+  getSetting(key: string) {
+    return m.getSetting(this.ctx, key);
+  }
+  setSetting(key: string, value: string) {
+    return m.setSetting(this.ctx, key, value);
+  }
+  initSetting(key: string, value: string) {
+    return m.initSetting(this.ctx, key, value);
+  }
+  async info() {
+    const [r] = await this.db.query<{ size: number; sync: string }>(
+      `SELECT (SELECT COALESCE(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c
+                WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'm'))::bigint AS size,
+              current_setting('synchronous_commit') AS sync`,
+    );
+    return { path: redactUrl(this.opts.url), sizeBytes: r?.size ?? 0, schemaVersion: SCHEMA_VERSION, durability: `postgresql (synchronous_commit=${r?.sync ?? 'on'})` };
+  }
+  async ping() {
+    try {
+      return (await this.db.query('SELECT 1 AS ok')).length === 1;
+    } catch {
+      return false;
+    }
+  }
+  close() {
+    return this.db.close();
+  }
+}

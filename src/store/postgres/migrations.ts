@@ -1,0 +1,179 @@
+// Versioned schema migrations for PostgreSQL, tracked in aq_schema. Every starting node runs
+// them inside one transaction holding an advisory lock, so they run once however many nodes
+// start together; a database from a newer AsyncQueue is refused, never altered.
+// Times are milliseconds since the epoch (bigint), as in the SQLite store, so both map rows
+// the same way; aq_now_ms() is the database's clock, the one time every node agrees on.
+// Counts by queue and state are kept by statement triggers into rows sharded by backend, so
+// concurrent writers on different connections never wait on one hot counter row.
+import type { Sql } from './pool.js';
+
+const V1 = `
+CREATE FUNCTION aq_now_ms() RETURNS bigint LANGUAGE sql STABLE AS
+  $$ SELECT (extract(epoch FROM statement_timestamp()) * 1000)::bigint $$;
+-- The counter shard of this connection: writers on different connections update different rows.
+CREATE FUNCTION aq_shard() RETURNS int LANGUAGE sql STABLE AS $$ SELECT pg_backend_pid() % 64 $$;
+
+CREATE TABLE tasks (
+  seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id text NOT NULL UNIQUE,
+  queue text NOT NULL,
+  status text NOT NULL,
+  target_url text NOT NULL,
+  method text NOT NULL,
+  headers text NOT NULL,
+  payload text NOT NULL,
+  webhook_url text,
+  webhook_retries int NOT NULL,
+  retries int NOT NULL,
+  timeout_ms int NOT NULL,
+  backoff text NOT NULL,
+  priority int NOT NULL,
+  idempotency_key text,
+  labels text NOT NULL,
+  attempts int NOT NULL DEFAULT 0,
+  attempts_base int NOT NULL DEFAULT 0,
+  run_at bigint NOT NULL,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  completed_at bigint,
+  result text,
+  error text,
+  webhook_status text,
+  webhook_attempts int NOT NULL DEFAULT 0,
+  webhook_run_at bigint,
+  webhook_error text,
+  schedule_id text,
+  -- the node running the current attempt (set by a claim), and the node sending the webhook
+  claimed_by text,
+  webhook_claimed_by text
+);
+CREATE UNIQUE INDEX tasks_idempotency ON tasks (idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE INDEX tasks_due ON tasks (queue, priority DESC, run_at) WHERE status = 'pending';
+CREATE INDEX tasks_pending_run_at ON tasks (queue, run_at) WHERE status = 'pending';
+CREATE INDEX tasks_status ON tasks (status, seq);
+CREATE INDEX tasks_expiry ON tasks (completed_at) WHERE completed_at IS NOT NULL;
+CREATE INDEX tasks_webhook_due ON tasks (webhook_run_at) WHERE webhook_status = 'pending';
+CREATE INDEX tasks_queue_seq ON tasks (queue, seq);
+CREATE INDEX tasks_queue_failed ON tasks (queue, seq) WHERE status = 'failed';
+CREATE INDEX tasks_running_owner ON tasks (claimed_by) WHERE status = 'running';
+CREATE INDEX tasks_sending_owner ON tasks (webhook_claimed_by) WHERE webhook_status = 'sending';
+CREATE INDEX tasks_schedule ON tasks (schedule_id, seq) WHERE schedule_id IS NOT NULL;
+
+CREATE TABLE task_labels (label text NOT NULL, seq bigint NOT NULL, PRIMARY KEY (label, seq));
+CREATE INDEX task_labels_seq ON task_labels (seq);
+
+CREATE TABLE attempts (
+  task_id text NOT NULL,
+  n int NOT NULL,
+  started_at bigint NOT NULL,
+  duration_ms bigint,
+  status int,
+  error text,
+  PRIMARY KEY (task_id, n)
+);
+
+CREATE TABLE queues (
+  name text PRIMARY KEY,
+  concurrency int,
+  rate_per_second double precision,
+  paused boolean NOT NULL DEFAULT false,
+  created_at bigint NOT NULL,
+  -- the cluster's token bucket for rate_per_second (null: full)
+  tokens double precision,
+  tokens_at bigint
+);
+
+CREATE TABLE settings (key text PRIMARY KEY, value text NOT NULL);
+
+CREATE TABLE counts (queue text NOT NULL, status text NOT NULL, shard int NOT NULL, n bigint NOT NULL, PRIMARY KEY (queue, status, shard));
+
+CREATE TABLE minute_stats (
+  minute bigint NOT NULL,
+  shard int NOT NULL,
+  dispatched bigint NOT NULL DEFAULT 0,
+  completed bigint NOT NULL DEFAULT 0,
+  failed bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (minute, shard)
+);
+
+CREATE TABLE schedules (
+  id text PRIMARY KEY,
+  cron text NOT NULL,
+  timezone text,
+  task text NOT NULL,
+  paused boolean NOT NULL DEFAULT false,
+  catch_up text NOT NULL DEFAULT 'latest',
+  catch_up_max int NOT NULL DEFAULT 10,
+  last_fire_at bigint,
+  next_fire_at bigint,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL
+);
+CREATE INDEX schedules_next ON schedules (next_fire_at) WHERE NOT paused;
+
+-- Counts follow every statement that inserts, updates or deletes tasks, in that statement's
+-- transaction; rows are upserted in key order so two writers never lock them crosswise.
+CREATE FUNCTION aq_counts_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO counts AS c (queue, status, shard, n)
+    SELECT queue, status, aq_shard(), count(*) FROM new_rows GROUP BY queue, status ORDER BY queue, status
+  ON CONFLICT (queue, status, shard) DO UPDATE SET n = c.n + excluded.n;
+  RETURN NULL;
+END $$;
+CREATE FUNCTION aq_counts_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO counts AS c (queue, status, shard, n)
+    SELECT queue, status, aq_shard(), sum(d) FROM (
+      SELECT queue, status, -1 AS d FROM old_rows UNION ALL SELECT queue, status, 1 AS d FROM new_rows
+    ) x GROUP BY queue, status HAVING sum(d) <> 0 ORDER BY queue, status
+  ON CONFLICT (queue, status, shard) DO UPDATE SET n = c.n + excluded.n;
+  RETURN NULL;
+END $$;
+CREATE FUNCTION aq_counts_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO counts AS c (queue, status, shard, n)
+    SELECT queue, status, aq_shard(), -count(*) FROM old_rows GROUP BY queue, status ORDER BY queue, status
+  ON CONFLICT (queue, status, shard) DO UPDATE SET n = c.n + excluded.n;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER tasks_counts_insert AFTER INSERT ON tasks REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION aq_counts_insert();
+CREATE TRIGGER tasks_counts_update AFTER UPDATE ON tasks REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION aq_counts_update();
+CREATE TRIGGER tasks_counts_delete AFTER DELETE ON tasks REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION aq_counts_delete();
+`;
+
+/** Migration n brings the schema from version n-1 to n. */
+export const MIGRATIONS: readonly string[] = [V1];
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Advisory lock key for migrations ("aqmigr" as a number); per database, held for one transaction. */
+const LOCK_KEY = 0x61716d696772;
+
+export class SchemaTooNewError extends Error {
+  override name = 'SchemaTooNewError';
+}
+
+/**
+ * Brings the schema up to date in one transaction under an advisory lock (concurrent starters
+ * wait, then find nothing to do); refuses a schema newer than this build. Returns the version.
+ */
+export async function migrate(tx: <T>(fn: (sql: Sql) => Promise<T>) => Promise<T>): Promise<number> {
+  return tx(async (sql) => {
+    await sql.query('SELECT pg_advisory_xact_lock($1)', [LOCK_KEY]);
+    await sql.query('CREATE TABLE IF NOT EXISTS aq_schema (version int NOT NULL, migrated_at timestamptz NOT NULL DEFAULT now())');
+    const [row] = await sql.query<{ v: number | null }>('SELECT max(version) AS v FROM aq_schema');
+    const current = row?.v ?? 0;
+    if (current > SCHEMA_VERSION) {
+      throw new SchemaTooNewError(
+        `this database has schema version ${current}, but this AsyncQueue only knows up to ${SCHEMA_VERSION}; upgrade AsyncQueue (the database was not changed)`,
+      );
+    }
+    for (let v = current; v < SCHEMA_VERSION; v++) {
+      await sql.query(MIGRATIONS[v]!);
+      await sql.query('INSERT INTO aq_schema (version) VALUES ($1)', [v + 1]);
+    }
+    return SCHEMA_VERSION;
+  });
+}

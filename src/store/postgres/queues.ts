@@ -1,0 +1,99 @@
+// SQL for queues (limits, pause), counts by state (kept by triggers, summed over shards) and
+// per-minute stats on PostgreSQL.
+import type { Queue, QueueUpdate, Stats, TaskStatus } from '../../shared/types.js';
+import { TASK_STATUSES } from '../../shared/types.js';
+import type { QueueLimits } from '../store.js';
+import type { PgCtx } from './context.js';
+
+interface QueueRow {
+  name: string;
+  concurrency: number | null;
+  rate_per_second: number | null;
+  paused: boolean;
+}
+
+function zeroCounts(): Record<TaskStatus, number> {
+  return Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
+}
+
+async function countsByQueue(ctx: PgCtx, queue?: string): Promise<Map<string, Record<TaskStatus, number>>> {
+  const rows = queue === undefined
+    ? await ctx.db.query<{ queue: string; status: TaskStatus; n: number }>('SELECT queue, status, sum(n)::bigint AS n FROM counts GROUP BY queue, status', [], 'aq_counts')
+    : await ctx.db.query<{ queue: string; status: TaskStatus; n: number }>(
+        'SELECT queue, status, sum(n)::bigint AS n FROM counts WHERE queue = $1 GROUP BY queue, status', [queue], 'aq_counts_queue');
+  const out = new Map<string, Record<TaskStatus, number>>();
+  for (const r of rows) {
+    let c = out.get(r.queue);
+    if (!c) out.set(r.queue, (c = zeroCounts()));
+    if (r.status in c) c[r.status] = r.n;
+  }
+  return out;
+}
+
+function toQueue(r: QueueRow, counts: Record<TaskStatus, number> | undefined): Queue {
+  return { name: r.name, concurrency: r.concurrency, ratePerSecond: r.rate_per_second, paused: r.paused, counts: counts ?? zeroCounts() };
+}
+
+export async function listQueues(ctx: PgCtx): Promise<Queue[]> {
+  const [counts, rows] = await Promise.all([
+    countsByQueue(ctx),
+    ctx.db.query<QueueRow>('SELECT name, concurrency, rate_per_second, paused FROM queues ORDER BY name', [], 'aq_list_queues'),
+  ]);
+  return rows.map((r) => toQueue(r, counts.get(r.name)));
+}
+
+export async function getQueue(ctx: PgCtx, name: string): Promise<Queue | undefined> {
+  const [[r], counts] = await Promise.all([
+    ctx.db.query<QueueRow>('SELECT name, concurrency, rate_per_second, paused FROM queues WHERE name = $1', [name], 'aq_get_queue'),
+    countsByQueue(ctx, name),
+  ]);
+  return r && toQueue(r, counts.get(name));
+}
+
+/** Creates the queue if needed and applies the fields present in `u` (null clears a limit), in one statement. */
+export async function updateQueue(ctx: PgCtx, name: string, u: QueueUpdate, now: number): Promise<Queue> {
+  const [r] = await ctx.db.query<QueueRow>(
+    `INSERT INTO queues AS q (name, created_at, concurrency, rate_per_second, paused) VALUES ($1, $2, $4, $6, COALESCE($8, false))
+     ON CONFLICT (name) DO UPDATE SET
+       concurrency = CASE WHEN $3 THEN excluded.concurrency ELSE q.concurrency END,
+       rate_per_second = CASE WHEN $5 THEN excluded.rate_per_second ELSE q.rate_per_second END,
+       paused = CASE WHEN $7 THEN excluded.paused ELSE q.paused END
+     RETURNING name, concurrency, rate_per_second, paused`,
+    [name, now, u.concurrency !== undefined, u.concurrency ?? null, u.ratePerSecond !== undefined, u.ratePerSecond ?? null, u.paused !== undefined, u.paused ?? null],
+    'aq_update_queue',
+  );
+  ctx.knownQueues.add(name);
+  return toQueue(r!, (await countsByQueue(ctx, name)).get(name));
+}
+
+export async function queueLimits(ctx: PgCtx): Promise<QueueLimits[]> {
+  const rows = await ctx.db.query<QueueRow>('SELECT name, concurrency, rate_per_second, paused FROM queues ORDER BY name', [], 'aq_queue_limits');
+  return rows.map((r) => ({ name: r.name, concurrency: r.concurrency, ratePerSecond: r.rate_per_second, paused: r.paused }));
+}
+
+/** Counts by state and queue, and the last hour per minute (oldest first, empty minutes included). */
+export async function stats(ctx: PgCtx, now: number, inFlight: number): Promise<Stats> {
+  const current = Math.floor(now / 60000);
+  const [byQueue, rows] = await Promise.all([
+    countsByQueue(ctx),
+    ctx.db.query<{ minute: number; dispatched: number; completed: number; failed: number }>(
+      `SELECT minute, sum(dispatched)::bigint AS dispatched, sum(completed)::bigint AS completed, sum(failed)::bigint AS failed
+       FROM minute_stats WHERE minute > $1 GROUP BY minute`,
+      [current - 60],
+      'aq_minute_stats',
+    ),
+  ]);
+  const total = zeroCounts();
+  const queues: Stats['queues'] = {};
+  for (const [q, c] of byQueue) {
+    queues[q] = c;
+    for (const s of TASK_STATUSES) total[s] += c[s];
+  }
+  const byMinute = new Map(rows.map((r) => [r.minute, r]));
+  const perMinute: Stats['perMinute'] = [];
+  for (let m = current - 59; m <= current; m++) {
+    const r = byMinute.get(m);
+    perMinute.push({ minute: new Date(m * 60000).toISOString(), dispatched: r?.dispatched ?? 0, completed: r?.completed ?? 0, failed: r?.failed ?? 0 });
+  }
+  return { counts: total, queues, perMinute, inFlight };
+}

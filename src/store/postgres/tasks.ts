@@ -1,0 +1,124 @@
+// SQL for creating and reading tasks on PostgreSQL: one statement inserts a whole batch
+// (unnest) with its labels and any new queue rows; idempotency keys seen before return the
+// existing task. Reads: get, list with cursors, attempts.
+import type { NewTask } from '../../shared/defaults.js';
+import { TASK_STATUSES, type Attempt, type Task } from '../../shared/types.js';
+import { InvalidCursorError, type CreateResult, type ListFilter } from '../store.js';
+import { decodeCursor, encodeCursor, newTaskToTask, toAttempt, toTask, type AttemptRow, type TaskRow } from '../sqlite/rows.js';
+import type { PgCtx } from './context.js';
+import type { Sql } from './pool.js';
+
+const COLUMNS = `id, queue, target_url, method, headers, payload, webhook_url, webhook_retries, retries, timeout_ms, backoff,
+  priority, idempotency_key, labels, run_at, created_at, schedule_id`;
+
+const INSERT = `WITH input AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::int[],
+      $10::int[], $11::text[], $12::int[], $13::text[], $14::text[], $15::bigint[], $16::bigint[], $17::text[]) WITH ORDINALITY
+      AS i(${COLUMNS}, ord)
+  ),
+  new_queues AS (
+    INSERT INTO queues (name, created_at) SELECT queue, min(created_at) FROM input WHERE queue = ANY($18::text[]) GROUP BY queue ORDER BY queue
+    ON CONFLICT (name) DO NOTHING
+  ),
+  ins AS (
+    INSERT INTO tasks (${COLUMNS}, status, updated_at)
+    SELECT ${COLUMNS}, 'pending', created_at FROM input ORDER BY ord
+    ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+    RETURNING seq, id, labels
+  ),
+  labelled AS (
+    INSERT INTO task_labels (label, seq)
+    SELECT DISTINCT l.label, ins.seq FROM ins CROSS JOIN LATERAL jsonb_array_elements_text(ins.labels::jsonb) AS l(label)
+    WHERE ins.labels <> '[]'
+    ON CONFLICT DO NOTHING
+  )
+  SELECT id FROM ins`;
+
+/**
+ * Inserts tasks in one statement (or inside the caller's transaction, whose commit then calls
+ * `afterCommit`); existing idempotency keys return their task.
+ */
+export async function insertTasks(ctx: PgCtx, sql: Sql, tasks: NewTask[], afterCommit: (fn: () => void) => void = (fn) => fn()): Promise<CreateResult[]> {
+  if (tasks.length === 0) return [];
+  const cols: unknown[][] = Array.from({ length: 17 }, () => new Array(tasks.length));
+  tasks.forEach((t, i) => {
+    const v = [
+      t.id, t.queue, t.targetUrl, t.method, JSON.stringify(t.headers), t.payloadJson, t.webhookUrl, t.webhookRetries, t.retries,
+      t.timeoutMs, JSON.stringify(t.backoff), t.priority, t.idempotencyKey, JSON.stringify(t.labels), t.runAt, t.createdAt, t.scheduleId,
+    ];
+    for (let c = 0; c < 17; c++) cols[c]![i] = v[c];
+  });
+  const newQueues = [...new Set(tasks.map((t) => t.queue))].filter((q) => !ctx.knownQueues.has(q));
+  const rows = await sql.query<{ id: string }>(INSERT, [...cols, newQueues], 'aq_insert_tasks');
+  // Known only once committed: a queue first seen in a rolled-back write is inserted again later.
+  afterCommit(() => {
+    for (const q of newQueues) ctx.knownQueues.add(q);
+  });
+  const created = new Set(rows.map((r) => r.id));
+  let existing: Map<string, Task> | undefined;
+  const missing = tasks.filter((t) => !created.has(t.id)).map((t) => t.idempotencyKey!);
+  if (missing.length > 0) {
+    const found = await sql.query<TaskRow>('SELECT * FROM tasks WHERE idempotency_key = ANY($1::text[])', [missing]);
+    existing = new Map(found.map((r) => [r.idempotency_key!, toTask(r)]));
+  }
+  return tasks.map((t) =>
+    created.has(t.id)
+      ? { task: newTaskToTask(t, t.payload !== undefined ? t.payload : JSON.parse(t.payloadJson)), created: true }
+      : { task: existing!.get(t.idempotencyKey!)!, created: false },
+  );
+}
+
+export async function getTask(ctx: PgCtx, id: string): Promise<Task | undefined> {
+  const [row] = await ctx.db.query<TaskRow>('SELECT * FROM tasks WHERE id = $1', [id], 'aq_get_task');
+  return row && toTask(row);
+}
+
+/** Newest first; each page is one indexed query. Throws InvalidCursorError for a tampered cursor. */
+export async function listTasks(ctx: PgCtx, f: ListFilter): Promise<{ tasks: Task[]; nextCursor: string | null }> {
+  let before = Number.MAX_SAFE_INTEGER;
+  if (f.cursor !== undefined) {
+    const seq = decodeCursor(f.cursor);
+    if (seq === undefined) throw new InvalidCursorError('cursor is not valid');
+    before = seq;
+  }
+  const seqCol = f.label ? 'l.seq' : 't.seq';
+  const args: unknown[] = [before];
+  const where: string[] = [`${seqCol} < $1`];
+  if (f.label) {
+    args.push(f.label);
+    where.push(`l.label = $${args.length}`);
+  }
+  // The status is one of a fixed set, written literally so partial indexes can serve it.
+  if (f.status) {
+    if (!TASK_STATUSES.includes(f.status)) throw new InvalidCursorError('unknown status');
+    where.push(`t.status = '${f.status}'`);
+  }
+  if (f.queue) {
+    args.push(f.queue);
+    where.push(`t.queue = $${args.length}`);
+  }
+  args.push(f.limit + 1);
+  const from = f.label ? 'task_labels l JOIN tasks t ON t.seq = l.seq' : 'tasks t';
+  const rows = await ctx.db.query<TaskRow>(`SELECT t.* FROM ${from} WHERE ${where.join(' AND ')} ORDER BY ${seqCol} DESC LIMIT $${args.length}`, args);
+  const more = rows.length > f.limit;
+  if (more) rows.pop();
+  return { tasks: rows.map(toTask), nextCursor: more ? encodeCursor(rows[rows.length - 1]!.seq) : null };
+}
+
+/** The attempts of a task, oldest first, with the one in flight (durationMs null) last. */
+export async function listAttempts(ctx: PgCtx, id: string): Promise<Attempt[] | undefined> {
+  const rows = await ctx.db.query<AttemptRow & { t_status: string; t_attempts: number; t_updated_at: number }>(
+    `SELECT t.status AS t_status, t.attempts AS t_attempts, t.updated_at AS t_updated_at, a.n, a.started_at, a.duration_ms, a.status, a.error
+     FROM tasks t LEFT JOIN attempts a ON a.task_id = t.id WHERE t.id = $1 ORDER BY a.n`,
+    [id],
+    'aq_list_attempts',
+  );
+  if (rows.length === 0) return undefined;
+  const task = rows[0]!;
+  const real = rows.filter((r) => r.n !== null);
+  const attempts = real.map(toAttempt);
+  if (task.t_status === 'running' && !real.some((r) => r.n === task.t_attempts)) {
+    attempts.push({ n: task.t_attempts, startedAt: new Date(task.t_updated_at).toISOString(), durationMs: null });
+  }
+  return attempts;
+}

@@ -1,0 +1,86 @@
+// SQL for the caller's state changes on PostgreSQL: cancel, retry and delete, one task or many
+// by filter. Each is one statement: the row is locked, its previous status read and the change
+// applied only if that status may be left (api.md §2), so no other writer can slip in between.
+import type { BulkFilter, TaskError, TaskStatus } from '../../shared/types.js';
+import type { BulkResult, Refusal, Transition } from '../store.js';
+import { toTask, type TaskRow } from '../sqlite/rows.js';
+import type { PgCtx } from './context.js';
+
+const CANCELLED: TaskError = { type: 'cancelled', message: 'cancelled by request' };
+// $1 error, $2 now
+const CANCEL_SET = `status = 'cancelled', error = $1, updated_at = $2, completed_at = $2`;
+// $1 now
+const RETRY_SET = `status = 'pending', attempts_base = t.attempts, run_at = $1, updated_at = $1, completed_at = NULL, claimed_by = NULL,
+  error = NULL, result = NULL, webhook_status = NULL, webhook_attempts = 0, webhook_run_at = NULL, webhook_error = NULL, webhook_claimed_by = NULL`;
+
+/** One task: `old` locks it and reads its status; `upd` changes it only from an allowed status. */
+async function one(ctx: PgCtx, id: string, set: string, args: unknown[], allowed: TaskStatus[], name: string): Promise<Transition> {
+  const n = args.length + 1;
+  const rows = await ctx.db.query<TaskRow & { previous: TaskStatus; changed: boolean }>(
+    `WITH old AS (SELECT seq, status FROM tasks WHERE id = $${n} FOR UPDATE),
+     upd AS (UPDATE tasks t SET ${set} FROM old WHERE t.seq = old.seq AND old.status IN (${allowed.map((s) => `'${s}'`).join(', ')}) RETURNING t.*)
+     SELECT old.status AS previous, upd.seq IS NOT NULL AS changed, upd.* FROM old LEFT JOIN upd ON true`,
+    [...args, id],
+    name,
+  );
+  const r = rows[0];
+  if (!r) return { ok: false, reason: 'not_found' };
+  if (!r.changed) return { ok: false, reason: 'conflict' };
+  return { ok: true, task: toTask(r), previous: r.previous };
+}
+
+export function cancelTask(ctx: PgCtx, id: string, now: number): Promise<Transition> {
+  return one(ctx, id, CANCEL_SET, [JSON.stringify(CANCELLED), now], ['pending', 'running'], 'aq_cancel_task');
+}
+
+export function retryTask(ctx: PgCtx, id: string, now: number): Promise<Transition> {
+  return one(ctx, id, RETRY_SET, [now], ['failed', 'cancelled'], 'aq_retry_task');
+}
+
+export async function deleteTask(ctx: PgCtx, id: string): Promise<{ ok: true; previous: TaskStatus } | Refusal> {
+  const rows = await ctx.db.query<{ status: TaskStatus }>(
+    `WITH old AS (DELETE FROM tasks WHERE id = $1 RETURNING seq, id, status),
+     a AS (DELETE FROM attempts WHERE task_id IN (SELECT id FROM old)),
+     l AS (DELETE FROM task_labels WHERE seq IN (SELECT seq FROM old))
+     SELECT status FROM old`,
+    [id],
+    'aq_delete_task',
+  );
+  const r = rows[0];
+  return r ? { ok: true, previous: r.status } : { ok: false, reason: 'not_found' };
+}
+
+/** The WHERE clause for a bulk filter, its parameters numbered from `$first`. */
+function filterWhere(f: BulkFilter, allowed: TaskStatus[], first: number): { sql: string; args: unknown[] } {
+  const states = f.status ? allowed.filter((s) => s === f.status) : allowed;
+  if (states.length === 0 || (f.ids && f.ids.length === 0)) return { sql: 'false', args: [] };
+  const args: unknown[] = [];
+  const p = (v: unknown) => (args.push(v), `$${first + args.length - 1}`);
+  const where = [`status IN (${states.map((s) => `'${s}'`).join(', ')})`];
+  if (f.ids) where.push(`id = ANY(${p(f.ids)}::text[])`);
+  if (f.queue !== undefined) where.push(`queue = ${p(f.queue)}`);
+  if (f.label !== undefined) where.push(`seq IN (SELECT seq FROM task_labels WHERE label = ${p(f.label)})`);
+  if (f.createdBefore !== undefined) where.push(`created_at < ${p(Date.parse(f.createdBefore))}::bigint`);
+  return { sql: where.join(' AND '), args };
+}
+
+async function bulk(ctx: PgCtx, f: BulkFilter, allowed: TaskStatus[], set: string, setArgs: unknown[]): Promise<BulkResult> {
+  const w = filterWhere(f, allowed, setArgs.length + 1);
+  if (w.sql === 'false') return { count: 0, changed: [] };
+  // The row locks re-check the filter (READ COMMITTED re-evaluates it on the newest row version),
+  // so a task that left the allowed states meanwhile is not changed and not reported.
+  const rows = await ctx.db.query<{ id: string; queue: string; attempts: number; previous: TaskStatus }>(
+    `WITH old AS (SELECT seq, status FROM tasks WHERE ${w.sql} ORDER BY seq FOR UPDATE)
+     UPDATE tasks t SET ${set} FROM old WHERE t.seq = old.seq RETURNING t.id, t.queue, t.attempts, old.status AS previous`,
+    [...setArgs, ...w.args],
+  );
+  return { count: rows.length, changed: rows.map((r) => ({ id: r.id, queue: r.queue, attempts: r.attempts, previous: r.previous })) };
+}
+
+export function cancelMany(ctx: PgCtx, f: BulkFilter, now: number): Promise<BulkResult> {
+  return bulk(ctx, f, ['pending', 'running'], CANCEL_SET, [JSON.stringify(CANCELLED), now]);
+}
+
+export function retryMany(ctx: PgCtx, f: BulkFilter, now: number): Promise<BulkResult> {
+  return bulk(ctx, f, ['failed', 'cancelled'], RETRY_SET, [now]);
+}
