@@ -93,14 +93,16 @@ export async function pgQuery<R = Record<string, unknown>>(url: string, text: st
 
 /**
  * A TCP relay in front of the test PostgreSQL server, to lose the database and bring it back:
- * `down()` drops every connection and refuses new ones, `up()` accepts again on the same port.
+ * `down()` drops every connection and refuses new ones, `up()` accepts again on the same port,
+ * `mute()` keeps passing requests but swallows the answers (a connection lost mid-statement).
  */
-export async function pgRelay(url: string): Promise<{ url: string; down(): Promise<void>; up(): Promise<void>; close(): Promise<void> }> {
+export async function pgRelay(url: string): Promise<{ url: string; down(): Promise<void>; up(): Promise<void>; mute(): void; close(): Promise<void> }> {
   const net = await import('node:net');
   const target = new URL(url);
   const sockets = new Set<import('node:net').Socket>();
   let server: import('node:net').Server | undefined;
   let port = 0;
+  let muted = false;
   const up = () =>
     new Promise<void>((resolve, reject) => {
       server = net.createServer((client) => {
@@ -114,7 +116,11 @@ export async function pgRelay(url: string): Promise<{ url: string; down(): Promi
         };
         client.on('error', drop).on('close', drop);
         upstream.on('error', drop).on('close', drop);
-        client.pipe(upstream).pipe(client);
+        client.pipe(upstream);
+        // muted: the database's answers are swallowed (it did the work; the client never hears)
+        upstream.on('data', (d: Buffer) => {
+          if (!muted) client.write(d);
+        });
       });
       server.once('error', reject);
       server.listen(port, '127.0.0.1', () => {
@@ -124,6 +130,7 @@ export async function pgRelay(url: string): Promise<{ url: string; down(): Promi
     });
   const down = () =>
     new Promise<void>((resolve) => {
+      muted = false;
       for (const s of sockets) s.destroy();
       sockets.clear();
       if (!server) return resolve();
@@ -133,5 +140,5 @@ export async function pgRelay(url: string): Promise<{ url: string; down(): Promi
   await up();
   const relayed = new URL(url);
   relayed.host = `127.0.0.1:${port}`;
-  return { url: relayed.toString(), down, up, close: down };
+  return { url: relayed.toString(), down, up, mute: () => void (muted = true), close: down };
 }

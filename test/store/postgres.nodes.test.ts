@@ -182,4 +182,46 @@ describe('PostgreSQL store: several nodes on one database', () => {
     await store.createTasks([newTask()]);
     expect((await store.stats(T0)).counts.pending).toBe(2);
   });
+
+  it('attempt results wait for a lost database and are recorded once it returns', async () => {
+    const url = await freshPgUrl();
+    const relay = await pgRelay(url);
+    onTestFinished(() => relay.close());
+    const store = await open(relay.url, 'node-a');
+    const [t] = await store.createTasks([newTask()]);
+    await store.claimTasks(new Map([['default', 1]]), T0);
+    await relay.down();
+    let settled = false;
+    const finishing = store.finishAttempts([done(t!.task.id, 1)]).finally(() => (settled = true));
+    await expect(store.getTask(t!.task.id)).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(settled).toBe(false);
+    await relay.up();
+    expect(await finishing).toEqual([true]);
+    expect(await store.getTask(t!.task.id)).toMatchObject({ status: 'completed', attempts: 1 });
+    expect((await store.stats(T0)).perMinute.reduce((n, m) => n + m.dispatched, 0)).toBe(1);
+  });
+
+  it('a claim the database committed but whose answer was lost is given back when the database returns', async () => {
+    const url = await freshPgUrl();
+    const relay = await pgRelay(url);
+    onTestFinished(() => relay.close());
+    const store = await open(relay.url, 'node-a');
+    const [t] = await store.createTasks([newTask()]);
+    relay.mute();
+    const claim = store.claimTasks(new Map([['default', 1]]), T0).catch((e: Error) => e);
+    // wait until the database has done the claim (the answer is being swallowed)
+    for (let i = 0; i < 500; i++) {
+      const [r] = await pgQuery<{ status: string }>(url, 'SELECT status FROM tasks WHERE id = $1', [t!.task.id]);
+      if (r!.status === 'running') break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await relay.down();
+    expect(await claim).toBeInstanceOf(StoreUnavailableError);
+    await relay.up();
+    const later = Date.now() + 60_000; // released work is due at the database's now
+    expect(await store.dueQueues(['default'], later)).toEqual(['default']);
+    expect(await store.getTask(t!.task.id)).toMatchObject({ status: 'pending', attempts: 1, error: { type: 'interrupted' } });
+    const [again] = await store.claimTasks(new Map([['default', 1]]), later);
+    expect(again).toMatchObject({ id: t!.task.id, attempt: 2 });
+  });
 });

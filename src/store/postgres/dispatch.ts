@@ -14,7 +14,7 @@ interface ClaimRow {
   has_webhook: boolean; started_at: number;
 }
 
-// $1 queues, $2 how many of each, $3 now (null: the database's clock), $4 this node.
+// $1 queues, $2 how many of each, $3 now (null: the database's clock), $4 this node, $5 the claim's token.
 // `open` keeps only queues the database says are unpaused and unlimited (the fast path; limited
 // queues are claimed by claimLimited). SKIP LOCKED: claimers on other nodes take other rows.
 const claimSql = (onlyUnlimited: boolean) => `WITH now AS (SELECT ${nowSql(3)} AS ms),
@@ -29,7 +29,7 @@ const claimSql = (onlyUnlimited: boolean) => `WITH now AS (SELECT ${nowSql(3)} A
       ORDER BY t.priority DESC, t.run_at LIMIT want.n FOR UPDATE SKIP LOCKED
     ) p
   )
-  UPDATE tasks t SET status = 'running', attempts = t.attempts + 1, updated_at = now.ms, claimed_by = $4
+  UPDATE tasks t SET status = 'running', attempts = t.attempts + 1, updated_at = now.ms, claimed_by = $4, claim_token = $5
   FROM picked, now WHERE t.seq = picked.seq
   RETURNING t.seq, t.id, t.queue, t.target_url, t.method, t.headers, t.payload, t.timeout_ms, t.retries, t.backoff, t.attempts,
     t.attempts_base, t.priority, t.run_at, t.webhook_url IS NOT NULL AS has_webhook, now.ms AS started_at`;
@@ -44,9 +44,14 @@ function toClaimed(r: ClaimRow): ClaimedTask {
   };
 }
 
-async function claimRows(ctx: PgCtx, sql: Sql, text: string, name: string, want: Map<string, number>, now: number): Promise<ClaimRow[]> {
+async function claimRows(ctx: PgCtx, sql: Sql, text: string, name: string, want: Map<string, number>, now: number, token: number): Promise<ClaimRow[]> {
   if (want.size === 0) return [];
-  return sql.query<ClaimRow>(text, [[...want.keys()], [...want.values()], nowParam(ctx, now), ctx.nodeId], name);
+  return sql.query<ClaimRow>(text, [[...want.keys()], [...want.values()], nowParam(ctx, now), ctx.nodeId, token], name);
+}
+
+/** A random claim token (53 bits). */
+export function claimToken(): number {
+  return Math.floor(Math.random() * 2 ** 53);
 }
 
 interface LockedQueue {
@@ -59,7 +64,7 @@ interface LockedQueue {
  * counts every node's running attempts and the token bucket lives in the row, so the cluster
  * as a whole stays within both (api.md §9). Claims of one limited queue take turns.
  */
-async function claimLimited(ctx: PgCtx, want: Map<string, number>, now: number): Promise<ClaimRow[]> {
+async function claimLimited(ctx: PgCtx, want: Map<string, number>, now: number, token: number): Promise<ClaimRow[]> {
   return ctx.db.tx(async (sql) => {
     const queues = [...want.keys()].sort();
     // Lock first, then count: READ COMMITTED takes a new snapshot for the count, which then
@@ -85,7 +90,7 @@ async function claimLimited(ctx: PgCtx, want: Map<string, number>, now: number):
       }
       if (cap > 0) allowed.set(q.name, cap);
     }
-    const rows = await claimRows(ctx, sql, CLAIM_ANY, 'aq_claim_any', allowed, now);
+    const rows = await claimRows(ctx, sql, CLAIM_ANY, 'aq_claim_any', allowed, now, token);
     if (buckets.length > 0) {
       const taken = new Map<string, number>();
       for (const r of rows) taken.set(r.queue, (taken.get(r.queue) ?? 0) + 1);
@@ -106,14 +111,14 @@ async function claimLimited(ctx: PgCtx, want: Map<string, number>, now: number):
  * through claimLimited; the rest are claimed in one statement that itself skips any queue
  * that is paused or limited (a limit set on another node a moment ago is never overrun).
  */
-export async function claimTasks(ctx: PgCtx, perQueue: Map<string, number>, now: number, limits: QueueLimits[] | undefined): Promise<ClaimedTask[]> {
+export async function claimTasks(ctx: PgCtx, perQueue: Map<string, number>, now: number, limits: QueueLimits[] | undefined, token: number): Promise<ClaimedTask[]> {
   const limited = new Set((limits ?? []).filter((q) => q.paused || q.concurrency !== null || q.ratePerSecond !== null).map((q) => q.name));
   const fast = new Map<string, number>();
   const slow = new Map<string, number>();
   for (const [q, n] of perQueue) if (n > 0) (limited.has(q) ? slow : fast).set(q, n);
   const [a, b] = await Promise.all([
-    claimRows(ctx, ctx.db, CLAIM_UNLIMITED, 'aq_claim_unlimited', fast, now),
-    slow.size > 0 ? claimLimited(ctx, slow, now) : Promise.resolve([]),
+    claimRows(ctx, ctx.db, CLAIM_UNLIMITED, 'aq_claim_unlimited', fast, now, token),
+    slow.size > 0 ? claimLimited(ctx, slow, now, token) : Promise.resolve([]),
   ]);
   const rows = a.concat(b);
   rows.sort((x, y) => (x.queue < y.queue ? -1 : x.queue > y.queue ? 1 : 0) || y.priority - x.priority || x.run_at - y.run_at || x.seq - y.seq);
@@ -151,7 +156,8 @@ export async function nextDeliveryAt(ctx: PgCtx): Promise<number | null> {
 // One statement records every attempt, applies each decision where the task is still running
 // that attempt on this node (status, attempt number and owner guard it: a late answer cannot
 // overwrite a cancel, a retry or another node's attempt), opens webhook deliveries (the outbox)
-// and adds the per-minute stats. $1..$11 are the columns of the batch, $12 this node.
+// and adds the per-minute stats (of attempts recorded now: repeating a finish whose answer was
+// lost counts nothing twice). $1..$11 are the columns of the batch, $12 this node.
 const FINISH = `WITH r AS (
     SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::bigint[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[],
       $10::bigint[], $11::bigint[]) AS r(id, attempt, started_at, duration_ms, http_status, error, next, result, next_error, run_at, now)
@@ -160,6 +166,7 @@ const FINISH = `WITH r AS (
     INSERT INTO attempts (task_id, n, started_at, duration_ms, status, error)
     SELECT r.id, r.attempt, r.started_at, r.duration_ms, r.http_status, r.error FROM r WHERE EXISTS (SELECT 1 FROM tasks t WHERE t.id = r.id)
     ON CONFLICT DO NOTHING
+    RETURNING started_at, status
   ),
   applied AS (
     UPDATE tasks t SET
@@ -173,14 +180,14 @@ const FINISH = `WITH r AS (
       webhook_run_at = CASE WHEN r.next = 'pending' THEN t.webhook_run_at WHEN t.webhook_url IS NULL THEN NULL ELSE r.now END,
       webhook_attempts = CASE WHEN r.next = 'pending' THEN t.webhook_attempts ELSE 0 END,
       webhook_error = CASE WHEN r.next = 'pending' THEN t.webhook_error ELSE NULL END,
-      claimed_by = NULL
+      claimed_by = NULL, claim_token = NULL
     FROM r WHERE t.id = r.id AND t.status = 'running' AND t.attempts = r.attempt AND t.claimed_by = $12
     RETURNING t.id, t.status, t.updated_at
   ),
   tally AS (
     SELECT minute, sum(d)::bigint AS d, sum(c)::bigint AS c, sum(f)::bigint AS f FROM (
-      SELECT r.started_at / 60000 AS minute, 1 AS d, 0 AS c,
-        CASE WHEN r.http_status IS NULL OR r.http_status < 200 OR r.http_status > 299 THEN 1 ELSE 0 END AS f FROM r
+      SELECT x.started_at / 60000 AS minute, 1 AS d, 0 AS c,
+        CASE WHEN x.status IS NULL OR x.status < 200 OR x.status > 299 THEN 1 ELSE 0 END AS f FROM recorded x
       UNION ALL SELECT a.updated_at / 60000, 0, 1, 0 FROM applied a WHERE a.status = 'completed'
     ) x GROUP BY minute
   ),
@@ -209,13 +216,14 @@ export async function finishAttempts(ctx: PgCtx, results: AttemptFinish[]): Prom
   return results.map((r) => applied.has(r.id));
 }
 
-// $1 now (null: database clock), $2 limit, $3 this node
+// $1 now (null: database clock), $2 limit, $3 this node, $4 the claim's token
 const CLAIM_DELIVERIES = `WITH now AS (SELECT ${nowSql(1)} AS ms),
   picked AS (
     SELECT t.seq FROM tasks t, now WHERE t.webhook_status = 'pending' AND t.webhook_run_at <= now.ms
     ORDER BY t.webhook_run_at LIMIT $2 FOR UPDATE SKIP LOCKED
   )
-  UPDATE tasks t SET webhook_status = 'sending', webhook_attempts = t.webhook_attempts + 1, webhook_claimed_by = $3
+  UPDATE tasks t SET webhook_status = 'sending', webhook_attempts = t.webhook_attempts + 1, webhook_claimed_by = $3,
+    webhook_claim_token = $4
   FROM picked WHERE t.seq = picked.seq
   RETURNING t.id, t.status, t.queue, t.payload, t.result, t.error, t.attempts, t.completed_at, t.webhook_url, t.webhook_retries,
     t.webhook_attempts, t.timeout_ms, t.backoff, t.webhook_run_at`;
@@ -226,8 +234,8 @@ interface DeliveryRow {
   webhook_run_at: number;
 }
 
-export async function claimDeliveries(ctx: PgCtx, limit: number, now: number): Promise<ClaimedDelivery[]> {
-  const rows = await ctx.db.query<DeliveryRow>(CLAIM_DELIVERIES, [nowParam(ctx, now), limit, ctx.nodeId], 'aq_claim_deliveries');
+export async function claimDeliveries(ctx: PgCtx, limit: number, now: number, token: number): Promise<ClaimedDelivery[]> {
+  const rows = await ctx.db.query<DeliveryRow>(CLAIM_DELIVERIES, [nowParam(ctx, now), limit, ctx.nodeId, token], 'aq_claim_deliveries');
   rows.sort((a, b) => a.webhook_run_at - b.webhook_run_at);
   return rows.map((r) => ({
     id: r.id,
@@ -255,7 +263,8 @@ export async function finishDeliveries(ctx: PgCtx, results: DeliveryFinish[]): P
     errors.push(n.status === 'delivered' ? null : JSON.stringify(n.error));
   }
   await ctx.db.query(
-    `UPDATE tasks t SET webhook_status = u.status, webhook_run_at = u.run_at, webhook_error = u.error, webhook_claimed_by = NULL
+    `UPDATE tasks t SET webhook_status = u.status, webhook_run_at = u.run_at, webhook_error = u.error, webhook_claimed_by = NULL,
+       webhook_claim_token = NULL
      FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[]) AS u(id, status, run_at, error)
      WHERE t.id = u.id AND t.webhook_status = 'sending' AND t.webhook_claimed_by = $5`,
     [ids, statuses, runAts, errors, ctx.nodeId],
@@ -277,7 +286,7 @@ export async function recoverInterrupted(ctx: PgCtx, now: number): Promise<{ tas
        SELECT seq, updated_at AS started FROM tasks WHERE status = 'running' AND (claimed_by IS NULL OR claimed_by = $3) ORDER BY seq FOR UPDATE
      ),
      reset AS (
-       UPDATE tasks t SET status = 'pending', run_at = now.ms, error = $2, updated_at = now.ms, claimed_by = NULL
+       UPDATE tasks t SET status = 'pending', run_at = now.ms, error = $2, updated_at = now.ms, claimed_by = NULL, claim_token = NULL
        FROM mine, now WHERE t.seq = mine.seq
        RETURNING t.id, t.attempts, t.updated_at AS at, mine.started
      ),
@@ -293,7 +302,7 @@ export async function recoverInterrupted(ctx: PgCtx, now: number): Promise<{ tas
        ON CONFLICT (minute, shard) DO UPDATE SET dispatched = m.dispatched + excluded.dispatched, failed = m.failed + excluded.failed
      ),
      deliveries AS (
-       UPDATE tasks t SET webhook_status = 'pending', webhook_run_at = now.ms, webhook_claimed_by = NULL FROM now
+       UPDATE tasks t SET webhook_status = 'pending', webhook_run_at = now.ms, webhook_claimed_by = NULL, webhook_claim_token = NULL FROM now
        WHERE t.webhook_status = 'sending' AND (t.webhook_claimed_by IS NULL OR t.webhook_claimed_by = $3)
        RETURNING 1
      )
@@ -301,4 +310,38 @@ export async function recoverInterrupted(ctx: PgCtx, now: number): Promise<{ tas
     [nowParam(ctx, now), JSON.stringify(INTERRUPTED), ctx.nodeId],
   );
   return { tasks: r?.tasks ?? 0, deliveries: r?.deliveries ?? 0 };
+}
+
+const RELEASED: TaskError = { type: 'interrupted', message: 'the connection to the database was lost while this attempt was being claimed' };
+
+/**
+ * Gives back the tasks (and webhook deliveries) of claims whose answer never arrived (the connection dropped after the
+ * database committed them): they were never started, so they go back to pending, due now, with
+ * an `interrupted` attempt, as after a crash. Returns how many.
+ */
+export async function releaseClaims(ctx: PgCtx, tokens: number[]): Promise<number> {
+  const [r] = await ctx.db.query<{ n: number }>(
+    `WITH lost AS (
+       SELECT seq, updated_at AS started FROM tasks WHERE claimed_by = $1 AND claim_token = ANY($2::bigint[]) AND status = 'running'
+       ORDER BY seq FOR UPDATE
+     ),
+     reset AS (
+       UPDATE tasks t SET status = 'pending', run_at = aq_now_ms(), error = $3, updated_at = aq_now_ms(), claimed_by = NULL, claim_token = NULL
+       FROM lost WHERE t.seq = lost.seq
+       RETURNING t.id, t.attempts, lost.started
+     ),
+     recorded AS (
+       INSERT INTO attempts (task_id, n, started_at, duration_ms, status, error)
+       SELECT id, attempts, started, GREATEST(0, aq_now_ms() - started), NULL, $3 FROM reset
+       ON CONFLICT DO NOTHING
+     ),
+     deliveries AS (
+       UPDATE tasks t SET webhook_status = 'pending', webhook_run_at = aq_now_ms(), webhook_claimed_by = NULL, webhook_claim_token = NULL
+       WHERE t.webhook_claimed_by = $1 AND t.webhook_claim_token = ANY($2::bigint[]) AND t.webhook_status = 'sending'
+       RETURNING 1
+     )
+     SELECT (SELECT count(*) FROM reset)::int + (SELECT count(*) FROM deliveries)::int AS n`,
+    [ctx.nodeId, tokens, JSON.stringify(RELEASED)],
+  );
+  return r?.n ?? 0;
 }

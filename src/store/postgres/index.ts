@@ -65,6 +65,9 @@ export class PostgresStore implements Store {
   private limitsCache: QueueLimits[] | undefined;
   private limitsKey = '';
   private limitsAt = 0;
+  private closed = false;
+  /** Tokens of claims that failed with the connection: the database may have committed them (releaseClaims). */
+  private lostClaims: number[] = [];
 
   private constructor(private readonly opts: PostgresStoreOptions) {
     this.nodeId = opts.nodeId ?? `${os.hostname()}-${randomBytes(4).toString('hex')}`;
@@ -155,14 +158,49 @@ export class PostgresStore implements Store {
   stats(now: number) {
     return q.stats(this.ctx, now, this.inFlight());
   }
-  claimTasks(perQueue: Map<string, number>, now: number) {
-    return d.claimTasks(this.ctx, perQueue, now, this.limitsCache);
+  /** A claim that fails with the connection may still have committed: its token is kept until released. */
+  private async claiming<T>(fn: (token: number) => Promise<T>): Promise<T> {
+    if (this.lostClaims.length > 0) await this.releaseLostClaims();
+    const token = d.claimToken();
+    try {
+      return await fn(token);
+    } catch (err) {
+      if (isUnavailable(err)) this.lostClaims.push(token);
+      throw err;
+    }
   }
-  dueQueues(queues: string[], now: number) {
+  /** Gives back the work of claims whose answer was lost (once the database answers again). */
+  async releaseLostClaims(): Promise<number> {
+    if (this.lostClaims.length === 0) return 0;
+    const tokens = this.lostClaims.slice();
+    const n = await d.releaseClaims(this.ctx, tokens);
+    this.lostClaims = this.lostClaims.filter((t) => !tokens.includes(t));
+    return n;
+  }
+  /**
+   * Dispatcher results must not be lost while the database is away: retried (100 ms doubling to
+   * 2 s) until it answers or the store closes. Repeating one whose answer was lost is harmless:
+   * the attempt row is kept once and the guarded update applies at most once.
+   */
+  private async persist<T>(fn: () => Promise<T>): Promise<T> {
+    for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!isUnavailable(err) || this.closed) throw err;
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+  claimTasks(perQueue: Map<string, number>, now: number) {
+    return this.claiming((token) => d.claimTasks(this.ctx, perQueue, now, this.limitsCache, token));
+  }
+  async dueQueues(queues: string[], now: number) {
+    if (this.lostClaims.length > 0) await this.releaseLostClaims();
     return d.dueQueues(this.ctx, queues, now);
   }
   finishAttempts(results: AttemptFinish[]) {
-    return d.finishAttempts(this.ctx, results);
+    return this.persist(() => d.finishAttempts(this.ctx, results));
   }
   nextDueAt(queues: string[]) {
     return d.nextDueAt(this.ctx, queues);
@@ -171,10 +209,10 @@ export class PostgresStore implements Store {
     return d.nextDeliveryAt(this.ctx);
   }
   claimDeliveries(limit: number, now: number) {
-    return d.claimDeliveries(this.ctx, limit, now);
+    return this.claiming((token) => d.claimDeliveries(this.ctx, limit, now, token));
   }
   finishDeliveries(results: DeliveryFinish[]) {
-    return d.finishDeliveries(this.ctx, results);
+    return this.persist(() => d.finishDeliveries(this.ctx, results));
   }
   recoverInterrupted(now: number) {
     return d.recoverInterrupted(this.ctx, now);
@@ -235,6 +273,7 @@ export class PostgresStore implements Store {
     }
   }
   close() {
+    this.closed = true;
     return this.db.close();
   }
 }

@@ -43,9 +43,12 @@ CREATE TABLE tasks (
   webhook_run_at bigint,
   webhook_error text,
   schedule_id text,
-  -- the node running the current attempt (set by a claim), and the node sending the webhook
+  -- the node running the current attempt (set by a claim) and that claim's token (to release a
+  -- claim whose answer was lost with the connection), and the node sending the webhook
   claimed_by text,
-  webhook_claimed_by text
+  claim_token bigint,
+  webhook_claimed_by text,
+  webhook_claim_token bigint
 );
 CREATE UNIQUE INDEX tasks_idempotency ON tasks (idempotency_key) WHERE idempotency_key IS NOT NULL;
 CREATE INDEX tasks_due ON tasks (queue, priority DESC, run_at) WHERE status = 'pending';

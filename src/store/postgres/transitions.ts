@@ -10,7 +10,7 @@ const CANCELLED: TaskError = { type: 'cancelled', message: 'cancelled by request
 // $1 error, $2 now
 const CANCEL_SET = `status = 'cancelled', error = $1, updated_at = $2, completed_at = $2`;
 // $1 now
-const RETRY_SET = `status = 'pending', attempts_base = t.attempts, run_at = $1, updated_at = $1, completed_at = NULL, claimed_by = NULL,
+const RETRY_SET = `status = 'pending', attempts_base = t.attempts, run_at = $1, updated_at = $1, completed_at = NULL, claimed_by = NULL, claim_token = NULL,
   error = NULL, result = NULL, webhook_status = NULL, webhook_attempts = 0, webhook_run_at = NULL, webhook_error = NULL, webhook_claimed_by = NULL`;
 
 /** One task: `old` locks it and reads its status; `upd` changes it only from an allowed status. */
