@@ -7,11 +7,12 @@ import * as tb from '../../dispatch/token-bucket.js';
 import type { AttemptFinish, ClaimedDelivery, ClaimedTask, DeliveryFinish, QueueLimits } from '../store.js';
 import { nowParam, nowSql, type PgCtx } from './context.js';
 import type { Sql } from './pool.js';
+import { insertTasks } from './tasks.js';
 
 interface ClaimRow {
   seq: number; id: string; queue: string; target_url: string; method: ClaimedTask['method']; headers: string; payload: string;
   timeout_ms: number; retries: number; backoff: string; attempts: number; attempts_base: number; priority: number; run_at: number;
-  has_webhook: boolean; started_at: number;
+  has_webhook: boolean; started_at: number; created_at: number; schedule_id: string | null; qstash: string | null;
 }
 
 // $1 queues, $2 how many of each, $3 now (null: the database's clock), $4 this node, $5 the claim's token.
@@ -32,7 +33,7 @@ const claimSql = (onlyUnlimited: boolean) => `WITH now AS (SELECT ${nowSql(3)} A
   UPDATE tasks t SET status = 'running', attempts = t.attempts + 1, updated_at = now.ms, claimed_by = $4, claim_token = $5
   FROM picked, now WHERE t.seq = picked.seq
   RETURNING t.seq, t.id, t.queue, t.target_url, t.method, t.headers, t.payload, t.timeout_ms, t.retries, t.backoff, t.attempts,
-    t.attempts_base, t.priority, t.run_at, t.webhook_url IS NOT NULL AS has_webhook, now.ms AS started_at`;
+    t.attempts_base, t.priority, t.run_at, t.webhook_url IS NOT NULL AS has_webhook, now.ms AS started_at, t.created_at, t.schedule_id, t.qstash`;
 const CLAIM_UNLIMITED = claimSql(true);
 const CLAIM_ANY = claimSql(false);
 
@@ -41,6 +42,7 @@ function toClaimed(r: ClaimRow): ClaimedTask {
     seq: r.seq, id: r.id, queue: r.queue, targetUrl: r.target_url, method: r.method, headers: JSON.parse(r.headers),
     payloadJson: r.payload, timeoutMs: r.timeout_ms, retries: r.retries, backoff: JSON.parse(r.backoff),
     attempt: r.attempts, attemptsBase: r.attempts_base, startedAt: r.started_at, hasWebhook: r.has_webhook,
+    createdAt: r.created_at, scheduleId: r.schedule_id, qstash: r.qstash === null ? null : JSON.parse(r.qstash),
   };
 }
 
@@ -211,9 +213,21 @@ export async function finishAttempts(ctx: PgCtx, results: AttemptFinish[]): Prom
     ];
     for (let c = 0; c < 11; c++) cols[c]![i] = v[c];
   });
-  const rows = await ctx.db.query<{ id: string }>(FINISH, [...cols, ctx.nodeId], 'aq_finish_attempts');
-  const applied = new Set(rows.map((r) => r.id));
-  return results.map((r) => applied.has(r.id));
+  const args = [...cols, ctx.nodeId];
+  // Follow-up tasks (QStash callbacks) are created in the same transaction, for applied decisions only.
+  if (!results.some((r) => r.followUps && r.followUps.length > 0)) {
+    const applied = new Set((await ctx.db.query<{ id: string }>(FINISH, args, 'aq_finish_attempts')).map((r) => r.id));
+    return results.map((r) => applied.has(r.id));
+  }
+  const committed: (() => void)[] = [];
+  const out = await ctx.db.tx(async (sql) => {
+    const applied = new Set((await sql.query<{ id: string }>(FINISH, args, 'aq_finish_attempts')).map((r) => r.id));
+    const followUps = results.filter((r) => applied.has(r.id)).flatMap((r) => r.followUps ?? []);
+    if (followUps.length > 0) await insertTasks(ctx, sql, followUps, (fn) => committed.push(fn));
+    return results.map((r) => applied.has(r.id));
+  });
+  for (const fn of committed) fn();
+  return out;
 }
 
 // $1 now (null: database clock), $2 limit, $3 this node, $4 the claim's token

@@ -15,6 +15,8 @@ import * as q from './queues.js';
 import * as sc from './schedules.js';
 import * as t from './tasks.js';
 import * as tr from './transitions.js';
+import * as ug from './url-groups.js';
+import type { UrlGroupEndpoint } from '../../shared/qstash.js';
 
 export { isUnavailable } from './pool.js';
 
@@ -138,6 +140,16 @@ export class PostgresStore implements Store {
     this.limitsAt = 0;
     return queue;
   }
+  async deleteQueue(name: string) {
+    const gone = await q.deleteQueue(this.ctx, name);
+    this.limitsAt = 0;
+    return gone;
+  }
+  /** Forgets that queue `name` has a row (it was deleted, e.g. on another node), so the next create inserts it again. */
+  forgetQueue(name: string): void {
+    this.ctx.knownQueues.delete(name);
+    this.limitsAt = 0;
+  }
   /** Re-read at most every LIMITS_TTL_MS (the scheduler asks on every claim); the same array while nothing changed. */
   async queueLimits() {
     const at = Date.now();
@@ -244,6 +256,21 @@ export class PostgresStore implements Store {
       }
       return results;
     });
+  }
+  addUrlGroupEndpoints(name: string, endpoints: UrlGroupEndpoint[], now: number) {
+    return ug.addEndpoints(this.ctx, name, endpoints, now);
+  }
+  removeUrlGroupEndpoints(name: string, endpoints: { url?: string; name?: string }[], now: number) {
+    return ug.removeEndpoints(this.ctx, name, endpoints, now);
+  }
+  getUrlGroup(name: string) {
+    return ug.getUrlGroup(this.ctx, name);
+  }
+  listUrlGroups() {
+    return ug.listUrlGroups(this.ctx);
+  }
+  deleteUrlGroup(name: string) {
+    return ug.deleteUrlGroup(this.ctx, name);
   }
   purgeExpired(before: number, limit: number) {
     return m.purgeExpired(this.ctx, before, limit);

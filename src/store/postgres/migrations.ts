@@ -43,6 +43,8 @@ CREATE TABLE tasks (
   webhook_run_at bigint,
   webhook_error text,
   schedule_id text,
+  -- what a /v2 (QStash) task keeps of its request (api.md §14), JSON
+  qstash text,
   -- the node running the current attempt (set by a claim) and that claim's token (to release a
   -- claim whose answer was lost with the connection), and the node sending the webhook
   claimed_by text,
@@ -113,6 +115,16 @@ CREATE TABLE schedules (
   updated_at bigint NOT NULL
 );
 CREATE INDEX schedules_next ON schedules (next_fire_at) WHERE NOT paused;
+
+-- URL groups (QStash topics, api.md §14): one row per endpoint; a group exists while it has endpoints.
+CREATE TABLE url_group_endpoints (
+  group_name text NOT NULL,
+  url text NOT NULL,
+  name text,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  PRIMARY KEY (group_name, url)
+);
 
 -- Counts follow every statement that inserts, updates or deletes tasks, in that statement's
 -- transaction; rows are upserted in key order so two writers never lock them crosswise.

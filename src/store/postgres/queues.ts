@@ -66,6 +66,27 @@ export async function updateQueue(ctx: PgCtx, name: string, u: QueueUpdate, now:
   return toQueue(r!, (await countsByQueue(ctx, name)).get(name));
 }
 
+/**
+ * Deletes the queue row unless a pending or running task still uses it. The check runs again
+ * after the delete, in a fresh snapshot of the same transaction, so a task committed meanwhile
+ * by another node keeps its queue.
+ */
+export async function deleteQueue(ctx: PgCtx, name: string): Promise<boolean> {
+  const busy = `EXISTS (SELECT 1 FROM tasks WHERE queue = $1 AND status IN ('pending', 'running'))`;
+  const gone = await ctx.db.tx(async (sql) => {
+    const rows = await sql.query(`DELETE FROM queues WHERE name = $1 AND NOT ${busy} RETURNING 1`, [name], 'aq_delete_queue');
+    if (rows.length === 0) return false;
+    const [again] = await sql.query<{ busy: boolean }>(`SELECT ${busy} AS busy`, [name], 'aq_queue_busy');
+    if (again!.busy) throw Object.assign(new Error('queue in use'), { busy: true });
+    return true;
+  }).catch((err: { busy?: boolean }) => {
+    if (err?.busy) return false;
+    throw err;
+  });
+  ctx.knownQueues.delete(name);
+  return gone;
+}
+
 export async function queueLimits(ctx: PgCtx): Promise<QueueLimits[]> {
   const rows = await ctx.db.query<QueueRow>('SELECT name, concurrency, rate_per_second, paused FROM queues ORDER BY name', [], 'aq_queue_limits');
   return rows.map((r) => ({ name: r.name, concurrency: r.concurrency, ratePerSecond: r.rate_per_second, paused: r.paused }));

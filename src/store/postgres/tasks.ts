@@ -9,15 +9,15 @@ import type { PgCtx } from './context.js';
 import type { Sql } from './pool.js';
 
 const COLUMNS = `id, queue, target_url, method, headers, payload, webhook_url, webhook_retries, retries, timeout_ms, backoff,
-  priority, idempotency_key, labels, run_at, created_at, schedule_id`;
+  priority, idempotency_key, labels, run_at, created_at, schedule_id, qstash`;
 
 const INSERT = `WITH input AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::int[],
-      $10::int[], $11::text[], $12::int[], $13::text[], $14::text[], $15::bigint[], $16::bigint[], $17::text[]) WITH ORDINALITY
+      $10::int[], $11::text[], $12::int[], $13::text[], $14::text[], $15::bigint[], $16::bigint[], $17::text[], $18::text[]) WITH ORDINALITY
       AS i(${COLUMNS}, ord)
   ),
   new_queues AS (
-    INSERT INTO queues (name, created_at) SELECT queue, min(created_at) FROM input WHERE queue = ANY($18::text[]) GROUP BY queue ORDER BY queue
+    INSERT INTO queues (name, created_at) SELECT queue, min(created_at) FROM input WHERE queue = ANY($19::text[]) GROUP BY queue ORDER BY queue
     ON CONFLICT (name) DO NOTHING
   ),
   ins AS (
@@ -40,13 +40,14 @@ const INSERT = `WITH input AS (
  */
 export async function insertTasks(ctx: PgCtx, sql: Sql, tasks: NewTask[], afterCommit: (fn: () => void) => void = (fn) => fn()): Promise<CreateResult[]> {
   if (tasks.length === 0) return [];
-  const cols: unknown[][] = Array.from({ length: 17 }, () => new Array(tasks.length));
+  const cols: unknown[][] = Array.from({ length: 18 }, () => new Array(tasks.length));
   tasks.forEach((t, i) => {
     const v = [
       t.id, t.queue, t.targetUrl, t.method, JSON.stringify(t.headers), t.payloadJson, t.webhookUrl, t.webhookRetries, t.retries,
       t.timeoutMs, JSON.stringify(t.backoff), t.priority, t.idempotencyKey, JSON.stringify(t.labels), t.runAt, t.createdAt, t.scheduleId,
+      t.qstash ? JSON.stringify(t.qstash) : null,
     ];
-    for (let c = 0; c < 17; c++) cols[c]![i] = v[c];
+    for (let c = 0; c < 18; c++) cols[c]![i] = v[c];
   });
   const newQueues = [...new Set(tasks.map((t) => t.queue))].filter((q) => !ctx.knownQueues.has(q));
   const rows = await sql.query<{ id: string }>(INSERT, [...cols, newQueues], 'aq_insert_tasks');

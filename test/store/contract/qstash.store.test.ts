@@ -1,8 +1,8 @@
-// Store support for the QStash API: a task's qstash record round-trips, follow-up tasks are
+// Shared store cases (SQLite and PostgreSQL), QStash support: a task's qstash record round-trips, follow-up tasks are
 // created only with an applied decision, queues can be deleted when idle, URL groups.
 import { describe, expect, test } from 'vitest';
-import type { QstashMeta } from '../../src/shared/qstash.js';
-import { newTask, openStore, T0 } from './setup.js';
+import type { QstashMeta } from '../../../src/shared/qstash.js';
+import { newTask, openStore, T0 } from './stores.js';
 
 const meta: QstashMeta = {
   kind: 'message', sent: { 'upstash-retries': '2' }, contentType: 'text/plain', base64: false, retryDelay: '1000 * retried',
@@ -11,7 +11,7 @@ const meta: QstashMeta = {
 
 describe('QStash records in the store', () => {
   test('a task keeps its qstash record from create through claim and read', async () => {
-    const { store } = openStore();
+    const store = await openStore();
     const t = { ...newTask({ payload: 'hello' }), qstash: meta };
     const [r] = await store.createTasks([t]);
     expect(r!.task.qstash).toEqual(meta);
@@ -24,7 +24,7 @@ describe('QStash records in the store', () => {
   });
 
   test('follow-up tasks are created only when the attempt decision is applied', async () => {
-    const { store } = openStore();
+    const store = await openStore();
     const t = newTask();
     await store.createTasks([t]);
     const [c] = await store.claimTasks(new Map([['default', 1]]), T0);
@@ -41,7 +41,7 @@ describe('QStash records in the store', () => {
   });
 
   test('a queue is deleted only when no pending or running task uses it, and comes back on use', async () => {
-    const { store } = openStore();
+    const store = await openStore();
     await store.updateQueue('q1', { concurrency: 2 }, T0);
     const t = newTask({ queue: 'q1' });
     await store.createTasks([t]);
@@ -56,7 +56,7 @@ describe('QStash records in the store', () => {
   });
 
   test('URL groups: endpoints added, renamed, removed by url or name; the group ends with its last endpoint', async () => {
-    const { store } = openStore();
+    const store = await openStore();
     await store.addUrlGroupEndpoints('g', [{ url: 'http://a/1', name: null }, { url: 'http://a/2', name: 'two' }], T0);
     const g = await store.addUrlGroupEndpoints('g', [{ url: 'http://a/1', name: 'one' }], T0 + 5);
     expect(g).toEqual({ name: 'g', createdAt: T0, updatedAt: T0 + 5, endpoints: [{ url: 'http://a/1', name: 'one' }, { url: 'http://a/2', name: 'two' }] });

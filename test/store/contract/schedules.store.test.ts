@@ -1,9 +1,9 @@
-// The schedule SQL on a real SQLite file: upsert keeps next_fire_at unless the timing changes,
+// Shared store cases (SQLite and PostgreSQL), schedules: upsert keeps next_fire_at unless the timing changes,
 // due queries, and firings that are guarded and keyed so one slot never makes two tasks.
 import { describe, expect, it } from 'vitest';
-import { fireKey, firingTask } from '../../src/schedules/spec.js';
-import type { ScheduleWrite } from '../../src/store/store.js';
-import { openStore, T0 } from '../store/setup.js';
+import { fireKey, firingTask } from '../../../src/schedules/spec.js';
+import type { ScheduleWrite } from '../../../src/store/store.js';
+import { openStore, T0 } from './stores.js';
 
 const write = (extra: Partial<ScheduleWrite> = {}): ScheduleWrite => ({
   id: 'nightly', cron: '0 3 * * *', timezone: 'UTC', task: { targetUrl: 'http://127.0.0.1:9/x', payload: { n: 1 } },
@@ -12,7 +12,7 @@ const write = (extra: Partial<ScheduleWrite> = {}): ScheduleWrite => ({
 
 describe('schedule store', () => {
   it('creates, then replaces by id; the next fire time stays unless cron, zone or paused change', async () => {
-    const { store } = openStore();
+    const store = await openStore();
     const a = await store.putSchedule(write(), T0);
     expect(a.created).toBe(true);
     expect(a.schedule).toMatchObject({ id: 'nightly', cron: '0 3 * * *', timezone: 'UTC', paused: false, catchUp: 'latest', catchUpMax: 10, lastFireAt: null, nextFireAt: '2026-01-01T03:00:00.000Z' });
@@ -28,14 +28,14 @@ describe('schedule store', () => {
   });
 
   it('updatedAt moves forward on every write, even within one millisecond (the runner guards on it)', async () => {
-    const { store } = openStore();
+    const store = await openStore();
     const a = await store.putSchedule(write(), T0);
     const b = await store.putSchedule(write(), T0);
     expect(Date.parse(b.schedule.updatedAt)).toBeGreaterThan(Date.parse(a.schedule.updatedAt));
   });
 
   it('lists due schedules earliest first, skipping paused ones and those not due', async () => {
-    const { store } = openStore();
+    const store = await openStore();
     await store.putSchedule(write({ id: 'b', nextFireAt: T0 + 20 }), T0);
     await store.putSchedule(write({ id: 'a', nextFireAt: T0 + 10 }), T0);
     await store.putSchedule(write({ id: 'p', paused: true, nextFireAt: T0 }), T0);
@@ -46,7 +46,7 @@ describe('schedule store', () => {
   });
 
   it('a firing writes its tasks and times together; a stale guard writes nothing', async () => {
-    const { store } = openStore();
+    const store = await openStore();
     await store.putSchedule(write({ nextFireAt: T0 }), T0 - 5000);
     const [due] = await store.dueSchedules(T0, 10);
     const expect_ = { nextFireAt: due!.nextFireAt, updatedAt: due!.updatedAt };
@@ -61,7 +61,7 @@ describe('schedule store', () => {
   });
 
   it('the same slot fired twice without a guard still makes one task (idempotency key)', async () => {
-    const { store } = openStore();
+    const store = await openStore();
     await store.putSchedule(write({ nextFireAt: T0 }), T0);
     const fire = () => store.fireSchedule({ id: 'nightly', tasks: [firingTask('nightly', write().task, T0, T0)], lastFireAt: T0 });
     const [a, b] = await Promise.all([fire(), fire()]);
@@ -71,7 +71,7 @@ describe('schedule store', () => {
   });
 
   it('lastFireAt never moves back; a firing of a deleted schedule writes nothing', async () => {
-    const { store } = openStore();
+    const store = await openStore();
     await store.putSchedule(write(), T0);
     await store.fireSchedule({ id: 'nightly', tasks: [], lastFireAt: T0 + 5000 });
     await store.fireSchedule({ id: 'nightly', tasks: [], lastFireAt: T0 + 1000 });

@@ -1,22 +1,18 @@
-// transitions.ts: cancel, retry, delete and the bulk actions leave only the states they may
+// Shared store cases (SQLite and PostgreSQL), transitions: cancel, retry, delete and the bulk actions leave only the states they may
 // leave (the guard is in the UPDATE's WHERE), report the state each task left, and keep the
 // per-queue counts equal to the rows.
 import { describe, expect, it } from 'vitest';
-import type { TaskStatus } from '../../src/shared/types.js';
-import type { SqliteStore } from '../../src/store/sqlite/index.js';
-import { newTask, openStore, T0 } from './setup.js';
+import type { Store } from '../../../src/store/store.js';
+import { newTask, openStore, rowCounts, T0 } from './stores.js';
 
 /** The counts the store keeps, next to the counts of the rows themselves. */
-async function counts(store: SqliteStore) {
+async function counts(store: Store) {
   const kept = (await store.stats(T0)).counts;
-  const rows = store.db.prepare('SELECT status, count(*) AS n FROM tasks GROUP BY status').all() as { status: TaskStatus; n: number }[];
-  const actual: Record<string, number> = { pending: 0, running: 0, completed: 0, failed: 0, cancelled: 0 };
-  for (const r of rows) actual[r.status] = r.n;
-  return { kept: { ...kept }, actual };
+  return { kept: { ...kept }, actual: await rowCounts(store) };
 }
 
 /** One task in each state: pending, running, completed, failed, cancelled. */
-async function oneOfEach(store: SqliteStore) {
+async function oneOfEach(store: Store) {
   const made = await store.createTasks(['p', 'r', 'c', 'f', 'x'].map((n) => newTask({ queue: 'q', labels: [n], retries: 0 })));
   const [p, r, c, f, x] = made.map((m) => m.task.id) as [string, string, string, string, string];
   // Claim r, c and f (run order is creation order), finish c and f, cancel x.
@@ -34,7 +30,7 @@ async function oneOfEach(store: SqliteStore) {
 
 describe('guarded transitions', () => {
   it('cancel leaves pending and running, refuses terminal states with conflict and unknown ids with not_found', async () => {
-    const { store } = openStore();
+    const store = await openStore();
     const { p, r, c, f, x } = await oneOfEach(store);
     expect(await store.cancelTask(p, T0 + 3)).toMatchObject({ ok: true, previous: 'pending', task: { status: 'cancelled' } });
     expect(await store.cancelTask(r, T0 + 3)).toMatchObject({ ok: true, previous: 'running', task: { status: 'cancelled' } });
@@ -45,7 +41,7 @@ describe('guarded transitions', () => {
   });
 
   it('retry leaves failed and cancelled only, and reports which', async () => {
-    const { store } = openStore();
+    const store = await openStore();
     const { p, r, c, f, x } = await oneOfEach(store);
     expect(await store.retryTask(f, T0 + 3)).toMatchObject({ ok: true, previous: 'failed', task: { status: 'pending' } });
     expect(await store.retryTask(x, T0 + 3)).toMatchObject({ ok: true, previous: 'cancelled', task: { status: 'pending' } });
@@ -56,7 +52,7 @@ describe('guarded transitions', () => {
   });
 
   it('delete reports the state the deleted row had, and not_found the second time', async () => {
-    const { store } = openStore();
+    const store = await openStore();
     const { r, c } = await oneOfEach(store);
     expect(await store.deleteTask(r, T0 + 3)).toEqual({ ok: true, previous: 'running' });
     expect(await store.deleteTask(c, T0 + 3)).toEqual({ ok: true, previous: 'completed' });
@@ -67,7 +63,7 @@ describe('guarded transitions', () => {
   });
 
   it('bulk cancel and retry change only allowed states, each with its previous state, and a status filter narrows them', async () => {
-    const { store } = openStore();
+    const store = await openStore();
     const { p, r, f, x } = await oneOfEach(store);
     // A status the action may not leave matches nothing.
     expect(await store.cancelMany({ queue: 'q', status: 'completed' }, T0 + 3)).toEqual({ count: 0, changed: [] });
@@ -85,7 +81,7 @@ describe('guarded transitions', () => {
   });
 
   it('the retention purge counts out only the rows it deleted', async () => {
-    const { store } = openStore();
+    const store = await openStore();
     await oneOfEach(store);
     expect(await store.purgeExpired(T0 + 1_000, 100)).toBe(3); // completed, failed, cancelled (the pending retry and the running one stay)
     const n = await counts(store);
