@@ -5,6 +5,7 @@
 // prints a table with targets and writes JSON to bench/results/.
 //   npm run bench -- [--only ceiling,create,e2e,latency,memory,scale,retention,profile]
 //                    [--n 20000] [--runs 1] [--quick] [--long] [--max-minutes 60]
+//                    [--store sqlite|postgres] [--pg-url postgres://…]
 // See docs/bench.md for every option and what each figure means.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,6 +19,7 @@ import { targetControl } from './lib/control.mjs';
 import { withRatios, summarize, table, serverTable } from './lib/report.mjs';
 import { waitQuiet, foreignCpu } from './lib/quiet.mjs';
 import { commitCost } from './lib/disk.mjs';
+import { clusterCpuMs, freshDatabase, pgForBench } from './lib/postgres.mjs';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const libDir = path.join(benchDir, 'lib');
@@ -27,6 +29,7 @@ const EXTRA = ['profile'];
 const A = parseArgs(process.argv.slice(2), {
   only: ALL.join(','), runs: '1', quick: 'false', long: 'false', 'max-minutes': '90',
   'aq-dir': path.resolve(benchDir, '..'), 'server-args': '', 'node-args': '', durability: '', 'wait-quiet': '120',
+  store: 'sqlite', 'pg-url': '',
 }, ['server-args', 'node-args', 'retention-args']);
 const quick = A.quick === 'true';
 const pick = (k, full, q) => Number(A[k] ?? (quick ? q : full));
@@ -51,6 +54,8 @@ for (const s of only) if (!ALL.includes(s) && !EXTRA.includes(s)) { console.erro
 const aqDir = path.resolve(A['aq-dir']);
 const serverArgs = A['server-args'].split(' ').filter(Boolean);
 const nodeArgs = A['node-args'].split(' ').filter(Boolean);
+if (A.store !== 'sqlite' && A.store !== 'postgres') { console.error(`--store must be sqlite or postgres, got "${A.store}"`); process.exit(2); }
+let pgb = null; // {url, stop(), postmasterPid} with --store postgres
 const hardEnd = Date.now() + Number(A['max-minutes']) * 60000;
 
 const resultsDir = path.join(benchDir, 'results');
@@ -64,6 +69,7 @@ const log = (...m) => process.stderr.write(`[bench ${new Date().toISOString().sl
 let interrupted = null;
 async function cleanup() {
   await stopAll();
+  pgb?.stop();
   if (A['keep-tmp'] !== 'true') fs.rmSync(tmpBase, { recursive: true, force: true });
 }
 const onSignal = (code) => () => {
@@ -101,7 +107,10 @@ function context(rep, target) {
       return runNode(path.join(libDir, 'load.mjs'), ['--mode', mode, '--timeout', String(t), ...args.map(String)], t + 30, { log: path.join(tmp, 'load.log') });
     },
     async server(name, o = {}) {
-      const srv = await startServer({ aqDir, dir: tmp, name, ...o, durability: o.durability || A.durability || undefined, args: [...serverArgs, ...(o.args || [])], nodeArgs: [...nodeArgs, ...(o.nodeArgs || [])] });
+      const db = pgb ? await freshDatabase(pgb.url, `${name}_${rep}`) : undefined;
+      const srv = await startServer({ aqDir, dir: tmp, name, db, ...o, durability: o.durability || A.durability || undefined, args: [...serverArgs, ...(o.args || [])], nodeArgs: [...nodeArgs, ...(o.nodeArgs || [])] });
+      // with PostgreSQL, the database's own CPU is measured next to the server's
+      if (pgb) srv.dbCpuMs = () => clusterCpuMs(pgb.postmasterPid);
       log(`server ${name} up in ${srv.startMs} ms, idle RSS ${srv.idleRssMiB} MiB`);
       return srv;
     },
@@ -120,6 +129,11 @@ try {
   if (!built && only.some((s) => s !== 'ceiling')) {
     throw new Error(`no built server in ${aqDir} (run \`npm run build\` first, or pass --aq-dir)`);
   }
+  if (A.store === 'postgres') {
+    pgb = await pgForBench({ url: A['pg-url'] || undefined, dir: tmpBase });
+    machine.store = `postgresql (${A['pg-url'] ? 'given server' : 'throw-away cluster, fsync on'})`;
+    log(`store: ${machine.store}`);
+  } else machine.store = 'sqlite';
   log(`machine: ${machine.cpus} × ${machine.cpu_model}, ${machine.mem_gib} GiB, ${machine.os}, Node ${machine.node}, load average ${machine.loadavg_at_start.join(' ')}`);
   machine.commit_ms = commitCost(aqDir, tmpBase);
   if (machine.commit_ms) log(`disk: one-row SQLite commit (WAL) p50/p99 ${machine.commit_ms.full.p50}/${machine.commit_ms.full.p99} ms with synchronous=FULL, ${machine.commit_ms.normal.p50}/${machine.commit_ms.normal.p99} ms with NORMAL`);
@@ -139,7 +153,7 @@ try {
       result.busy[name] = busy;
       if (busy > 0.15) ctx.note(`machine busy before ${name}: ${Math.round(busy * 100)}% of the CPU used by other processes (figures will be low)`);
       log(`rep ${rep}: ${name} (machine ${Math.round(busy * 100)}% busy)`);
-      const t0 = Date.now(), foreign = foreignCpu([tproc.pid]);
+      const t0 = Date.now(), foreign = foreignCpu([tproc.pid], pgb ? () => clusterCpuMs(pgb.postmasterPid) ?? 0 : undefined);
       try { await (await import(`./scenarios/${name}.mjs`)).default(ctx); }
       catch (e) { ctx.note(`${name} failed: ${interrupted ? 'interrupted' : e.message}`); }
       const other = foreign();
@@ -153,7 +167,7 @@ try {
   const rows = summarize(reps);
   const md = table(rows);
   const fsync = machine.commit_ms ? ` · durable commit p50 ${machine.commit_ms.full.p50} ms` : '';
-  const head = `AsyncQueue ${machine.commit || '?'} · ${machine.cpus} cores (${machine.cpu_model}) · Node ${machine.node}${fsync} · ${reps.length} run(s), medians · N=${opts.n}${interrupted ? ' · INTERRUPTED' : ''}`;
+  const head = `AsyncQueue ${machine.commit || '?'} · ${machine.store} · ${machine.cpus} cores (${machine.cpu_model}) · Node ${machine.node}${fsync} · ${reps.length} run(s), medians · N=${opts.n}${interrupted ? ' · INTERRUPTED' : ''}`;
   console.log(`\n${head}\n\n${md}\n\nServers:\n\n${serverTable(reps)}`);
   const notes = reps.flatMap((r) => r.notes.map((n) => `rep ${r.rep}: ${n}`));
   if (notes.length) console.log(`\nNotes:\n${notes.map((n) => `- ${n}`).join('\n')}`);

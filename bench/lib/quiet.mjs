@@ -39,10 +39,11 @@ function procTicks(pid, withChildren) {
 /**
  * CPU used by processes other than this one, its reaped children (servers and
  * load generators, once stopped) and the long-lived `pids` (the target), as a
- * share of all cores between start() and end().
+ * share of all cores between start() and end(). `extraMs()`: CPU ms of processes of ours that are
+ * not children (the benchmark's PostgreSQL cluster).
  */
-export function foreignCpu(pids = []) {
-  const snap = () => { const c = cpuTimes(); return { busy: c.total - c.idle, total: c.total, own: procTicks(process.pid, true) + pids.reduce((a, p) => a + procTicks(p, false), 0) }; };
+export function foreignCpu(pids = [], extraMs = () => 0) {
+  const snap = () => { const c = cpuTimes(); return { busy: c.total - c.idle, total: c.total, own: procTicks(process.pid, true) + pids.reduce((a, p) => a + procTicks(p, false), 0) + extraMs() / 10 }; };
   const a = snap();
   return () => { const b = snap(); const t = b.total - a.total; return t > 0 ? Math.round(Math.max(0, (b.busy - a.busy - (b.own - a.own)) / t) * 100) / 100 : 0; };
 }

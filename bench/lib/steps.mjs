@@ -7,6 +7,12 @@ import { aqControl } from './control.mjs';
 /** Server CPU µs per task, from /proc tick counts. */
 const cpuPer = (ms, n) => (n ? round((ms * 1000) / n) : null);
 
+/** The database's CPU µs per task since `start()` (PostgreSQL started by the bench), else null. */
+const dbCpu = (srv) => {
+  const a = srv.dbCpuMs?.();
+  return (n) => { const b = srv.dbCpuMs?.(); return a == null || b == null ? null : cpuPer(b - a, n); };
+};
+
 /** 500 tasks (opts.warmup) created and delivered, not measured: JIT and connections warm. */
 export async function warmUp(ctx, srv, queue = 'warm') {
   const n = ctx.opts.warmup;
@@ -32,14 +38,16 @@ export async function measureCreate(ctx, srv, { queue = 'bench-create', batchSiz
   if (w.fail) throw new Error(`create warm-up failed: ${w.firstErr}`);
   const out = {};
   let cpu0 = srv.cpuMs();
+  let db = dbCpu(srv);
   const s = await ctx.load('single', [...base, '--n', ctx.opts.n, '--c', 32, '--run', `create-${ctx.rep}`]);
   if (s.fail) ctx.note(`create single: ${s.fail} failed: ${s.firstErr}`);
-  out.single = { tps: s.tps, p50: s.latency_ms?.p50, p99: s.latency_ms?.p99, max: s.latency_ms?.max, failed: s.fail, cpu_us: cpuPer(srv.cpuMs() - cpu0, s.ok), mem_after: srv.mem() };
+  out.single = { tps: s.tps, p50: s.latency_ms?.p50, p99: s.latency_ms?.p99, max: s.latency_ms?.max, failed: s.fail, cpu_us: cpuPer(srv.cpuMs() - cpu0, s.ok), db_cpu_us: db(s.ok), mem_after: srv.mem() };
   for (const b of batchSizes) {
     cpu0 = srv.cpuMs();
+    db = dbCpu(srv);
     const r = await ctx.load('batch', [...base, '--n', ctx.opts.batchN, '--c', ctx.opts.batchC, '--b', b, '--run', `create-b${b}-${ctx.rep}`]);
     if (r.fail) ctx.note(`create batch ${b}: ${r.fail} failed: ${r.firstErr}`);
-    out[`batch${b}`] = { tps: r.fail ? null : r.tps, failed: r.fail, cpu_us: cpuPer(srv.cpuMs() - cpu0, r.ok), mem_after: srv.mem() };
+    out[`batch${b}`] = { tps: r.fail ? null : r.tps, failed: r.fail, cpu_us: cpuPer(srv.cpuMs() - cpu0, r.ok), db_cpu_us: db(r.ok), mem_after: srv.mem() };
   }
   return out;
 }
@@ -58,11 +66,13 @@ export async function measureE2E(ctx, srv, { mode = 'single', n = ctx.opts.n, qu
   if (mode === 'single') args.push('--c', 32); else args.push('--c', ctx.opts.batchC, '--b', 100);
   let want = n;
   const cpu0 = srv.cpuMs();
+  const db = dbCpu(srv);
   const loadP = ctx.load(mode, args).then((c) => { want = c.ok; return c; });
   const s = await ctx.target.waitArrivals(() => want, { timeoutS: Math.max(120, n / 200), stallS: 60, everyMs: 20 });
   const c = await loadP;
   const doneAt = s.complete ? await aq.waitIdle(queue, { timeoutS: 120, everyMs: 10 }) : null;
   const cpu_us = cpuPer(srv.cpuMs() - cpu0, c.ok);
+  const db_cpu_us = db(c.ok);
   let completed = null;
   try { completed = await aq.count(queue, 'completed'); } catch {}
   const r = {
@@ -70,7 +80,7 @@ export async function measureE2E(ctx, srv, { mode = 'single', n = ctx.opts.n, qu
     arrived: s.count, duplicates: s.dup, complete: s.complete && doneAt != null, completed,
     arrival_tps: s.complete ? round((s.count / (s.lastAt - c.t0)) * 1000) : null,
     tps: doneAt != null ? round((c.ok / (doneAt - c.t0)) * 1000) : null,
-    ms: doneAt != null ? round(doneAt - c.t0) : null, cpu_us, mem_after: srv.mem(),
+    ms: doneAt != null ? round(doneAt - c.t0) : null, cpu_us, db_cpu_us, mem_after: srv.mem(),
   };
   if (c.fail) ctx.note(`e2e ${mode}: ${c.fail} creates failed: ${c.firstErr}`);
   if (!r.complete) ctx.note(`e2e ${mode}: incomplete: ${s.count}/${want} arrived${doneAt == null && s.complete ? ', queue not idle after 120 s' : ''}`);

@@ -17,6 +17,8 @@ export default async function create(ctx) {
       ctx.metric(`create.batch100.${d}.tps`, `create 100/call c${ctx.opts.batchC}, ${dl}`, r.batch100.tps, 'tasks/s', { vs: 'ceiling.hono_c32.rps' });
       ctx.metric(`create.batch1000.${d}.tps`, `create 1000/call c${ctx.opts.batchC}, ${dl}`, r.batch1000.tps, 'tasks/s', { vs: 'ceiling.hono_c32.rps' });
       ctx.metric(`create.batch1000.${d}.cpu_us`, `server CPU per task, 1000/call, ${dl}`, r.batch1000.cpu_us, 'µs');
+      if (r.single.db_cpu_us != null) ctx.metric(`create.single.${d}.db_cpu_us`, `PostgreSQL CPU per single create, ${dl}`, r.single.db_cpu_us, 'µs');
+      if (r.batch1000.db_cpu_us != null) ctx.metric(`create.batch1000.${d}.db_cpu_us`, `PostgreSQL CPU per task, 1000/call, ${dl}`, r.batch1000.db_cpu_us, 'µs');
     } finally { await ctx.stopServer(srv); }
   }
 }
