@@ -2,12 +2,15 @@
 // its fsync, SQLite query plans, one transaction per retention batch). The behaviour both stores
 // share is in contract/.
 import Database from 'better-sqlite3';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
 import { Retention } from '../../src/retention.js';
 import { StoreOpenError } from '../../src/store/sqlite/index.js';
 import { PURGE } from '../../src/store/sqlite/maintenance.js';
-import { SCHEMA_VERSION } from '../../src/store/sqlite/migrations.js';
+import { MIGRATIONS, SCHEMA_VERSION } from '../../src/store/sqlite/migrations.js';
+import { SqliteStore } from '../../src/store/sqlite/index.js';
+import { tempDir } from '../helpers/temp.js';
 import { newTask, openStore, T0 } from './setup.js';
 
 describe('SQLite store internals', () => {
@@ -95,5 +98,25 @@ describe('SQLite store internals', () => {
     expect(await store.getTask(fresh!.task.id)).toMatchObject({ status: 'cancelled' });
     expect(await store.getTask(live!.task.id)).toMatchObject({ status: 'pending' });
     expect((await store.stats(T0)).counts).toMatchObject({ cancelled: 1, pending: 1 });
+  });
+});
+
+describe('the outcome migration', () => {
+  it('a task that ended before the upgrade is outcome 1, so its re-delivery is <task id>.1', async () => {
+    const file = path.join(tempDir(), 'old.db');
+    const old = new Database(file);
+    for (const [i, sql] of MIGRATIONS.slice(0, 2).entries()) (old.exec(sql), old.pragma(`user_version = ${i + 1}`));
+    old.prepare(`INSERT INTO tasks (id, queue, status, target_url, method, headers, payload, webhook_url, webhook_retries, retries, timeout_ms,
+      backoff, priority, labels, attempts, run_at, created_at, updated_at, completed_at, result, webhook_status, webhook_attempts)
+      VALUES ('tsk_old', 'default', 'completed', 'http://x/', 'POST', '{}', 'null', 'http://x/h', 12, 3, 30000, '{"initial":2,"factor":2,"max":3600}',
+      0, '[]', 1, 0, 0, 0, 1, '1', 'failed', 13)`).run();
+    old.close();
+    const store = new SqliteStore({ file });
+    try {
+      expect((await store.redeliverTask('tsk_old', T0)).ok).toBe(true);
+      expect(await store.claimDeliveries(10, T0)).toMatchObject([{ id: 'tsk_old', outcome: 1, attempt: 14, attemptsBase: 13 }]);
+    } finally {
+      await store.close();
+    }
   });
 });

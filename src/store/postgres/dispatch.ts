@@ -181,6 +181,9 @@ const FINISH = `WITH r AS (
       webhook_status = CASE WHEN r.next = 'pending' THEN t.webhook_status WHEN t.webhook_url IS NULL THEN NULL ELSE 'pending' END,
       webhook_run_at = CASE WHEN r.next = 'pending' THEN t.webhook_run_at WHEN t.webhook_url IS NULL THEN NULL ELSE r.now END,
       webhook_attempts = CASE WHEN r.next = 'pending' THEN t.webhook_attempts ELSE 0 END,
+      webhook_attempts_base = CASE WHEN r.next = 'pending' THEN t.webhook_attempts_base ELSE 0 END,
+      -- a task's end in completed or failed is its next outcome (api.md §16: webhook-id <id>.<outcomes>)
+      outcomes = CASE WHEN r.next = 'pending' THEN t.outcomes ELSE t.outcomes + 1 END,
       webhook_error = CASE WHEN r.next = 'pending' THEN t.webhook_error ELSE NULL END,
       claimed_by = NULL, claim_token = NULL
     FROM r WHERE t.id = r.id AND t.status = 'running' AND t.attempts = r.attempt AND t.claimed_by = $12
@@ -230,22 +233,31 @@ export async function finishAttempts(ctx: PgCtx, results: AttemptFinish[]): Prom
   return out;
 }
 
-// $1 now (null: database clock), $2 limit, $3 this node, $4 the claim's token
+// $1 now (null: database clock), $2 limit, $3 this node, $4 the claim's token. The history row of
+// each delivery attempt is opened in the same statement (duration null while in flight).
 const CLAIM_DELIVERIES = `WITH now AS (SELECT ${nowSql(1)} AS ms),
   picked AS (
     SELECT t.seq FROM tasks t, now WHERE t.webhook_status = 'pending' AND t.webhook_run_at <= now.ms
     ORDER BY t.webhook_run_at LIMIT $2 FOR UPDATE SKIP LOCKED
+  ),
+  claimed AS (
+    UPDATE tasks t SET webhook_status = 'sending', webhook_attempts = t.webhook_attempts + 1, webhook_claimed_by = $3,
+      webhook_claim_token = $4
+    FROM picked WHERE t.seq = picked.seq
+    RETURNING t.id, t.status, t.queue, t.payload, t.result, t.error, t.attempts, t.completed_at, t.webhook_url, t.webhook_retries,
+      t.webhook_attempts, t.webhook_attempts_base, t.outcomes, t.timeout_ms, t.backoff, t.webhook_run_at
+  ),
+  opened AS (
+    INSERT INTO deliveries (task_id, outcome, attempt, started_at)
+    SELECT c.id, c.outcomes, c.webhook_attempts, now.ms FROM claimed c, now
+    ON CONFLICT DO NOTHING
   )
-  UPDATE tasks t SET webhook_status = 'sending', webhook_attempts = t.webhook_attempts + 1, webhook_claimed_by = $3,
-    webhook_claim_token = $4
-  FROM picked WHERE t.seq = picked.seq
-  RETURNING t.id, t.status, t.queue, t.payload, t.result, t.error, t.attempts, t.completed_at, t.webhook_url, t.webhook_retries,
-    t.webhook_attempts, t.timeout_ms, t.backoff, t.webhook_run_at`;
+  SELECT claimed.*, now.ms AS started_at FROM claimed, now`;
 
 interface DeliveryRow {
   id: string; status: string; queue: string; payload: string; result: string | null; error: string | null; attempts: number;
-  completed_at: number; webhook_url: string; webhook_retries: number; webhook_attempts: number; timeout_ms: number; backoff: string;
-  webhook_run_at: number;
+  completed_at: number; webhook_url: string; webhook_retries: number; webhook_attempts: number; webhook_attempts_base: number;
+  outcomes: number; timeout_ms: number; backoff: string; webhook_run_at: number; started_at: number;
 }
 
 export async function claimDeliveries(ctx: PgCtx, limit: number, now: number, token: number): Promise<ClaimedDelivery[]> {
@@ -256,32 +268,44 @@ export async function claimDeliveries(ctx: PgCtx, limit: number, now: number, to
     webhookUrl: r.webhook_url,
     // api.md §5 webhook body, assembled from the stored JSON texts without re-encoding them
     bodyJson: `{"id":${JSON.stringify(r.id)},"status":${JSON.stringify(r.status)},"queue":${JSON.stringify(r.queue)},"payload":${r.payload},"result":${r.result ?? 'null'},"error":${r.error ?? 'null'},"attempts":${r.attempts},"completedAt":${JSON.stringify(new Date(r.completed_at).toISOString())}}`,
+    outcome: r.outcomes,
     attempt: r.webhook_attempts,
+    attemptsBase: r.webhook_attempts_base,
+    startedAt: r.started_at,
     webhookRetries: r.webhook_retries,
     timeoutMs: r.timeout_ms,
     backoff: JSON.parse(r.backoff),
   }));
 }
 
+/**
+ * Records each delivery attempt in the history and applies its decision, guarded by outcome,
+ * attempt and owner: a late answer to a delivery the task has moved past (a retry ended it
+ * again, a re-delivery superseded it, another node took it over) changes nothing.
+ */
 export async function finishDeliveries(ctx: PgCtx, results: DeliveryFinish[]): Promise<void> {
   if (results.length === 0) return;
-  const ids: string[] = [];
-  const statuses: string[] = [];
-  const runAts: (number | null)[] = [];
-  const errors: (string | null)[] = [];
-  for (const r of results) {
+  const cols: unknown[][] = Array.from({ length: 8 }, () => new Array(results.length));
+  results.forEach((r, i) => {
     const n = r.next;
-    ids.push(r.id);
-    statuses.push(n.status);
-    runAts.push(n.status === 'pending' ? n.runAt : null);
-    errors.push(n.status === 'delivered' ? null : JSON.stringify(n.error));
-  }
+    const v = [r.id, r.outcome, r.attempt, r.durationMs, r.httpStatus ?? null, n.status, n.status === 'pending' ? n.runAt : null,
+      n.status === 'delivered' ? null : JSON.stringify(n.error)];
+    for (let c = 0; c < 8; c++) cols[c]![i] = v[c];
+  });
   await ctx.db.query(
-    `UPDATE tasks t SET webhook_status = u.status, webhook_run_at = u.run_at, webhook_error = u.error, webhook_claimed_by = NULL,
+    `WITH u AS (
+       SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::bigint[], $5::int[], $6::text[], $7::bigint[], $8::text[])
+         AS u(id, outcome, attempt, duration_ms, http_status, status, run_at, error)
+     ),
+     recorded AS (
+       UPDATE deliveries d SET duration_ms = u.duration_ms, status = u.http_status, error = u.error
+       FROM u WHERE d.task_id = u.id AND d.outcome = u.outcome AND d.attempt = u.attempt AND d.duration_ms IS NULL
+     )
+     UPDATE tasks t SET webhook_status = u.status, webhook_run_at = u.run_at, webhook_error = u.error, webhook_claimed_by = NULL,
        webhook_claim_token = NULL
-     FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[]) AS u(id, status, run_at, error)
-     WHERE t.id = u.id AND t.webhook_status = 'sending' AND t.webhook_claimed_by = $5`,
-    [ids, statuses, runAts, errors, ctx.nodeId],
+     FROM u WHERE t.id = u.id AND t.webhook_status = 'sending' AND t.outcomes = u.outcome AND t.webhook_attempts = u.attempt
+       AND t.webhook_claimed_by = $9`,
+    [...cols, ctx.nodeId],
     'aq_finish_deliveries',
   );
 }
@@ -315,12 +339,16 @@ export async function recoverInterrupted(ctx: PgCtx, now: number): Promise<{ tas
        SELECT now.ms / 60000, aq_shard(), count(*), count(*) FROM recorded, now GROUP BY now.ms HAVING count(*) > 0
        ON CONFLICT (minute, shard) DO UPDATE SET dispatched = m.dispatched + excluded.dispatched, failed = m.failed + excluded.failed
      ),
-     deliveries AS (
+     reopened AS (
        UPDATE tasks t SET webhook_status = 'pending', webhook_run_at = now.ms, webhook_claimed_by = NULL, webhook_claim_token = NULL FROM now
        WHERE t.webhook_status = 'sending' AND (t.webhook_claimed_by IS NULL OR t.webhook_claimed_by = $3)
-       RETURNING 1
+       RETURNING t.id, t.outcomes, t.webhook_attempts
+     ),
+     closed AS (
+       UPDATE deliveries d SET duration_ms = GREATEST(0, now.ms - d.started_at), error = $2 FROM reopened r, now
+       WHERE d.task_id = r.id AND d.outcome = r.outcomes AND d.attempt = r.webhook_attempts AND d.duration_ms IS NULL
      )
-     SELECT (SELECT count(*) FROM reset)::int AS tasks, (SELECT count(*) FROM deliveries)::int AS deliveries`,
+     SELECT (SELECT count(*) FROM reset)::int AS tasks, (SELECT count(*) FROM reopened)::int AS deliveries`,
     [nowParam(ctx, now), JSON.stringify(INTERRUPTED), ctx.nodeId],
   );
   return { tasks: r?.tasks ?? 0, deliveries: r?.deliveries ?? 0 };
@@ -349,12 +377,16 @@ export async function releaseClaims(ctx: PgCtx, tokens: number[]): Promise<numbe
        SELECT id, attempts, started, GREATEST(0, aq_now_ms() - started), NULL, $3 FROM reset
        ON CONFLICT DO NOTHING
      ),
-     deliveries AS (
+     reopened AS (
        UPDATE tasks t SET webhook_status = 'pending', webhook_run_at = aq_now_ms(), webhook_claimed_by = NULL, webhook_claim_token = NULL
        WHERE t.webhook_claimed_by = $1 AND t.webhook_claim_token = ANY($2::bigint[]) AND t.webhook_status = 'sending'
-       RETURNING 1
+       RETURNING t.id, t.outcomes, t.webhook_attempts
+     ),
+     closed AS (
+       UPDATE deliveries d SET duration_ms = GREATEST(0, aq_now_ms() - d.started_at), error = $3 FROM reopened r
+       WHERE d.task_id = r.id AND d.outcome = r.outcomes AND d.attempt = r.webhook_attempts AND d.duration_ms IS NULL
      )
-     SELECT (SELECT count(*) FROM reset)::int + (SELECT count(*) FROM deliveries)::int AS n`,
+     SELECT (SELECT count(*) FROM reset)::int + (SELECT count(*) FROM reopened)::int AS n`,
     [ctx.nodeId, tokens, JSON.stringify(RELEASED)],
   );
   return r?.n ?? 0;

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { NewTask } from '../../shared/defaults.js';
-import type { BulkFilter, QueueUpdate } from '../../shared/types.js';
+import type { BulkFilter, QueueUpdate, RedeliverFilter } from '../../shared/types.js';
 import type { AttemptFinish, CreateResult, DeliveryFinish, ListFilter, QueueLimits, ScheduleFiring, ScheduleWrite, Store } from '../store.js';
 import type { PgCtx } from './context.js';
 import * as d from './dispatch.js';
@@ -225,6 +225,15 @@ export class PostgresStore implements Store {
   }
   finishDeliveries(results: DeliveryFinish[]) {
     return this.persist(() => d.finishDeliveries(this.ctx, results));
+  }
+  listDeliveries(id: string) {
+    return t.listDeliveries(this.ctx, id);
+  }
+  redeliverTask(id: string, now: number) {
+    return tr.redeliverTask(this.ctx, id, now);
+  }
+  redeliverMany(filter: RedeliverFilter, now: number) {
+    return tr.redeliverMany(this.ctx, filter, now);
   }
   recoverInterrupted(now: number) {
     return d.recoverInterrupted(this.ctx, now);

@@ -2,7 +2,7 @@
 // first write), and facts about the database.
 import type { PgCtx } from './context.js';
 
-/** Deletes up to `limit` terminal tasks finished before `before` (ms) whose webhook is settled, with their attempts and labels. */
+/** Deletes up to `limit` terminal tasks finished before `before` (ms) whose webhook is settled, with their attempts, deliveries and labels. */
 export async function purgeExpired(ctx: PgCtx, before: number, limit: number): Promise<number> {
   const [r] = await ctx.db.query<{ n: number }>(
     `WITH doomed AS (
@@ -12,6 +12,7 @@ export async function purgeExpired(ctx: PgCtx, before: number, limit: number): P
      ),
      gone AS (DELETE FROM tasks t USING doomed d WHERE t.seq = d.seq RETURNING t.seq),
      a AS (DELETE FROM attempts x USING doomed d WHERE x.task_id = d.id),
+     w AS (DELETE FROM deliveries x USING doomed d WHERE x.task_id = d.id),
      l AS (DELETE FROM task_labels x USING doomed d WHERE x.seq = d.seq),
      m AS (DELETE FROM minute_stats WHERE minute < $3 AND EXISTS (SELECT 1 FROM doomed))
      SELECT count(*)::int AS n FROM gone`,

@@ -40,6 +40,9 @@ CREATE TABLE tasks (
   error text,
   webhook_status text,
   webhook_attempts int NOT NULL DEFAULT 0,
+  -- webhook_attempts at the last re-delivery; outcomes: the task's ends in completed or failed (api.md §16)
+  webhook_attempts_base int NOT NULL DEFAULT 0,
+  outcomes int NOT NULL DEFAULT 0,
   webhook_run_at bigint,
   webhook_error text,
   schedule_id text,
@@ -63,6 +66,7 @@ CREATE INDEX tasks_queue_failed ON tasks (queue, seq) WHERE status = 'failed';
 CREATE INDEX tasks_running_owner ON tasks (claimed_by) WHERE status = 'running';
 CREATE INDEX tasks_sending_owner ON tasks (webhook_claimed_by) WHERE webhook_status = 'sending';
 CREATE INDEX tasks_schedule ON tasks (schedule_id, seq) WHERE schedule_id IS NOT NULL;
+CREATE INDEX tasks_webhook_failed ON tasks (seq) WHERE webhook_status = 'failed';
 
 CREATE TABLE task_labels (label text NOT NULL, seq bigint NOT NULL, PRIMARY KEY (label, seq));
 CREATE INDEX task_labels_seq ON task_labels (seq);
@@ -75,6 +79,18 @@ CREATE TABLE attempts (
   status int,
   error text,
   PRIMARY KEY (task_id, n)
+);
+
+-- every webhook delivery attempt (api.md §16); duration_ms null while in flight
+CREATE TABLE deliveries (
+  task_id text NOT NULL,
+  outcome int NOT NULL,
+  attempt int NOT NULL,
+  started_at bigint NOT NULL,
+  duration_ms bigint,
+  status int,
+  error text,
+  PRIMARY KEY (task_id, outcome, attempt)
 );
 
 CREATE TABLE queues (

@@ -2,9 +2,9 @@
 // (unnest) with its labels and any new queue rows; idempotency keys seen before return the
 // existing task. Reads: get, list with cursors, attempts.
 import type { NewTask } from '../../shared/defaults.js';
-import { TASK_STATUSES, type Attempt, type Task } from '../../shared/types.js';
+import { TASK_STATUSES, type Attempt, type Delivery, type Task } from '../../shared/types.js';
 import { InvalidCursorError, type CreateResult, type ListFilter } from '../store.js';
-import { decodeCursor, encodeCursor, newTaskToTask, toAttempt, toTask, type AttemptRow, type TaskRow } from '../sqlite/rows.js';
+import { decodeCursor, encodeCursor, newTaskToTask, toAttempt, toDelivery, toTask, type AttemptRow, type DeliveryRow, type TaskRow } from '../sqlite/rows.js';
 import type { PgCtx } from './context.js';
 import type { Sql } from './pool.js';
 
@@ -122,4 +122,16 @@ export async function listAttempts(ctx: PgCtx, id: string): Promise<Attempt[] | 
     attempts.push({ n: task.t_attempts, startedAt: new Date(task.t_updated_at).toISOString(), durationMs: null });
   }
   return attempts;
+}
+
+/** Every webhook delivery attempt of a task, oldest first; undefined when there is no such task. */
+export async function listDeliveries(ctx: PgCtx, id: string): Promise<Delivery[] | undefined> {
+  const rows = await ctx.db.query<DeliveryRow & { present: boolean }>(
+    `SELECT true AS present, d.outcome, d.attempt, d.started_at, d.duration_ms, d.status, d.error
+     FROM tasks t LEFT JOIN deliveries d ON d.task_id = t.id WHERE t.id = $1 ORDER BY d.outcome, d.attempt`,
+    [id],
+    'aq_list_deliveries',
+  );
+  if (rows.length === 0) return undefined;
+  return rows.filter((r) => r.outcome !== null).map(toDelivery);
 }

@@ -1,8 +1,8 @@
 // SQL for the caller's state changes on PostgreSQL: cancel, retry and delete, one task or many
 // by filter. Each is one statement: the row is locked, its previous status read and the change
 // applied only if that status may be left (api.md §2), so no other writer can slip in between.
-import type { BulkFilter, TaskError, TaskStatus } from '../../shared/types.js';
-import type { BulkResult, Refusal, Transition } from '../store.js';
+import type { BulkFilter, RedeliverFilter, TaskError, TaskStatus } from '../../shared/types.js';
+import type { BulkResult, RedeliverResult, Refusal, Transition } from '../store.js';
 import { toTask, type TaskRow } from '../sqlite/rows.js';
 import type { PgCtx } from './context.js';
 
@@ -11,7 +11,7 @@ const CANCELLED: TaskError = { type: 'cancelled', message: 'cancelled by request
 const CANCEL_SET = `status = 'cancelled', error = $1, updated_at = $2, completed_at = $2`;
 // $1 now
 const RETRY_SET = `status = 'pending', attempts_base = t.attempts, run_at = $1, updated_at = $1, completed_at = NULL, claimed_by = NULL, claim_token = NULL,
-  error = NULL, result = NULL, webhook_status = NULL, webhook_attempts = 0, webhook_run_at = NULL, webhook_error = NULL, webhook_claimed_by = NULL`;
+  error = NULL, result = NULL, webhook_status = NULL, webhook_attempts = 0, webhook_attempts_base = 0, webhook_run_at = NULL, webhook_error = NULL, webhook_claimed_by = NULL`;
 
 /** One task: `old` locks it and reads its status; `upd` changes it only from an allowed status. */
 async function one(ctx: PgCtx, id: string, set: string, args: unknown[], allowed: TaskStatus[], name: string): Promise<Transition> {
@@ -41,6 +41,7 @@ export async function deleteTask(ctx: PgCtx, id: string): Promise<{ ok: true; pr
   const rows = await ctx.db.query<{ status: TaskStatus }>(
     `WITH old AS (DELETE FROM tasks WHERE id = $1 RETURNING seq, id, status),
      a AS (DELETE FROM attempts WHERE task_id IN (SELECT id FROM old)),
+     d AS (DELETE FROM deliveries WHERE task_id IN (SELECT id FROM old)),
      l AS (DELETE FROM task_labels WHERE seq IN (SELECT seq FROM old))
      SELECT status FROM old`,
     [id],
@@ -51,7 +52,7 @@ export async function deleteTask(ctx: PgCtx, id: string): Promise<{ ok: true; pr
 }
 
 /** The WHERE clause for a bulk filter, its parameters numbered from `$first`. */
-function filterWhere(f: BulkFilter, allowed: TaskStatus[], first: number): { sql: string; args: unknown[] } {
+function filterWhere(f: RedeliverFilter, allowed: TaskStatus[], first: number): { sql: string; args: unknown[] } {
   const states = f.status ? allowed.filter((s) => s === f.status) : allowed;
   if (states.length === 0 || (f.ids && f.ids.length === 0)) return { sql: 'false', args: [] };
   const args: unknown[] = [];
@@ -61,6 +62,10 @@ function filterWhere(f: BulkFilter, allowed: TaskStatus[], first: number): { sql
   if (f.queue !== undefined) where.push(`queue = ${p(f.queue)}`);
   if (f.label !== undefined) where.push(`seq IN (SELECT seq FROM task_labels WHERE label = ${p(f.label)})`);
   if (f.createdBefore !== undefined) where.push(`created_at < ${p(Date.parse(f.createdBefore))}::bigint`);
+  // 'sending' is a pending delivery in flight (the Task's webhook.status shows it as pending)
+  if (f.webhookStatus !== undefined) {
+    where.push(f.webhookStatus === 'pending' ? `webhook_status IN ('pending', 'sending')` : `webhook_status = '${f.webhookStatus === 'delivered' ? 'delivered' : 'failed'}'`);
+  }
   return { sql: where.join(' AND '), args };
 }
 
@@ -83,4 +88,36 @@ export function cancelMany(ctx: PgCtx, f: BulkFilter, now: number): Promise<Bulk
 
 export function retryMany(ctx: PgCtx, f: BulkFilter, now: number): Promise<BulkResult> {
   return bulk(ctx, f, ['failed', 'cancelled'], RETRY_SET, [now]);
+}
+
+// api.md §16: the latest outcome again, due now, with a fresh webhookRetries. A delivery in
+// flight ('sending') keeps going and gets the fresh retries; its id (<task id>.<outcome>) stays.
+const REDELIVER_SET = `webhook_status = CASE t.webhook_status WHEN 'sending' THEN 'sending' ELSE 'pending' END,
+  webhook_run_at = CASE t.webhook_status WHEN 'sending' THEN t.webhook_run_at ELSE $1 END, webhook_attempts_base = t.webhook_attempts`;
+const REDELIVERABLE = `webhook_url IS NOT NULL AND outcomes > 0`;
+
+export async function redeliverTask(ctx: PgCtx, id: string, now: number): Promise<RedeliverResult> {
+  const rows = await ctx.db.query<TaskRow & { previous: TaskStatus; changed: boolean }>(
+    `WITH old AS (SELECT seq, status FROM tasks WHERE id = $2 FOR UPDATE),
+     upd AS (UPDATE tasks t SET ${REDELIVER_SET} FROM old WHERE t.seq = old.seq AND old.status IN ('completed', 'failed') AND t.${REDELIVERABLE}
+       RETURNING t.*)
+     SELECT old.status AS previous, upd.seq IS NOT NULL AS changed, upd.* FROM old LEFT JOIN upd ON true`,
+    [now, id],
+    'aq_redeliver_task',
+  );
+  const r = rows[0];
+  if (!r) return { ok: false, reason: 'not_found' };
+  if (!r.changed) return { ok: false, reason: 'conflict' };
+  return { ok: true, task: toTask(r) };
+}
+
+export async function redeliverMany(ctx: PgCtx, f: RedeliverFilter, now: number): Promise<{ count: number }> {
+  const w = filterWhere(f, ['completed', 'failed'], 2);
+  if (w.sql === 'false') return { count: 0 };
+  const rows = await ctx.db.query(
+    `WITH old AS (SELECT seq FROM tasks WHERE ${w.sql} AND ${REDELIVERABLE} ORDER BY seq FOR UPDATE)
+     UPDATE tasks t SET ${REDELIVER_SET} FROM old WHERE t.seq = old.seq RETURNING 1`,
+    [now, ...w.args],
+  );
+  return { count: rows.length };
 }

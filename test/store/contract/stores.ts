@@ -46,3 +46,11 @@ export async function rowCounts(store: Store): Promise<Record<TaskStatus, number
   for (const r of rows) out[r.status] = Number(r.n);
   return out;
 }
+
+/** The single number `sql` (one row, one column) answers, on either store. */
+export async function scalar(store: Store, sql: string): Promise<number> {
+  const row = kind === 'postgres'
+    ? (await pgQuery<Record<string, unknown>>(urls.get(store)!, sql))[0]
+    : ((store as SqliteStore).db.prepare(sql).get() as Record<string, unknown>);
+  return Number(Object.values(row!)[0]);
+}

@@ -1,13 +1,8 @@
-// Outcome webhooks (api.md §16): the outcome counter, the delivery history, re-delivery of one
+// Shared store cases (SQLite and PostgreSQL), outcome webhooks (api.md §16): the outcome counter, the delivery history, re-delivery of one
 // task and by filter, and the guards that keep a late answer from overwriting a newer state.
-import Database from 'better-sqlite3';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MIGRATIONS } from '../../src/store/sqlite/migrations.js';
-import { SqliteStore } from '../../src/store/sqlite/index.js';
-import type { Store } from '../../src/store/store.js';
-import { tempDir } from '../helpers/temp.js';
-import { newTask, openStore, T0 } from './setup.js';
+import type { Store } from '../../../src/store/store.js';
+import { newTask, openStore, scalar, T0 } from './stores.js';
 
 const HOOK = 'http://127.0.0.1:9/hook';
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -26,7 +21,7 @@ const fail503 = { status: 'pending', runAt: 0, error: { type: 'http', status: 50
 
 describe('outcome deliveries', () => {
   it('each delivery attempt is kept in the history with its outcome, status and duration, oldest first', async () => {
-    const { store } = openStore();
+    const store = await openStore();
     const id = await ended(store, 'completed');
     const [d1] = await store.claimDeliveries(10, T0 + 2);
     expect(d1).toMatchObject({ id, outcome: 1, attempt: 1, attemptsBase: 0 });
@@ -44,7 +39,7 @@ describe('outcome deliveries', () => {
   });
 
   it('a manual retry that ends the task again makes outcome 2, whose attempts count from 1', async () => {
-    const { store } = openStore();
+    const store = await openStore();
     const id = await ended(store, 'failed');
     const [d1] = await store.claimDeliveries(10, T0 + 2);
     await store.finishDeliveries([{ id, outcome: 1, attempt: d1!.attempt, durationMs: 1, httpStatus: 200, next: { status: 'delivered' }, now: T0 + 3 }]);
@@ -58,7 +53,7 @@ describe('outcome deliveries', () => {
   });
 
   it('a late answer to a delivery of an outcome the task has moved past changes nothing but its history row', async () => {
-    const { store } = openStore();
+    const store = await openStore();
     const id = await ended(store, 'failed');
     await store.claimDeliveries(10, T0 + 2); // outcome 1, attempt 1 in flight
     await store.retryTask(id, T0 + 3);
@@ -71,7 +66,7 @@ describe('outcome deliveries', () => {
   });
 
   it('re-delivery sends the same outcome again, due now, with a fresh set of webhookRetries', async () => {
-    const { store } = openStore();
+    const store = await openStore();
     const id = await ended(store, 'completed', { webhookRetries: 0 });
     const [d1] = await store.claimDeliveries(10, T0 + 2);
     await store.finishDeliveries([{ id, outcome: 1, attempt: 1, durationMs: 1, httpStatus: 503, next: { status: 'failed', error: fail503.error }, now: T0 + 3 }]);
@@ -86,7 +81,7 @@ describe('outcome deliveries', () => {
   });
 
   it('re-delivery while a delivery is in flight leaves it in flight with fresh retries', async () => {
-    const { store } = openStore();
+    const store = await openStore();
     const id = await ended(store, 'completed');
     await store.claimDeliveries(10, T0 + 2);
     expect((await store.redeliverTask(id, T0 + 3)).ok).toBe(true);
@@ -96,7 +91,7 @@ describe('outcome deliveries', () => {
   });
 
   it('re-delivery is refused for a missing task, one without a webhookUrl, and one that is not completed or failed', async () => {
-    const { store } = openStore();
+    const store = await openStore();
     expect(await store.redeliverTask('tsk_nope', T0)).toEqual({ ok: false, reason: 'not_found' });
     const [plain, pending] = await store.createTasks([newTask(), newTask({ webhookUrl: HOOK })]);
     expect(await store.redeliverTask(pending!.task.id, T0)).toEqual({ ok: false, reason: 'conflict' });
@@ -108,7 +103,7 @@ describe('outcome deliveries', () => {
   });
 
   it('bulk re-delivery takes the filter and the webhook state, and only tasks with an outcome to send', async () => {
-    const { store } = openStore();
+    const store = await openStore();
     const a = await ended(store, 'completed', { webhookRetries: 0, labels: ['x'] });
     const b = await ended(store, 'failed', { webhookRetries: 0 });
     const c = await ended(store, 'completed', { webhookRetries: 0, labels: ['x'] });
@@ -129,7 +124,7 @@ describe('outcome deliveries', () => {
   });
 
   it('after a crash a delivery in flight is recorded interrupted and sent again as the next attempt', async () => {
-    const { store } = openStore();
+    const store = await openStore();
     const id = await ended(store, 'completed');
     await store.claimDeliveries(10, T0 + 2);
     expect(await store.recoverInterrupted(T0 + 50)).toEqual({ tasks: 0, deliveries: 1 });
@@ -138,7 +133,7 @@ describe('outcome deliveries', () => {
   });
 
   it('deleting and purging a task removes its delivery history', async () => {
-    const { store } = openStore();
+    const store = await openStore();
     const a = await ended(store, 'completed');
     const b = await ended(store, 'completed');
     for (const d of await store.claimDeliveries(10, T0 + 2)) {
@@ -147,27 +142,6 @@ describe('outcome deliveries', () => {
     await store.deleteTask(a, T0 + 4);
     expect(await store.purgeExpired(T0 + 10, 10)).toBe(1);
     expect(await store.listDeliveries(b)).toBeUndefined();
-    const left = (store as unknown as { db: { prepare(s: string): { get(): { n: number } } } }).db.prepare('SELECT COUNT(*) AS n FROM deliveries').get();
-    expect(left.n).toBe(0);
-  });
-});
-
-describe('the outcome migration', () => {
-  it('a task that ended before the upgrade is outcome 1, so its re-delivery is <task id>.1', async () => {
-    const file = path.join(tempDir(), 'old.db');
-    const old = new Database(file);
-    for (const [i, sql] of MIGRATIONS.slice(0, 2).entries()) (old.exec(sql), old.pragma(`user_version = ${i + 1}`));
-    old.prepare(`INSERT INTO tasks (id, queue, status, target_url, method, headers, payload, webhook_url, webhook_retries, retries, timeout_ms,
-      backoff, priority, labels, attempts, run_at, created_at, updated_at, completed_at, result, webhook_status, webhook_attempts)
-      VALUES ('tsk_old', 'default', 'completed', 'http://x/', 'POST', '{}', 'null', 'http://x/h', 12, 3, 30000, '{"initial":2,"factor":2,"max":3600}',
-      0, '[]', 1, 0, 0, 0, 1, '1', 'failed', 13)`).run();
-    old.close();
-    const store = new SqliteStore({ file });
-    try {
-      expect((await store.redeliverTask('tsk_old', T0)).ok).toBe(true);
-      expect(await store.claimDeliveries(10, T0)).toMatchObject([{ id: 'tsk_old', outcome: 1, attempt: 14, attemptsBase: 13 }]);
-    } finally {
-      await store.close();
-    }
+    expect(await scalar(store, 'SELECT COUNT(*) AS n FROM deliveries')).toBe(0);
   });
 });
