@@ -141,7 +141,7 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
     store, version, config, inFlight, now: () => clock.now(),
     signingSecret: { fingerprint: secretFingerprint(secret), source: secretSource },
   });
-  const dashboard = createDashboard({ tokens: config.tokens, host: config.host, version, clock, log, dev: config.dev });
+  const dashboard = createDashboard({ tokens: config.tokens, host: config.host, version, clock, log, dev: config.dev, store });
   const { app } = createApp(deps, { ops: { metrics: () => metrics.render(), doctor }, authenticate: dashboard.authenticate });
   dashboard.register(app);
   const honoListener = getRequestListener(app.fetch, {

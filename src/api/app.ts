@@ -26,7 +26,7 @@ export const OPEN_PATHS = new Set(['/healthz', '/openapi.json']);
 
 export interface AppExtras {
   /** Extra credential check (the dashboard's session cookie); true lets the request through. */
-  authenticate?: (c: Context) => boolean;
+  authenticate?: (c: Context) => boolean | Promise<boolean>;
   /** /metrics and /v1/doctor from the server (its registry and hooks); see ops/routes.ts. */
   ops?: OpsHandlers;
 }
@@ -73,7 +73,7 @@ export function createApp(deps: ApiDeps, extras: AppExtras = {}) {
 
   const auth: MiddlewareHandler = async (c, next) => {
     if (deps.tokens.length === 0 || OPEN_PATHS.has(c.req.path)) return next();
-    if (checkToken(bearer(c.req.header('authorization'))) || extras.authenticate?.(c)) return next();
+    if (checkToken(bearer(c.req.header('authorization'))) || (await extras.authenticate?.(c))) return next();
     c.header('WWW-Authenticate', 'Bearer');
     throw new ApiError(401, 'unauthorized', 'missing or invalid bearer token');
   };

@@ -12,7 +12,7 @@ import { isLoopback } from './format.js';
 import type { Shell } from './layout.js';
 import { registerLogin } from './login.js';
 import { registerPages } from './routes.js';
-import { cookieAuthenticator, createSessions, readCookie, type Sessions } from './session.js';
+import { cookieAuthenticator, createSessions, readCookie, type Sessions, type SessionStore } from './session.js';
 
 export interface DashboardOptions {
   /** The server's bearer tokens (config.tokens); with none, pages need no login. */
@@ -24,6 +24,8 @@ export interface DashboardOptions {
   log: Logger;
   /** `serve --dev`: show the request sink page in the navigation. */
   dev?: boolean;
+  /** Where logouts are recorded (the server's store), so that every node ends the session. */
+  store: SessionStore;
   /** Login session lifetime in seconds (default 7 days). */
   sessionSeconds?: number;
   /** Folder of the static files (default ./assets beside this module). */
@@ -32,7 +34,7 @@ export interface DashboardOptions {
 
 export interface Dashboard {
   /** For createApp's `extras.authenticate`: accepts a valid session cookie (same-origin for writes). */
-  authenticate: (c: Context) => boolean;
+  authenticate: (c: Context) => Promise<boolean>;
   /** Adds the dashboard's routes (/, /tasks, /tasks/:id, /schedules, /login, /logout, /assets/*) to `app`. */
   register(app: Hono<any, any, any>): void;
 }
@@ -47,13 +49,13 @@ export interface DashboardContext {
   sessions: Sessions;
   shell: Shell;
   /** True when the request may see task data (no tokens, a valid session cookie, or a bearer token). */
-  signedIn(c: Context): boolean;
+  signedIn(c: Context): Promise<boolean>;
   /** Sends a rendered page with the dashboard's security headers. */
   send(c: Context, page: JSX.Element, status?: number): Promise<Response>;
 }
 
 export function createDashboard(opts: DashboardOptions): Dashboard {
-  const sessions = createSessions(opts.tokens, opts.sessionSeconds);
+  const sessions = createSessions(opts.tokens, opts.store, opts.sessionSeconds);
   const checkToken = tokenChecker(opts.tokens);
   const warning =
     opts.tokens.length === 0 && !isLoopback(opts.host)
@@ -63,9 +65,9 @@ export function createDashboard(opts: DashboardOptions): Dashboard {
     opts,
     sessions,
     shell: { version: opts.version, warning, canLogout: opts.tokens.length > 0, dev: opts.dev },
-    signedIn(c) {
+    async signedIn(c) {
       if (opts.tokens.length === 0) return true;
-      if (sessions.valid(readCookie(c.req.header('cookie')), opts.clock.now())) return true;
+      if (await sessions.valid(readCookie(c.req.header('cookie')), opts.clock.now())) return true;
       const given = bearer(c.req.header('authorization'));
       return given !== undefined && checkToken(given);
     },

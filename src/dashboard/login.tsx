@@ -1,11 +1,12 @@
 // The login form and the login/logout routes: POST /login checks the token and sets the HttpOnly, SameSite=Strict
-// session cookie (an HMAC, see session.ts); POST /logout clears it. Both refuse cross-site posts.
+// session cookie (a session id and an HMAC, see session.ts); POST /logout ends the session in the
+// store and clears the cookie. Both refuse cross-site posts.
 import type { Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { tokenChecker } from '../api/auth.js';
 import type { DashboardContext } from './index.js';
 import { Page } from './layout.js';
-import { sameOrigin, sessionCookie } from './session.js';
+import { readCookie, sameOrigin, sessionCookie } from './session.js';
 
 const BASE = 'http://dashboard.invalid';
 
@@ -64,9 +65,9 @@ export function registerLogin(app: Hono<any, any, any>, ctx: DashboardContext): 
     );
   const refuse = (c: Context) => ctx.send(c, <Page shell={ctx.shell} title="Refused" section="error"><p class="notice error" role="alert">Refused: this form must be sent from the dashboard itself.</p></Page>, 403);
 
-  app.get('/login', (c) => {
+  app.get('/login', async (c) => {
     const next = safeNext(c.req.query('next'));
-    if (ctx.signedIn(c)) return c.redirect(next, 303);
+    if (await ctx.signedIn(c)) return c.redirect(next, 303);
     return page(c, next);
   });
 
@@ -89,8 +90,10 @@ export function registerLogin(app: Hono<any, any, any>, ctx: DashboardContext): 
     },
   );
 
-  app.post('/logout', (c) => {
+  app.post('/logout', async (c) => {
     if (!sameOrigin(c)) return refuse(c);
+    // Ended in the store, not only cleared in this browser: a copy of the cookie stops working too.
+    await sessions.revoke(readCookie(c.req.header('cookie')), opts.clock.now());
     c.header('Set-Cookie', sessionCookie(c, '', 0));
     c.header('Cache-Control', 'no-store');
     return c.redirect('/login', 303);

@@ -33,7 +33,7 @@ export function registerPages(app: Hono<any, any, any>, ctx: DashboardContext): 
     render(c, section, 'Error', <Notice kind="error">{`The API answered: ${error ?? 'unknown error'}`}</Notice>, { status });
 
   const guarded = (handler: Handler) => async (c: Context) => {
-    if (!ctx.signedIn(c)) {
+    if (!(await ctx.signedIn(c))) {
       const url = new URL(c.req.url);
       // A link followed from another site carries no SameSite=Strict cookie: reload once from here, which does.
       if (c.req.header('sec-fetch-site') === 'cross-site') {

@@ -1,8 +1,10 @@
-// The dashboard's login session: a cookie holding an expiry and an HMAC of it keyed by the
-// server's token (never the token itself), and the same-origin check that guards every
-// cookie-authenticated request that changes something. Bearer auth stays in api/auth.ts.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+// The dashboard's login session: a cookie holding a random session id, an expiry and an HMAC of
+// both keyed by the server's token (never the token itself); logout records the id as ended in
+// the store, so every node sharing the database refuses it. Also the same-origin check that
+// guards every cookie-authenticated request that changes something. Bearer auth is api/auth.ts.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'hono';
+import type { Store } from '../store/store.js';
 
 /** Name of the session cookie. */
 export const SESSION_COOKIE = 'aq_session';
@@ -11,36 +13,61 @@ export const DEFAULT_SESSION_SECONDS = 7 * 24 * 3600;
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-function mac(token: string, expires: number): Buffer {
-  return createHmac('sha256', token).update(`asyncqueue-dashboard-session:${expires}`).digest();
+function mac(token: string, id: string, expires: number): Buffer {
+  return createHmac('sha256', token).update(`asyncqueue-dashboard-session:${id}:${expires}`).digest();
+}
+
+/** What sessions need of the store: ended sessions, shared by every node. */
+export type SessionStore = Pick<Store, 'revokeSession' | 'isSessionRevoked'>;
+
+export interface Session {
+  /** Random id (128 bits, base64url). */
+  id: string;
+  /** Expiry, in seconds since the epoch. */
+  expires: number;
 }
 
 export interface Sessions {
-  /** A cookie value for `token`, valid `maxAgeSeconds` from `now` (ms). */
+  /** A cookie value for a new session of `token`, valid `maxAgeSeconds` from `now` (ms). */
   issue(token: string, now: number): string;
-  /** True when `value` was issued for one of the server's current tokens and has not expired. */
-  valid(value: string | undefined, now: number): boolean;
+  /** The session `value` names when it was issued for a current token and has not expired (the store is not asked). */
+  parse(value: string | undefined, now: number): Session | undefined;
+  /** True when `value` names a live session: issued for a current token, not expired, not ended by logout. */
+  valid(value: string | undefined, now: number): Promise<boolean>;
+  /** Ends the session `value` names (logout), on every node; a value that names none is ignored. */
+  revoke(value: string | undefined, now: number): Promise<void>;
   maxAgeSeconds: number;
 }
 
-/** Sessions keyed by `tokens` (rotation: a cookie made with any current token is valid). */
-export function createSessions(tokens: string[], maxAgeSeconds = DEFAULT_SESSION_SECONDS): Sessions {
+/** Sessions keyed by `tokens` (rotation: a cookie made with any current token is valid), ended ones in `store`. */
+export function createSessions(tokens: string[], store: SessionStore, maxAgeSeconds = DEFAULT_SESSION_SECONDS): Sessions {
+  const parse = (value: string | undefined, now: number): Session | undefined => {
+    const m = value ? /^(\d{1,12})\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/.exec(value) : null;
+    if (!m) return undefined;
+    const expires = Number(m[1]);
+    const id = m[2]!;
+    const nowSeconds = Math.floor(now / 1000);
+    if (expires <= nowSeconds || expires > nowSeconds + maxAgeSeconds) return undefined;
+    const given = Buffer.from(m[3]!, 'base64url');
+    let ok = false;
+    for (const t of tokens) if (timingSafeEqual(mac(t, id, expires), given)) ok = true;
+    return ok ? { id, expires } : undefined;
+  };
   return {
     maxAgeSeconds,
     issue(token, now) {
       const expires = Math.floor(now / 1000) + maxAgeSeconds;
-      return `${expires}.${mac(token, expires).toString('base64url')}`;
+      const id = randomBytes(16).toString('base64url');
+      return `${expires}.${id}.${mac(token, id, expires).toString('base64url')}`;
     },
-    valid(value, now) {
-      const m = value ? /^(\d{1,12})\.([A-Za-z0-9_-]{43})$/.exec(value) : null;
-      if (!m) return false;
-      const expires = Number(m[1]);
-      const nowSeconds = Math.floor(now / 1000);
-      if (expires <= nowSeconds || expires > nowSeconds + maxAgeSeconds) return false;
-      const given = Buffer.from(m[2]!, 'base64url');
-      let ok = false;
-      for (const t of tokens) if (timingSafeEqual(mac(t, expires), given)) ok = true;
-      return ok;
+    parse,
+    async valid(value, now) {
+      const session = parse(value, now);
+      return session !== undefined && !(await store.isSessionRevoked(session.id));
+    },
+    async revoke(value, now) {
+      const session = parse(value, now);
+      if (session) await store.revokeSession(session.id, session.expires * 1000, now);
     },
   };
 }
@@ -85,12 +112,12 @@ export function sameOrigin(c: Context): boolean {
 }
 
 /**
- * The `extras.authenticate` hook of createApp: a valid session cookie lets a /v1 request
+ * The `extras.authenticate` hook of createApp: a live session cookie lets a /v1 request
  * through; for anything but GET/HEAD/OPTIONS only when it is same-origin (CSRF guard).
  */
-export function cookieAuthenticator(sessions: Sessions, now: () => number): (c: Context) => boolean {
-  return (c) => {
-    if (!sessions.valid(readCookie(c.req.header('cookie')), now())) return false;
+export function cookieAuthenticator(sessions: Sessions, now: () => number): (c: Context) => Promise<boolean> {
+  return async (c) => {
+    if (!(await sessions.valid(readCookie(c.req.header('cookie')), now()))) return false;
     return SAFE_METHODS.has(c.req.method) || sameOrigin(c);
   };
 }

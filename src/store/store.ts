@@ -227,6 +227,11 @@ export interface Store {
   setSetting(key: string, value: string): Promise<void>;
   /** Stores `value` unless `key` has a value already; returns the stored value (race-free first write across nodes). */
   initSetting(key: string, value: string): Promise<string>;
+  // dashboard sessions (the cookie holds a random session id and an HMAC, never the token)
+  /** Ends session `id` on every node until `expiresAt` (ms), when its cookie expires anyway; forgets ended sessions past `now`. */
+  revokeSession(id: string, expiresAt: number, now: number): Promise<void>;
+  /** True when session `id` was ended by a logout. */
+  isSessionRevoked(id: string): Promise<boolean>;
   /** Database facts for `doctor` and bug reports. */
   info(): Promise<{ path: string; sizeBytes: number; schemaVersion: number; durability: string }>;
   ping(): Promise<boolean>;

@@ -5,6 +5,8 @@ import { describe, expect, test } from 'vitest';
 import { systemClock } from '../../src/clock.js';
 import { createDashboard } from '../../src/dashboard/index.js';
 import { silentLogger } from '../../src/log.js';
+import { SqliteStore } from '../../src/store/sqlite/index.js';
+import path from 'node:path';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { startTarget } from '../helpers/target.js';
 import { createTask, taskInput } from '../helpers/tasks.js';
@@ -60,13 +62,13 @@ describe('dashboard login and session', () => {
     expect(await form.text()).toContain('name="token"');
   });
 
-  test('logging in sets an HttpOnly SameSite=Strict cookie holding an HMAC, not the token', async () => {
+  test('logging in sets an HttpOnly SameSite=Strict cookie holding a session id and an HMAC, not the token', async () => {
     const server = await startServer({ token: TOKEN });
     const res = await login(server);
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('/tasks');
     const cookie = res.headers.get('set-cookie')!;
-    expect(cookie).toMatch(/^aq_session=\d+\.[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=604800$/);
+    expect(cookie).toMatch(/^aq_session=\d+\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=604800$/);
     expect(cookie).not.toContain(TOKEN);
     const page = await fetch(server.url + '/tasks', { headers: { cookie: cookie.split(';')[0]! } });
     expect(page.status).toBe(200);
@@ -111,6 +113,25 @@ describe('dashboard login and session', () => {
     const out = await fetch(server.url + '/logout', { method: 'POST', redirect: 'manual', headers: { cookie, origin: server.url } });
     expect(out.status).toBe(303);
     expect(out.headers.get('set-cookie')).toMatch(/^aq_session=; Path=\/; HttpOnly; SameSite=Strict; Max-Age=0$/);
+  });
+
+  test('logout ends the session itself: a kept copy of the cookie no longer works; other sessions do', async () => {
+    const server = await startServer({ token: TOKEN });
+    const cookie = await session(server);
+    const other = await session(server);
+    expect((await fetch(server.url + '/v1/tasks', { headers: { cookie } })).status).toBe(200);
+    const out = await fetch(server.url + '/logout', { method: 'POST', redirect: 'manual', headers: { cookie, origin: server.url } });
+    expect(out.status).toBe(303);
+    // The browser dropped its cookie; a copy (another tab's, a stolen one) is now refused.
+    expect((await fetch(server.url + '/v1/tasks', { headers: { cookie } })).status).toBe(401);
+    const page = await fetch(server.url + '/tasks', { redirect: 'manual', headers: { cookie } });
+    expect([page.status, page.headers.get('location')]).toEqual([303, '/login?next=%2Ftasks']);
+    expect((await fetch(server.url + '/v1/tasks', { headers: { cookie: other } })).status).toBe(200);
+    // The ended session is kept in the database, not in this process: a restart keeps it ended.
+    await server.close();
+    const again = await startServer({ token: TOKEN, db: path.join(server.dir, 'aq.db') });
+    expect((await fetch(again.url + '/v1/tasks', { headers: { cookie } })).status).toBe(401);
+    expect((await fetch(again.url + '/v1/tasks', { headers: { cookie: other } })).status).toBe(200);
   });
 
   test('a link followed from another site reloads once so the SameSite=Strict cookie is sent', async () => {
@@ -162,7 +183,7 @@ describe('dashboard pages', () => {
 describe('dashboard without the schedules API', () => {
   test('the schedules page shows a friendly empty state when /v1/schedules answers 404', async () => {
     const app = new Hono();
-    createDashboard({ tokens: [], host: '127.0.0.1', version: 'test', clock: systemClock, log: silentLogger }).register(app);
+    createDashboard({ tokens: [], host: '127.0.0.1', version: 'test', clock: systemClock, log: silentLogger, store: new SqliteStore({ file: ':memory:' }) }).register(app);
     const res = await app.request('/schedules');
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('no schedules API yet');

@@ -5,6 +5,7 @@ import { formatDuration, isLoopback, MASK, maskHeaders, relative } from '../../s
 import { safeNext } from '../../src/dashboard/login.js';
 import { niceMax } from '../../src/dashboard/pages/chart.js';
 import { createSessions, readCookie } from '../../src/dashboard/session.js';
+import { SqliteStore } from '../../src/store/sqlite/index.js';
 
 const NOW = Date.parse('2025-06-01T12:00:00Z');
 
@@ -51,23 +52,37 @@ describe('dashboard formatting', () => {
 });
 
 describe('dashboard sessions', () => {
-  const sessions = createSessions(['old-token', 'new-token'], 3600);
+  const store = new SqliteStore({ file: ':memory:' });
+  const sessions = createSessions(['old-token', 'new-token'], store, 3600);
 
-  test('a cookie issued for a current token is valid until it expires', () => {
+  test('a cookie issued for a current token is valid until it expires', async () => {
     const cookie = sessions.issue('new-token', NOW);
     expect(cookie).not.toContain('new-token');
-    expect(sessions.valid(cookie, NOW)).toBe(true);
-    expect(sessions.valid(cookie, NOW + 3599_000)).toBe(true);
-    expect(sessions.valid(cookie, NOW + 3600_000)).toBe(false);
+    expect(await sessions.valid(cookie, NOW)).toBe(true);
+    expect(await sessions.valid(cookie, NOW + 3599_000)).toBe(true);
+    expect(await sessions.valid(cookie, NOW + 3600_000)).toBe(false);
   });
 
-  test('a cookie for a removed token, a tampered expiry or garbage is refused', () => {
-    const other = createSessions(['new-token'], 3600);
-    expect(other.valid(sessions.issue('old-token', NOW), NOW)).toBe(false);
-    const [exp, mac] = sessions.issue('new-token', NOW).split('.');
-    expect(sessions.valid(`${Number(exp) + 60}.${mac}`, NOW)).toBe(false);
-    expect(createSessions(['new-token'], 7200).valid(`${Number(exp) + 3600}.${mac}`, NOW)).toBe(false);
-    for (const bad of [undefined, '', 'x', `${exp}.`, `${exp}.${mac}x`]) expect(sessions.valid(bad, NOW)).toBe(false);
+  test('a cookie for a removed token, a tampered expiry or id, or garbage is refused', async () => {
+    const other = createSessions(['new-token'], store, 3600);
+    expect(await other.valid(sessions.issue('old-token', NOW), NOW)).toBe(false);
+    const [exp, id, mac] = sessions.issue('new-token', NOW).split('.');
+    expect(await sessions.valid(`${exp}.${id}.${mac}`, NOW)).toBe(true);
+    expect(await sessions.valid(`${Number(exp) + 60}.${id}.${mac}`, NOW)).toBe(false);
+    expect(await sessions.valid(`${exp}.${'A'.repeat(22)}.${mac}`, NOW)).toBe(false);
+    expect(await createSessions(['new-token'], store, 7200).valid(`${Number(exp) + 3600}.${id}.${mac}`, NOW)).toBe(false);
+    for (const bad of [undefined, '', 'x', `${exp}.`, `${exp}.${mac}`, `${exp}.${id}.${mac}x`]) expect(await sessions.valid(bad, NOW)).toBe(false);
+  });
+
+  test('revoke ends one session, not the others of the same token, and forgets ended sessions once expired', async () => {
+    const a = sessions.issue('new-token', NOW);
+    const b = sessions.issue('new-token', NOW);
+    await sessions.revoke(a, NOW);
+    expect([await sessions.valid(a, NOW), await sessions.valid(b, NOW)]).toEqual([false, true]);
+    // A later logout drops the records of sessions that have expired since.
+    const later = NOW + 3601_000;
+    await sessions.revoke(sessions.issue('new-token', later), later);
+    expect(await store.isSessionRevoked(sessions.parse(a, NOW)!.id)).toBe(false);
   });
 
   test('the session cookie is found among others', () => {

@@ -293,6 +293,12 @@ export class PostgresStore implements Store {
   initSetting(key: string, value: string) {
     return m.initSetting(this.ctx, key, value);
   }
+  revokeSession(id: string, expiresAt: number, now: number) {
+    return m.revokeSession(this.ctx, id, expiresAt, now);
+  }
+  isSessionRevoked(id: string) {
+    return m.isSessionRevoked(this.ctx, id);
+  }
   async info() {
     const [r] = await this.db.query<{ size: number; sync: string }>(
       `SELECT (SELECT COALESCE(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c

@@ -40,3 +40,18 @@ export async function initSetting(ctx: PgCtx, key: string, value: string): Promi
   const stored = await getSetting(ctx, key);
   return stored ?? value;
 }
+
+/** Records that session `id` ended (logout) until `expiresAt` (ms); drops records already past `now`. */
+export async function revokeSession(ctx: PgCtx, id: string, expiresAt: number, now: number): Promise<void> {
+  await ctx.db.query(
+    `WITH old AS (DELETE FROM revoked_sessions WHERE expires_at <= $3)
+     INSERT INTO revoked_sessions (id, expires_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`,
+    [id, expiresAt, now],
+    'aq_revoke_session',
+  );
+}
+
+export async function isSessionRevoked(ctx: PgCtx, id: string): Promise<boolean> {
+  const rows = await ctx.db.query('SELECT 1 FROM revoked_sessions WHERE id = $1', [id], 'aq_session_revoked');
+  return rows.length > 0;
+}

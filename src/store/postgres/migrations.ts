@@ -175,8 +175,13 @@ CREATE TRIGGER tasks_counts_delete AFTER DELETE ON tasks REFERENCING OLD TABLE A
   FOR EACH STATEMENT EXECUTE FUNCTION aq_counts_delete();
 `;
 
+/** Dashboard sessions ended by logout (SQLite migration 5): the random session id, never the token. */
+const V2 = `
+CREATE TABLE revoked_sessions (id text PRIMARY KEY, expires_at bigint NOT NULL);
+`;
+
 /** Migration n brings the schema from version n-1 to n. */
-export const MIGRATIONS: readonly string[] = [V1];
+export const MIGRATIONS: readonly string[] = [V1, V2];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Advisory lock key for migrations ("aqmigr" as a number); per database, held for one transaction. */

@@ -240,6 +240,12 @@ export class SqliteStore implements Store {
   initSetting(key: string, value: string) {
     return this.write(() => m.initSetting(this.ctx, key, value));
   }
+  revokeSession(id: string, expiresAt: number, now: number) {
+    return this.write(() => m.revokeSession(this.ctx, id, expiresAt, now));
+  }
+  isSessionRevoked(id: string) {
+    return this.read(() => m.isSessionRevoked(this.ctx, id));
+  }
   info() {
     return this.read(() => {
       const size = (f: string) => (fs.existsSync(f) ? fs.statSync(f).size : 0);

@@ -38,3 +38,13 @@ export function initSetting(ctx: Ctx, key: string, value: string): string {
   ctx.stmt('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING').run(key, value);
   return getSetting(ctx, key) ?? value;
 }
+
+/** Records that session `id` ended (logout) until `expiresAt` (ms); drops records already past `now`. */
+export function revokeSession(ctx: Ctx, id: string, expiresAt: number, now: number): void {
+  ctx.stmt('DELETE FROM revoked_sessions WHERE expires_at <= ?').run(now);
+  ctx.stmt('INSERT INTO revoked_sessions (id, expires_at) VALUES (?, ?) ON CONFLICT(id) DO NOTHING').run(id, expiresAt);
+}
+
+export function isSessionRevoked(ctx: Ctx, id: string): boolean {
+  return ctx.stmt('SELECT 1 FROM revoked_sessions WHERE id = ?').get(id) !== undefined;
+}

@@ -138,8 +138,16 @@ CREATE TABLE deliveries (
 CREATE INDEX tasks_webhook_failed ON tasks(seq) WHERE webhook_status = 'failed';
 `;
 
+/**
+ * Dashboard sessions ended by logout: the session's random id (never the token) until the
+ * time its cookie expires anyway, so that every node sharing the database refuses it.
+ */
+const V5 = `
+CREATE TABLE revoked_sessions (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID;
+`;
+
 /** Migration n brings the schema from version n-1 to n. */
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4];
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export class SchemaTooNewError extends Error {
