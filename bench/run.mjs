@@ -130,7 +130,7 @@ try {
     throw new Error(`no built server in ${aqDir} (run \`npm run build\` first, or pass --aq-dir)`);
   }
   if (A.store === 'postgres') {
-    pgb = await pgForBench({ url: A['pg-url'] || undefined, dir: tmpBase });
+    pgb = await pgForBench({ url: A['pg-url'] || undefined });
     machine.store = `postgresql (${A['pg-url'] ? 'given server' : 'throw-away cluster, fsync on'})`;
     log(`store: ${machine.store}`);
   } else machine.store = 'sqlite';

@@ -84,7 +84,7 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
 
   const store = isPostgresUrl(config.db)
     ? await PostgresStore.open({
-        url: config.db, nodeId: config.nodeId ?? undefined,
+        url: config.db, nodeId: config.nodeId ?? undefined, durability: config.durability,
         onConnectionError: (err) => log.warn('a PostgreSQL connection failed', { err: err.message }),
       })
     : new SqliteStore({

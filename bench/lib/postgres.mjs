@@ -8,9 +8,10 @@ import pg from 'pg';
 import { startTempCluster, stopTempCluster } from '../../scripts/pg-temp.mjs';
 
 /** {url, stop(), postmasterPid?}: an admin URL; `postmasterPid` only for a cluster started here. */
-export async function pgForBench({ url, dir }) {
+export async function pgForBench({ url }) {
   if (url) return { url, stop: () => {}, postmasterPid: null };
-  const c = await startTempCluster({ dir: path.join(dir, 'pg'), durable: true, maxConnections: 200 });
+  // its own temp dir: the cluster runs as the postgres user, who cannot enter the bench's private scratch dir
+  const c = await startTempCluster({ durable: true, maxConnections: 200 });
   const pid = Number(fs.readFileSync(path.join(c.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
   return { url: c.url, stop: () => stopTempCluster(c.dir), postmasterPid: pid };
 }

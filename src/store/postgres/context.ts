@@ -3,7 +3,10 @@
 import type { Db } from './pool.js';
 
 export interface PgCtx {
+  /** Acknowledged writes and reads: commits wait for the WAL flush (synchronous_commit as the server has it). */
   db: Db;
+  /** Dispatcher bookkeeping (claims, attempt and delivery results): commits do not wait for the flush. */
+  book: Db;
   /** This node's id: the owner recorded on claimed tasks and deliveries. */
   nodeId: string;
   /**

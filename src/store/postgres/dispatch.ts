@@ -1,7 +1,9 @@
 // SQL for the dispatcher on PostgreSQL: claims (FOR UPDATE SKIP LOCKED in a CTE, many tasks
 // and queues per statement, owner recorded on the row), queue limits held for the whole
 // cluster inside the claim transaction, guarded and batched finishes (unnest), webhook
-// deliveries, and recovery of this node's interrupted work.
+// deliveries, and recovery of this node's interrupted work. Claims and results go through the
+// bookkeeping pool (ctx.book), whose commits do not wait for the WAL flush (as with SQLite: a
+// database crash can only make an attempt run again, never lose a task).
 import type { TaskError } from '../../shared/types.js';
 import * as tb from '../../dispatch/token-bucket.js';
 import type { AttemptFinish, ClaimedDelivery, ClaimedTask, DeliveryFinish, QueueLimits } from '../store.js';
@@ -67,7 +69,7 @@ interface LockedQueue {
  * as a whole stays within both (api.md §9). Claims of one limited queue take turns.
  */
 async function claimLimited(ctx: PgCtx, want: Map<string, number>, now: number, token: number): Promise<ClaimRow[]> {
-  return ctx.db.tx(async (sql) => {
+  return ctx.book.tx(async (sql) => {
     const queues = [...want.keys()].sort();
     // Lock first, then count: READ COMMITTED takes a new snapshot for the count, which then
     // includes every claim committed by whoever held the lock before.
@@ -119,7 +121,7 @@ export async function claimTasks(ctx: PgCtx, perQueue: Map<string, number>, now:
   const slow = new Map<string, number>();
   for (const [q, n] of perQueue) if (n > 0) (limited.has(q) ? slow : fast).set(q, n);
   const [a, b] = await Promise.all([
-    claimRows(ctx, ctx.db, CLAIM_UNLIMITED, 'aq_claim_unlimited', fast, now, token),
+    claimRows(ctx, ctx.book, CLAIM_UNLIMITED, 'aq_claim_unlimited', fast, now, token),
     slow.size > 0 ? claimLimited(ctx, slow, now, token) : Promise.resolve([]),
   ]);
   const rows = a.concat(b);
@@ -219,11 +221,11 @@ export async function finishAttempts(ctx: PgCtx, results: AttemptFinish[]): Prom
   const args = [...cols, ctx.nodeId];
   // Follow-up tasks (QStash callbacks) are created in the same transaction, for applied decisions only.
   if (!results.some((r) => r.followUps && r.followUps.length > 0)) {
-    const applied = new Set((await ctx.db.query<{ id: string }>(FINISH, args, 'aq_finish_attempts')).map((r) => r.id));
+    const applied = new Set((await ctx.book.query<{ id: string }>(FINISH, args, 'aq_finish_attempts')).map((r) => r.id));
     return results.map((r) => applied.has(r.id));
   }
   const committed: (() => void)[] = [];
-  const out = await ctx.db.tx(async (sql) => {
+  const out = await ctx.book.tx(async (sql) => {
     const applied = new Set((await sql.query<{ id: string }>(FINISH, args, 'aq_finish_attempts')).map((r) => r.id));
     const followUps = results.filter((r) => applied.has(r.id)).flatMap((r) => r.followUps ?? []);
     if (followUps.length > 0) await insertTasks(ctx, sql, followUps, (fn) => committed.push(fn));
@@ -261,7 +263,7 @@ interface DeliveryRow {
 }
 
 export async function claimDeliveries(ctx: PgCtx, limit: number, now: number, token: number): Promise<ClaimedDelivery[]> {
-  const rows = await ctx.db.query<DeliveryRow>(CLAIM_DELIVERIES, [nowParam(ctx, now), limit, ctx.nodeId, token], 'aq_claim_deliveries');
+  const rows = await ctx.book.query<DeliveryRow>(CLAIM_DELIVERIES, [nowParam(ctx, now), limit, ctx.nodeId, token], 'aq_claim_deliveries');
   rows.sort((a, b) => a.webhook_run_at - b.webhook_run_at);
   return rows.map((r) => ({
     id: r.id,
@@ -292,7 +294,7 @@ export async function finishDeliveries(ctx: PgCtx, results: DeliveryFinish[]): P
       n.status === 'delivered' ? null : JSON.stringify(n.error)];
     for (let c = 0; c < 8; c++) cols[c]![i] = v[c];
   });
-  await ctx.db.query(
+  await ctx.book.query(
     `WITH u AS (
        SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::bigint[], $5::int[], $6::text[], $7::bigint[], $8::text[])
          AS u(id, outcome, attempt, duration_ms, http_status, status, run_at, error)
@@ -362,7 +364,7 @@ const RELEASED: TaskError = { type: 'interrupted', message: 'the connection to t
  * an `interrupted` attempt, as after a crash. Returns how many.
  */
 export async function releaseClaims(ctx: PgCtx, tokens: number[]): Promise<number> {
-  const [r] = await ctx.db.query<{ n: number }>(
+  const [r] = await ctx.book.query<{ n: number }>(
     `WITH lost AS (
        SELECT seq, updated_at AS started FROM tasks WHERE claimed_by = $1 AND claim_token = ANY($2::bigint[]) AND status = 'running'
        ORDER BY seq FOR UPDATE

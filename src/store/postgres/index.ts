@@ -27,8 +27,15 @@ export interface PostgresStoreOptions {
   nodeId?: string;
   /** Use the database's clock for claims and due checks (default true; false: the callers' `now`, for tests). */
   dbTime?: boolean;
-  /** Pool size (default 10). */
+  /** Pool size for API writes and reads (default 10); the dispatcher's bookkeeping has its own pool of 4. */
   poolSize?: number;
+  /**
+   * `full` (default): an acknowledged write (create, cancel, …) is answered after PostgreSQL has
+   * flushed its commit. `normal`: commits do not wait for the flush (a database crash may lose
+   * the last moments). Dispatcher bookkeeping never waits for it (a lost claim or result only
+   * makes an attempt run again).
+   */
+  durability?: 'full' | 'normal';
   /** Attempts in flight right now, reported by stats(); supplied by the dispatcher. */
   inFlight?: () => number;
   /** Called when an idle pooled connection fails (the database restarted); default: ignored. */
@@ -56,11 +63,32 @@ export function redactUrl(url: string): string {
   }
 }
 
+interface PendingCreate {
+  tasks: NewTask[];
+  onCommitted?: (results: CreateResult[]) => void;
+  resolve: (r: CreateResult[]) => void;
+  reject: (e: unknown) => void;
+}
+
+/** Create statements in flight at once; creates arriving meanwhile join the next one. */
+const CREATE_FLUSHES = 4;
+
+function settle(b: PendingCreate, results: CreateResult[]): void {
+  try {
+    b.onCommitted?.(results);
+  } catch {
+    // a listener's failure is not the write's
+  }
+  b.resolve(results);
+}
+
 /** How long queueLimits() answers from memory (ms); a limit changed on another node is also enforced by the claim itself. */
 const LIMITS_TTL_MS = 1000;
 
 export class PostgresStore implements Store {
   readonly db: Db;
+  /** The bookkeeping pool (claims and results; commits do not wait for the WAL flush). */
+  readonly book: Db;
   readonly ctx: PgCtx;
   readonly nodeId: string;
   inFlight: () => number;
@@ -73,8 +101,10 @@ export class PostgresStore implements Store {
 
   private constructor(private readonly opts: PostgresStoreOptions) {
     this.nodeId = opts.nodeId ?? `${os.hostname()}-${randomBytes(4).toString('hex')}`;
-    this.db = new Db({ url: opts.url, max: opts.poolSize }, opts.onConnectionError ?? (() => undefined));
-    this.ctx = { db: this.db, nodeId: this.nodeId, dbTime: opts.dbTime ?? true, knownQueues: new Set() };
+    const onError = opts.onConnectionError ?? (() => undefined);
+    this.db = new Db({ url: opts.url, max: opts.poolSize, asyncCommit: opts.durability === 'normal' }, onError);
+    this.book = new Db({ url: opts.url, max: 4, asyncCommit: true }, onError);
+    this.ctx = { db: this.db, book: this.book, nodeId: this.nodeId, dbTime: opts.dbTime ?? true, knownQueues: new Set() };
     this.inFlight = opts.inFlight ?? (() => 0);
   }
 
@@ -85,7 +115,7 @@ export class PostgresStore implements Store {
     try {
       await migrate((fn) => store.db.tx(fn));
     } catch (err) {
-      await store.db.close().catch(() => undefined);
+      await Promise.all([store.db.close().catch(() => undefined), store.book.close().catch(() => undefined)]);
       if (err instanceof Error && err.name === 'SchemaTooNewError') throw new PostgresOpenError(`${where}: ${err.message}`);
       const cause = ((err as { cause?: Error }).cause ?? err) as Error;
       const detail = (cause.message || String((cause as { code?: string }).code ?? cause)).split('\n')[0];
@@ -95,15 +125,57 @@ export class PostgresStore implements Store {
     return store;
   }
 
-  createTasks(tasks: NewTask[], onCommitted?: (results: CreateResult[]) => void) {
-    return t.insertTasks(this.ctx, this.db, tasks).then((results) => {
-      try {
-        onCommitted?.(results);
-      } catch {
-        // a listener's failure is not the write's
-      }
-      return results;
+  /**
+   * Group commit: creates arriving in the same event-loop turn become one INSERT statement (one
+   * commit, one WAL flush), with up to CREATE_FLUSHES statements in flight; creates arriving
+   * meanwhile wait for the next. If the joint statement fails for a reason other than the
+   * database being away, each create runs alone, so one bad write never takes its neighbours down.
+   */
+  createTasks(tasks: NewTask[], onCommitted?: (results: CreateResult[]) => void): Promise<CreateResult[]> {
+    return new Promise((resolve, reject) => {
+      this.creates.push({ tasks, onCommitted, resolve, reject });
+      this.scheduleCreates();
     });
+  }
+  private creates: PendingCreate[] = [];
+  private createsScheduled = false;
+  private createFlushes = 0;
+  private scheduleCreates(): void {
+    if (this.createsScheduled || this.createFlushes >= CREATE_FLUSHES || this.creates.length === 0) return;
+    this.createsScheduled = true;
+    setImmediate(() => {
+      this.createsScheduled = false;
+      void this.flushCreates();
+    });
+  }
+  private async flushCreates(): Promise<void> {
+    const batch = this.creates.splice(0);
+    if (batch.length === 0) return;
+    this.createFlushes++;
+    try {
+      const all = batch.length === 1 ? batch[0]!.tasks : batch.flatMap((b) => b.tasks);
+      let results: CreateResult[] | undefined;
+      try {
+        results = await t.insertTasks(this.ctx, this.db, all);
+      } catch (err) {
+        if (batch.length === 1 || isUnavailable(err)) {
+          for (const b of batch) b.reject(err);
+          return;
+        }
+      }
+      if (!results) {
+        await Promise.all(batch.map((b) => t.insertTasks(this.ctx, this.db, b.tasks).then((r) => settle(b, r), b.reject)));
+        return;
+      }
+      let at = 0;
+      for (const b of batch) {
+        settle(b, results.slice(at, at + b.tasks.length));
+        at += b.tasks.length;
+      }
+    } finally {
+      this.createFlushes--;
+      this.scheduleCreates();
+    }
   }
   getTask(id: string) {
     return t.getTask(this.ctx, id);
@@ -314,8 +386,8 @@ export class PostgresStore implements Store {
       return false;
     }
   }
-  close() {
+  async close() {
     this.closed = true;
-    return this.db.close();
+    await Promise.all([this.db.close(), this.book.close()]);
   }
 }

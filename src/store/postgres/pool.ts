@@ -64,6 +64,8 @@ export interface PoolOptions {
   max?: number;
   /** How long a statement may wait for a connection before it fails as unavailable, in ms (default 5000). */
   connectTimeoutMs?: number;
+  /** Commits return before their WAL is flushed (`synchronous_commit = off` on every connection). */
+  asyncCommit?: boolean;
 }
 
 export class Db implements Sql {
@@ -85,6 +87,8 @@ export class Db implements Sql {
     this.pool = new pg.Pool(this.config);
     // A pooled connection that dies while idle (database restarted) must not crash the process.
     this.pool.on('error', onIdleError);
+    // Queued before any statement of the new connection.
+    if (o.asyncCommit) this.pool.on('connect', (c) => void c.query('SET synchronous_commit = off').catch(() => undefined));
   }
 
   private check(): void {
