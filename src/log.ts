@@ -1,6 +1,7 @@
 // JSON-line logger on stdout (api.md §6). Secrets never reach it: callers log ids, not payloads,
 // and fields named like credentials (token, secret, authorization…) are masked as a safety net.
 import { maskFields } from './shared/mask.js';
+import { isoTime } from './shared/time.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
@@ -40,7 +41,7 @@ export function createLogger(level: LogLevel = 'info', write?: (line: string) =>
   const min = RANK[level];
   const emit = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (RANK[lvl] < min) return;
-    const entry: Record<string, unknown> = { time: new Date().toISOString(), level: lvl, msg, ...(fields && (maskFields(fields) as Record<string, unknown>)) };
+    const entry: Record<string, unknown> = { time: isoTime(Date.now()), level: lvl, msg, ...(fields && (maskFields(fields) as Record<string, unknown>)) };
     const err = entry.err;
     if (err instanceof Error) entry.err = { message: err.message, stack: err.stack, code: (err as { code?: unknown }).code };
     out(JSON.stringify(entry) + '\n');

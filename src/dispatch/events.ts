@@ -2,6 +2,7 @@
 // SSE streams, metrics and the scheduler's cancel handling all listen to.
 import type { TaskEvent, TaskStatus } from '../shared/types.js';
 import { TERMINAL_STATUSES } from '../shared/types.js';
+import { isoTime } from '../shared/time.js';
 
 export type TaskListener = (event: TaskEvent) => void;
 
@@ -47,5 +48,5 @@ export function isTerminal(status: TaskStatus): boolean {
 
 /** Builds an event for `id` at time `now` (ms). */
 export function taskEvent(id: string, queue: string, status: TaskStatus, attempts: number, now: number): TaskEvent {
-  return { id, queue, status, attempts, at: new Date(now).toISOString() };
+  return { id, queue, status, attempts, at: isoTime(now) };
 }

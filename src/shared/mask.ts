@@ -14,8 +14,17 @@ export const MIN_HINT_LENGTH = 16;
 
 /** True when a header (or log field) named `name` holds a credential. */
 export function isCredentialName(name: string): boolean {
-  return CREDENTIAL_NAMES.has(name.toLowerCase()) || CREDENTIAL_PART.test(name);
+  let known = seen.get(name);
+  if (known === undefined) {
+    known = CREDENTIAL_NAMES.has(name.toLowerCase()) || CREDENTIAL_PART.test(name);
+    // Names come from code (log fields) and from tasks' headers: bounded, so a flood of
+    // distinct header names cannot grow it.
+    if (seen.size >= 1024) seen.clear();
+    seen.set(name, known);
+  }
+  return known;
 }
+const seen = new Map<string, boolean>();
 
 /** "••••" + the last 4 characters for values of 16+ characters, else "[masked]". */
 export function maskValue(value: string): string {
@@ -45,8 +54,9 @@ export function maskFields(value: unknown, depth = 0): unknown {
   if (Array.isArray(value)) return value.map((v) => maskFields(v, depth + 1));
   if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) return value;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
-    out[k] = isCredentialName(k) ? maskLeaves(v, depth + 1) : maskFields(v, depth + 1);
+  for (const k of Object.keys(value)) {
+    const v = (value as Record<string, unknown>)[k];
+    out[k] = isCredentialName(k) ? maskLeaves(v, depth + 1) : v === null || typeof v !== 'object' ? v : maskFields(v, depth + 1);
   }
   return out;
 }

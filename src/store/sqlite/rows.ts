@@ -1,6 +1,7 @@
 // Maps rows of the tasks and attempts tables to the wire objects, and encodes list cursors.
 import type { NewTask } from '../../shared/defaults.js';
 import type { Attempt, Delivery, Task, TaskError, TaskStatus } from '../../shared/types.js';
+import { isoTime } from '../../shared/time.js';
 
 export interface TaskRow {
   seq: number;
@@ -43,7 +44,7 @@ export interface AttemptRow {
   error: string | null;
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
+const iso = isoTime;
 
 export function toTask(r: TaskRow): Task {
   return {
