@@ -1,7 +1,8 @@
 // `POST /v1/tasks` and `POST /v1/tasks/batch` answered straight on node:http, in front of the
-// Hono app: the one-task-per-request pattern spends most of its server CPU on the web
-// Request/Response adapter. It takes only the plain case and hands everything else to Hono
-// (with the body already read, as `rawBody`), which answers it exactly as before.
+// Hono app: the one-task-per-request pattern spent most of its server CPU on the web
+// Request/Response adapter. It takes only the plain case, validated by the same zod schemas,
+// and hands everything else to Hono (with the body already read, as `rawBody`), which answers
+// it exactly as before, error messages included.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { CreateTaskInput } from '../shared/types.js';
 import { maskTask } from '../shared/mask.js';
@@ -9,7 +10,7 @@ import { JSON_TYPE, requestId } from './app.js';
 import { bearer, tokenChecker } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { errorAnswer } from './errors.js';
-import { fastBatch, fastTask } from './fast-validate.js';
+import { BatchSchema, CreateTaskSchema } from './schemas.js';
 import { decodeUtf8 } from './text.js';
 import { applyKeyHeader, taskCreator } from './routes/tasks.js';
 
@@ -25,7 +26,7 @@ export interface FastCreateCounts {
  * A request listener that answers plain creates itself and passes every other request to
  * `fallback` (the Hono listener). A create is plain when it passes, unchanged, each check the
  * app's middleware makes (app.ts: CORS off, bearer token, JSON media type, Content-Length within
- * --max-body, no query string) and its body passes fastTask/fastBatch; a new check in app.ts
+ * --max-body, no query string) and its body passes the route's zod schema; a new check in app.ts
  * must be added to `plain()` here too, or the raw path would skip it.
  */
 export function fastCreateListener(deps: ApiDeps, fallback: RequestListener): RequestListener & { counts: FastCreateCounts } {
@@ -65,8 +66,11 @@ export function fastCreateListener(deps: ApiDeps, fallback: RequestListener): Re
     } catch {
       parsed = undefined;
     }
-    const input = single ? fastTask(parsed) : undefined;
-    const tasks = single ? undefined : fastBatch(parsed);
+    // The schema's own parse (as the route's validator runs it); a failure goes to Hono, whose
+    // validator words the error.
+    const valid = parsed === undefined ? undefined : (single ? CreateTaskSchema : BatchSchema).safeParse(parsed);
+    const input = single && valid?.success ? (valid.data as CreateTaskInput) : undefined;
+    const tasks = !single && valid?.success ? (valid.data as { tasks: CreateTaskInput[] }).tasks : undefined;
     if (input === undefined && tasks === undefined) {
       counts.fallback++;
       (req as IncomingMessage & { rawBody?: Buffer }).rawBody = buf;
@@ -79,7 +83,7 @@ export function fastCreateListener(deps: ApiDeps, fallback: RequestListener): Re
       const now = deps.clock.now();
       if (input) {
         applyKeyHeader(input, req.headers['idempotency-key'] as string | undefined);
-        const r = await creator.one(input as CreateTaskInput, now);
+        const r = await creator.one(input, now);
         status = r.created ? 201 : 200;
         answer(res, id, status, maskTask(r.task));
       } else {
