@@ -1,10 +1,17 @@
 // Sends one HTTP request for an attempt or a webhook delivery with the shared undici Agent and
 // returns an AttemptOutcome: it never throws for a target's failure. undici's errors map to
 // TaskError types here and nowhere else.
-import { Agent, buildConnector, type Dispatcher } from 'undici';
+import { createRequire } from 'node:module';
+import type { Agent, Dispatcher } from 'undici';
 import { guardParser, MAX_HEADER_BYTES } from './parse-guard.js';
 import type { TaskError } from '../shared/types.js';
 import type { AttemptOutcome } from './outcome.js';
+
+const require = createRequire(import.meta.url);
+let undiciModule: typeof import('undici') | undefined;
+
+/** undici, loaded on first use: a server that has sent nothing yet does not carry it (≈ 12 MiB). */
+export const undici = (): typeof import('undici') => (undiciModule ??= require('undici') as typeof import('undici'));
 
 export interface AgentOptions {
   /** Max open connections per origin (default 128). */
@@ -13,20 +20,36 @@ export interface AgentOptions {
   connect?: Agent.Options['connect'];
 }
 
+/** What attempts and deliveries send through: the shared Agent's dispatch, and close. */
+export interface Outbound {
+  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean;
+  close(): Promise<void>;
+}
+
 /**
- * One keep-alive Agent shared by every attempt and delivery. Redirects are never followed.
- * Every connection's parser is bounded (parse-guard.ts): a hostile answer cannot hold the loop.
+ * One keep-alive Agent shared by every attempt and delivery, created at the first request.
+ * Redirects are never followed. Every connection's parser is bounded (parse-guard.ts): a
+ * hostile answer cannot hold the loop.
  */
-export function createAgent(opts: AgentOptions): Agent {
-  const base = typeof opts.connect === 'function' ? opts.connect : buildConnector(opts.connect ?? {});
-  return new Agent({
-    connections: opts.connections,
-    pipelining: 1,
-    keepAliveTimeout: 10_000,
-    keepAliveMaxTimeout: 60_000,
-    maxHeaderSize: MAX_HEADER_BYTES,
-    connect: (o, cb) => base(o, (err, socket) => (socket ? cb(null, guardParser(socket)) : cb(err!, null))),
-  });
+export function createAgent(opts: AgentOptions): Outbound {
+  let agent: Agent | undefined;
+  const get = () => {
+    if (agent) return agent;
+    const { Agent, buildConnector } = undici();
+    const base = typeof opts.connect === 'function' ? opts.connect : buildConnector(opts.connect ?? {});
+    return (agent = new Agent({
+      connections: opts.connections,
+      pipelining: 1,
+      keepAliveTimeout: 10_000,
+      keepAliveMaxTimeout: 60_000,
+      maxHeaderSize: MAX_HEADER_BYTES,
+      connect: (o, cb) => base(o, (err, socket) => (socket ? cb(null, guardParser(socket)) : cb(err!, null))),
+    }));
+  };
+  return {
+    dispatch: (options, handler) => get().dispatch(options, handler),
+    close: () => (agent ? agent.close() : Promise.resolve()),
+  };
 }
 
 export interface SendRequest {
@@ -95,7 +118,7 @@ export function resultJson(buf: Buffer, contentType: string | undefined): string
  * the request is aborted. An abort of `req.signal` settles at once, even while the request
  * still waits for a connection.
  */
-export function send(agent: Agent, req: SendRequest): Promise<AttemptOutcome> {
+export function send(agent: Outbound, req: SendRequest): Promise<AttemptOutcome> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   return new Promise<AttemptOutcome>((resolve) => {

@@ -4,7 +4,8 @@
 // AQ_BLOCKED code to TaskError type "blocked".
 import dns from 'node:dns';
 import net from 'node:net';
-import { buildConnector } from 'undici';
+import type { buildConnector } from 'undici';
+import { undici } from './deliver.js';
 
 /** Error raised when the policy refuses a connection; `code` is AQ_BLOCKED. */
 export class BlockedError extends Error {
@@ -150,9 +151,12 @@ export function filteredLookup(lookup: typeof dns.lookup = dns.lookup): net.Look
 export function policyConnector(o: OutboundPolicyOptions): buildConnector.connector | undefined {
   if (!o.blockPrivate) return undefined;
   const lookup = o.lookup ?? dns.lookup;
-  const guarded = buildConnector({ lookup: filteredLookup(lookup) } as buildConnector.BuildOptions);
-  const exempt = buildConnector({ lookup } as buildConnector.BuildOptions);
+  // Built at the first connection, like the Agent (deliver.ts loads undici on first use).
+  let guarded: buildConnector.connector | undefined;
+  let exempt: buildConnector.connector | undefined;
   return (opts, callback) => {
+    guarded ??= undici().buildConnector({ lookup: filteredLookup(lookup) } as buildConnector.BuildOptions);
+    exempt ??= undici().buildConnector({ lookup } as buildConnector.BuildOptions);
     const host = opts.hostname.replace(/^\[|\]$/g, '');
     if (isAllowedHost(host, o.allowHosts)) return exempt(opts, callback);
     const literal = net.isIP(host) ? blockedReason(host) : undefined;

@@ -1,12 +1,11 @@
 // Claims due tasks for free slots and runs their attempts. Wakes on work (a create, a retry,
 // a freed slot, a queue change, the next runAt) with a slow backstop poll; one interval
 // enforces every attempt's deadline. Does not decide outcomes (decide.ts) or send (deliver.ts).
-import type { Agent } from 'undici';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { ClaimedTask, Store } from '../store/store.js';
 import { decideNext, type Decision } from './decide.js';
-import { send } from './deliver.js';
+import { send, type Outbound } from './deliver.js';
 import { taskEvent, type TaskEvents } from './events.js';
 import { outboundHeaders } from './headers.js';
 import { Limits } from './limits.js';
@@ -18,7 +17,7 @@ export interface SchedulerOptions {
   events: TaskEvents;
   clock: Clock;
   log: Logger;
-  agent: Agent;
+  agent: Outbound;
   /** Decoded signing secret. */
   signingKey: Buffer;
   /** Max attempts in flight across all queues. */

@@ -1,11 +1,10 @@
 // Delivers task outcomes to `webhookUrl` (api.md §5): the same claim → send → decide → finish
 // loop as the scheduler (loop.ts), over the delivery columns. Never changes a task's own status.
-import type { Agent } from 'undici';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { ClaimedDelivery, Store } from '../store/store.js';
 import { decideDelivery } from './decide.js';
-import { send } from './deliver.js';
+import { send, type Outbound } from './deliver.js';
 import { outboundHeaders } from './headers.js';
 import { InFlight, Loop, type PassResult } from './loop.js';
 
@@ -13,7 +12,7 @@ export interface WebhookSenderOptions {
   store: Store;
   clock: Clock;
   log: Logger;
-  agent: Agent;
+  agent: Outbound;
   signingKey: Buffer;
   /** Max deliveries in flight. */
   concurrency: number;
