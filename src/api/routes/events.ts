@@ -1,5 +1,6 @@
 // GET /v1/events: Server-Sent Events, one `task` event per state change (api.md §3).
-// Events are buffered and written at most every 50 ms per client, so a burst costs few writes.
+// Events are buffered and written at most every 50 ms per client, so a burst costs few writes;
+// a client that stops reading is dropped once MAX_BUFFER events wait for it, freeing its slot.
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import type { TaskEvent } from '../../shared/types.js';
@@ -8,7 +9,10 @@ import { ApiError } from '../errors.js';
 
 const FLUSH_MS = 50;
 const HEARTBEAT_MS = 15_000;
-/** Events kept for a slow client before it is dropped (it reconnects and re-reads state). */
+/**
+ * Events kept for a client before it is dropped (it reconnects and re-reads state). They pile up
+ * only once the socket's buffers are full, i.e. when the client has stopped reading.
+ */
 const MAX_BUFFER = 10_000;
 
 export function registerEventRoutes(app: OpenAPIHono, deps: ApiDeps): { clients: () => number } {
@@ -23,14 +27,31 @@ export function registerEventRoutes(app: OpenAPIHono, deps: ApiDeps): { clients:
     return streamSSE(c, async (stream) => {
       let buffer: TaskEvent[] = [];
       let overflow = false;
+      let closed = false;
       let wakeUp: (() => void) | undefined;
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        off();
+        clients--;
+      };
+      // The loop may be stuck in a write the client never reads: the connection itself is
+      // closed, which ends that write, and the slot is given back at once.
+      const drop = () => {
+        overflow = true;
+        release();
+        deps.log.warn('event stream dropped: the client stopped reading', { buffered: MAX_BUFFER });
+        (c.env as { outgoing?: { destroy(): void } } | undefined)?.outgoing?.destroy();
+        stream.abort();
+        wakeUp?.();
+      };
       const off = deps.events.on((e) => {
-        if ((queue && e.queue !== queue) || (id && e.id !== id)) return;
-        if (buffer.length >= MAX_BUFFER) overflow = true;
-        else buffer.push(e);
+        if (overflow || (queue && e.queue !== queue) || (id && e.id !== id)) return;
+        if (buffer.length >= MAX_BUFFER) return drop();
+        buffer.push(e);
         wakeUp?.();
       });
-      let closed = false;
       stream.onAbort(() => {
         closed = true;
         wakeUp?.();
@@ -60,8 +81,7 @@ export function registerEventRoutes(app: OpenAPIHono, deps: ApiDeps): { clients:
           lastWrite = Date.now();
         }
       } finally {
-        off();
-        clients--;
+        release();
       }
     });
   });
