@@ -6,6 +6,8 @@ export { TasksResource, isTerminal, type BulkResult, type CreateManyOptions, typ
 export { QueuesResource } from './sdk/queues.js';
 export { SchedulesResource } from './sdk/schedules.js';
 export { ClockResource, SinkResource } from './sdk/dev.js';
+export { TransferResource } from './sdk/transfer.js';
+export type { ExportLine } from './shared/transfer.js';
 export type { ClockState, SinkRequest } from './shared/dev.js';
 export type { EventsOptions, SseMessage } from './sdk/events.js';
 export { verifySignature, type VerifyOptions } from './sdk/verify.js';

@@ -14,6 +14,7 @@ import { registerActionRoutes } from './routes/actions.js';
 import { registerDeliveryRoutes } from './routes/deliveries.js';
 import { registerDevRoutes } from './routes/dev.js';
 import { registerEventRoutes } from './routes/events.js';
+import { registerTransferRoutes } from './routes/transfer.js';
 import { registerQueueRoutes } from './routes/queues.js';
 import { registerScheduleRoutes } from './routes/schedules.js';
 import { registerSystemRoutes } from './routes/system.js';
@@ -119,6 +120,7 @@ export function createApp(deps: ApiDeps, extras: AppExtras = {}) {
   registerQueueRoutes(app, deps);
   registerScheduleRoutes(app, deps);
   const sse = registerEventRoutes(app, deps);
+  registerTransferRoutes(app, deps);
   if (deps.dev) registerDevRoutes(app, deps, deps.dev);
 
   app.onError((err, c) => handleError(err, c, deps.log));

@@ -15,6 +15,7 @@ import { registerSchedules } from './schedules.js';
 import { registerSecret } from './secret.js';
 import { registerServe } from './serve.js';
 import { registerStats } from './stats.js';
+import { registerTransfer } from './transfer.js';
 import { registerWatch } from './watch.js';
 
 function version(): string {
@@ -53,6 +54,7 @@ Environment: AQ_URL (default ${DEFAULT_URL}) and AQ_TOKEN set --url and --token;
   registerWatch(program);
   registerSchedules(program);
   registerDoctor(program);
+  registerTransfer(program);
   registerSecret(program);
   return program;
 }

@@ -7,6 +7,7 @@ import { QueuesResource } from './queues.js';
 import { SchedulesResource } from './schedules.js';
 import { Requester } from './request.js';
 import { TasksResource } from './tasks.js';
+import { TransferResource } from './transfer.js';
 
 /** The server a client talks to when neither `url` nor `AQ_URL` says otherwise. */
 export const DEFAULT_URL = 'http://127.0.0.1:8700';
@@ -50,6 +51,8 @@ export class AsyncQueue {
   readonly sink: SinkResource;
   /** The server's clock; `advance()` moves it with `serve --dev --clock virtual`. */
   readonly clock: ClockResource;
+  /** Backup, export and import (api.md §15). */
+  readonly transfer: TransferResource;
   /** The base URL this client talks to. */
   readonly url: string;
   readonly #r: Requester;
@@ -70,6 +73,7 @@ export class AsyncQueue {
     this.schedules = new SchedulesResource(this.#r);
     this.sink = new SinkResource(this.#r);
     this.clock = new ClockResource(this.#r);
+    this.transfer = new TransferResource(this.#r);
   }
 
   /** Counts by state and queue, attempts in flight, and per-minute throughput over the last hour. */

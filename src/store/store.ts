@@ -3,6 +3,7 @@
 // the SQLite store lives in ./sqlite/. Results, not HTTP: undefined for "not found",
 // `{ ok: false, reason }` for a refused transition.
 import type { NewTask } from '../shared/defaults.js';
+import type { ImportItem } from '../shared/transfer.js';
 import type { QstashMeta, UrlGroup, UrlGroupEndpoint } from '../shared/qstash.js';
 import type { Attempt, BulkFilter, Delivery, Queue, QueueUpdate, RedeliverFilter, Schedule, Stats, Task, TaskError, TaskStatus } from '../shared/types.js';
 
@@ -232,6 +233,10 @@ export interface Store {
   revokeSession(id: string, expiresAt: number, now: number): Promise<void>;
   /** True when session `id` was ended by a logout. */
   isSessionRevoked(id: string): Promise<boolean>;
+  /** Inserts exported tasks with their ids, states and attempts, all or nothing; ids already stored are skipped (api.md §15). */
+  importTasks(items: ImportItem[], now: number): Promise<{ imported: number; skipped: number }>;
+  /** Writes a consistent copy of the database to `file` while serving; rejects with StoreUnsupportedError where the store has no such copy. */
+  backup(file: string): Promise<void>;
   /** Database facts for `doctor` and bug reports. */
   info(): Promise<{ path: string; sizeBytes: number; schemaVersion: number; durability: string }>;
   ping(): Promise<boolean>;
@@ -244,6 +249,11 @@ export class StoreUnavailableError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
+}
+
+/** Thrown (as a rejection) for an operation this kind of store does not offer (e.g. a file backup of PostgreSQL). */
+export class StoreUnsupportedError extends Error {
+  override name = 'StoreUnsupportedError';
 }
 
 /** Thrown by listTasks for a cursor it did not make (tampered or from another server). */

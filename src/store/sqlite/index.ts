@@ -20,6 +20,8 @@ import * as t from './tasks.js';
 import * as ug from './url-groups.js';
 import type { UrlGroupEndpoint } from '../../shared/qstash.js';
 import * as tr from './transitions.js';
+import * as tf from './transfer.js';
+import type { ImportItem } from '../../shared/transfer.js';
 
 export { StoreOpenError } from './open.js';
 
@@ -245,6 +247,14 @@ export class SqliteStore implements Store {
   }
   isSessionRevoked(id: string) {
     return this.read(() => m.isSessionRevoked(this.ctx, id));
+  }
+  importTasks(items: ImportItem[], now: number) {
+    return this.write(() => tf.importTasks(this.ctx, items, now));
+  }
+  /** SQLite's online backup API: a consistent copy while writes go on (they wait only between its steps). */
+  async backup(file: string) {
+    if (this.closed) throw new StoreUnavailableError('the store is closed');
+    await this.db.backup(file);
   }
   info() {
     return this.read(() => {
