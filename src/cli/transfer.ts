@@ -138,16 +138,19 @@ export function registerTransfer(program: Command): void {
   withGlobals(program.command('backup <file>'))
     .description('write a consistent copy of the server’s SQLite database to <file> while it serves')
     .option('--force', 'replace <file> if it exists')
+    .addHelpText('after', '\nExamples:\n  $ aq backup ./asyncqueue-copy.db\n  $ aq backup /backups/aq.db --force --url http://queue.internal:8700')
     .action(async (file: string, opts: { force?: boolean }, cmd: Command) => backup(contextOf(cmd), file, Boolean(opts.force)));
   withGlobals(program.command('export'))
     .description('write every task with its attempts as JSON lines to standard output (newest first)')
     .option('--status <status>', `only tasks in this state (${TASK_STATUSES.join(', ')})`)
     .option('--queue <name>', 'only tasks of this queue')
+    .addHelpText('after', '\nExamples:\n  $ aq export > tasks.jsonl\n  $ aq export --status failed --queue emails | wc -l')
     .action(async (opts: { status?: string; queue?: string }, cmd: Command) => {
       if (opts.status !== undefined && !TASK_STATUSES.includes(opts.status as TaskStatus)) throw new CliError(`--status must be one of ${TASK_STATUSES.join(', ')}`, 2);
       await exportTasks(contextOf(cmd), { status: opts.status as TaskStatus | undefined, queue: opts.queue });
     });
   withGlobals(program.command('import <file>'))
     .description('import the JSON lines of an export (a file, or - for standard input), keeping ids and states; repeating it skips what is there')
+    .addHelpText('after', '\nExamples:\n  $ aq import tasks.jsonl --url http://new-server:8700\n  $ aq export --url http://old:8700 | aq import - --url http://new:8700')
     .action(async (file: string, _opts: unknown, cmd: Command) => importTasks(contextOf(cmd), file));
 }
