@@ -12,6 +12,9 @@ const POSTGRES_SUITES = [
   'test/api/**/*.test.ts',
   'test/e2e/**/*.test.ts',
   'test/schedules/schedules.e2e.test.ts',
+  'test/dev/clock.virtual.test.ts',
+  'test/dev/transfer.cli.test.ts',
+  'examples/testing/*.test.ts',
 ];
 
 const withPostgres = Boolean(process.env.AQ_TEST_PG_URL || process.env.CI || findPgBin());

@@ -85,6 +85,8 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
   const store = isPostgresUrl(config.db)
     ? await PostgresStore.open({
         url: config.db, nodeId: config.nodeId ?? undefined, durability: config.durability,
+        // A virtual clock (api.md §15) is the only time: claims and due checks use it, not the database's.
+        dbTime: virtual === undefined,
         onConnectionError: (err) => log.warn('a PostgreSQL connection failed', { err: err.message }),
       })
     : new SqliteStore({

@@ -7,7 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../cli/run-cli.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { createServer } from '../../src/server.js';
+import { silentLogger } from '../../src/log.js';
+import { startServer, testStore, type TestServer } from '../helpers/server.js';
 import { startTarget } from '../helpers/target.js';
 import { waitForTerminal } from '../helpers/tasks.js';
 import { tempDir } from '../helpers/temp.js';
@@ -119,7 +121,39 @@ describe('asyncqueue export / import', () => {
   });
 });
 
-describe('asyncqueue backup', () => {
+describe('asyncqueue export / import across stores', () => {
+  it.runIf(testStore === 'postgres')('moves a SQLite server’s tasks into PostgreSQL with ids, states and attempts', async () => {
+    const dir = tempDir();
+    const source = await createServer({ db: path.join(dir, 'source.db'), port: 0, logger: silentLogger });
+    try {
+      const api = (p: string, body?: unknown) =>
+        fetch(source.url + p, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json());
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) ids.push((await api('/v1/tasks', { targetUrl: 'http://127.0.0.1:9/x', delay: 3600, payload: { i }, labels: ['moved'] })).id);
+      await api(`/v1/tasks/${ids[0]}/cancel`, {});
+      const exported = await runCli(['export', '--url', source.url]);
+      expect(exported.code, exported.stderr).toBe(0);
+      const dest = await startServer();
+      expect(dest.config.db).toMatch(/^postgres/);
+      const r = await runCli(['import', '-', '--url', dest.url, '--json'], { input: exported.stdout });
+      expect(JSON.parse(r.stdout)).toMatchObject({ imported: 5, skipped: 0 });
+      for (const id of ids) {
+        const a = await api(`/v1/tasks/${id}`);
+        const b = (await dest.api(`/v1/tasks/${id}`)).body;
+        expect({ ...b, updatedAt: undefined }).toEqual({ ...a, updatedAt: undefined });
+      }
+      expect(JSON.parse((await runCli(['import', '-', '--url', dest.url, '--json'], { input: exported.stdout })).stdout)).toMatchObject({ imported: 0, skipped: 5 });
+      expect((await dest.api('/v1/tasks?label=moved')).body.tasks).toHaveLength(5);
+      const backup = await runCli(['backup', path.join(dir, 'pg.db'), '--url', dest.url]);
+      expect(backup.code).toBe(1);
+      expect(backup.stderr).toMatch(/PostgreSQL.*pg_dump/);
+    } finally {
+      await source.close(0);
+    }
+  });
+});
+
+describe.runIf(testStore === 'sqlite')('asyncqueue backup', () => {
   it('copies a database under steady load: consistent, holding every task acknowledged before it', async () => {
     const server = await startServer();
     const target = await startTarget(() => ({ status: 200, body: { ok: true } }));

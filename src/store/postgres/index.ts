@@ -16,6 +16,9 @@ import * as sc from './schedules.js';
 import * as t from './tasks.js';
 import * as tr from './transitions.js';
 import * as ug from './url-groups.js';
+import * as tf from './transfer.js';
+import type { ImportItem } from '../../shared/transfer.js';
+import { StoreUnsupportedError } from '../store.js';
 import type { UrlGroupEndpoint } from '../../shared/qstash.js';
 
 export { isUnavailable } from './pool.js';
@@ -125,6 +128,11 @@ export class PostgresStore implements Store {
     return store;
   }
 
+  /** A task of a queue the cached limits do not list: re-read them at the next claim, not after the TTL (a new queue's tasks run at once). */
+  private noteQueues(tasks: { queue: string }[]): void {
+    const known = this.limitsCache;
+    if (known && tasks.some((x) => !known.some((q) => q.name === x.queue))) this.limitsAt = 0;
+  }
   /**
    * Group commit: creates arriving in the same event-loop turn become one INSERT statement (one
    * commit, one WAL flush), with up to CREATE_FLUSHES statements in flight; creates arriving
@@ -132,6 +140,7 @@ export class PostgresStore implements Store {
    * database being away, each create runs alone, so one bad write never takes its neighbours down.
    */
   createTasks(tasks: NewTask[], onCommitted?: (results: CreateResult[]) => void): Promise<CreateResult[]> {
+    this.noteQueues(tasks);
     return new Promise((resolve, reject) => {
       this.creates.push({ tasks, onCommitted, resolve, reject });
       this.scheduleCreates();
@@ -329,6 +338,7 @@ export class PostgresStore implements Store {
     return sc.nextScheduleAt(this.ctx);
   }
   fireSchedule(f: ScheduleFiring, onCommitted?: (results: CreateResult[] | undefined) => void) {
+    this.noteQueues(f.tasks);
     return sc.fireSchedule(this.ctx, f).then((results) => {
       try {
         onCommitted?.(results);
@@ -370,6 +380,14 @@ export class PostgresStore implements Store {
   }
   isSessionRevoked(id: string) {
     return m.isSessionRevoked(this.ctx, id);
+  }
+  importTasks(items: ImportItem[], now: number) {
+    this.noteQueues(items.map((i) => i.task));
+    return tf.importTasks(this.ctx, items, now);
+  }
+  /** A file copy is SQLite's; a PostgreSQL database is copied with pg_dump (or moved with export/import). */
+  async backup(_file: string): Promise<void> {
+    throw new StoreUnsupportedError('backup copies a SQLite database; this server stores its tasks in PostgreSQL: use pg_dump, or asyncqueue export');
   }
   async info() {
     const [r] = await this.db.query<{ size: number; sync: string }>(
