@@ -1,6 +1,8 @@
 // Property-based fuzzing of every route with generated hostile requests (fast-check): no 5xx,
 // every error in the documented shape, the database unchanged by every refused request, and a
-// healthy server afterwards. The seed is printed; replay a failure with FC_SEED=<seed>.
+// healthy server afterwards. The seed is printed; replay a failure with FC_SEED=<seed>. Routes
+// come from /openapi.json of a --dev server (deliveries, sink, clock included) plus the few it
+// does not list; /v2 (QStash) has its own fuzz test.
 // Dispatch is stopped first, so no generated task is ever sent anywhere.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -59,6 +61,8 @@ const body = fc.oneof(
   { weight: 2, arbitrary: fc.array(task, { maxLength: 4 }).map((tasks) => JSON.stringify({ tasks })) },
   { weight: 2, arbitrary: fc.record({ ids: field(fc.array(hostileString, { maxLength: 5 })), status: field(fc.constantFrom('failed', 'pending', 'bogus')), queue: field(hostileString), label: field(hostileString), createdBefore: field(hostileString) }, { requiredKeys: [] }).map((b) => JSON.stringify(b)) },
   { weight: 1, arbitrary: fc.record({ concurrency: hostileValue, ratePerSecond: hostileValue, paused: hostileValue }, { requiredKeys: [] }).map((b) => JSON.stringify(b)) },
+  { weight: 1, arbitrary: fc.record({ by: hostileValue, to: hostileValue, seconds: hostileValue }, { requiredKeys: [] }).map((b) => JSON.stringify(b)) },
+  { weight: 1, arbitrary: fc.record({ webhookStatus: fc.oneof(fc.constantFrom('failed', 'delivered', 'pending'), hostileString), ids: field(fc.array(hostileString, { maxLength: 3 })) }, { requiredKeys: [] }).map((b) => JSON.stringify(b)) },
   { weight: 2, arbitrary: fc.json({ maxDepth: 4 }) },
   { weight: 1, arbitrary: fc.string({ maxLength: 200 }) },
   { weight: 1, arbitrary: fc.constantFrom('', '{', '[]', 'null', '{"__proto__":{"polluted":1},"targetUrl":"http://127.0.0.1:9/"}', '{"constructor":{"prototype":{"x":1}}}', '{"targetUrl":"http://127.0.0.1:9/","targetUrl":1}', '\uFEFF{}', '"\\ud800"', '1'.repeat(400), '{"a":' + '['.repeat(20_000) + ']'.repeat(20_000) + '}') },
@@ -74,8 +78,8 @@ const enc = (s: string) => {
 };
 const segment = fc.oneof(hostileString.map(enc), hostileString.filter((s) => !/[/?#\s]/.test(s)), fc.constantFrom('tsk_00000000000000000000000000', '%', '%zz', '..', '.'));
 const query = fc.dictionary(
-  fc.constantFrom('wait', 'limit', 'cursor', 'status', 'queue', 'label', 'id', 'x'),
-  fc.oneof(fc.constantFrom('0', '0.01', '-1', '61', '1e9', 'NaN', 'Infinity', '', 'pending', 'bogus', 'eyJ4IjoxfQ'), hostileString.map(enc)),
+  fc.constantFrom('wait', 'limit', 'cursor', 'status', 'queue', 'label', 'id', 'webhookStatus', 'next', 'x'),
+  fc.oneof(fc.constantFrom('0', '0.01', '-1', '61', '1e9', '0x10', '+1', 'NaN', 'Infinity', '', 'pending', 'bogus', 'eyJ4IjoxfQ', '/%09/evil.example', '//evil'), hostileString.map(enc)),
   { maxKeys: 3 },
 );
 
@@ -83,7 +87,12 @@ interface Route { method: string; path: string }
 
 async function routes(s: TestServer): Promise<Route[]> {
   const doc = (await s.api('/openapi.json')).body;
-  const out: Route[] = [{ method: 'GET', path: '/' }, { method: 'GET', path: '/openapi.json' }, { method: 'GET', path: '/nope' }];
+  // Routes that /openapi.json does not list: the dashboard, the sink's receiver (any method) and
+  // its event stream.
+  const out: Route[] = [
+    { method: 'GET', path: '/' }, { method: 'GET', path: '/openapi.json' }, { method: 'GET', path: '/nope' },
+    { method: 'POST', path: '/_sink/{name}' }, { method: 'PUT', path: '/_sink/{name}/deeper/path' }, { method: 'GET', path: '/v1/sink/{name}/events' },
+  ];
   for (const [path, ops] of Object.entries(doc.paths as Record<string, object>)) for (const m of Object.keys(ops)) out.push({ method: m.toUpperCase(), path });
   return out;
 }
@@ -99,7 +108,8 @@ async function snapshot(s: TestServer) {
 describe('fuzzing every route with hostile requests', () => {
   it('never answers 5xx, always in the error shape, and refused requests change nothing', { timeout: 90_000 }, async () => {
     console.log(`fuzz seed: ${seed} (replay: FC_SEED=${seed} npx vitest run test/hardening/fuzz.api.test.ts)`);
-    const s = await startServer({ token: TOKEN, maxBody: '256kb', maxDepth: 16, durability: 'normal' });
+    // --dev with the virtual clock: the sink and clock routes are fuzzed too.
+    const s = await startServer({ token: TOKEN, maxBody: '256kb', maxDepth: 16, durability: 'normal', dev: true, clock: 'virtual' });
     await s.scheduler.stop(0); // nothing is dispatched: the database changes only through the API
     const known = await routes(s);
     const ids: string[] = [];
@@ -115,7 +125,16 @@ describe('fuzzing every route with hostile requests', () => {
       query,
       auth: fc.oneof({ weight: 9, arbitrary: fc.constant(`Bearer ${TOKEN}`) }, { weight: 1, arbitrary: fc.constantFrom(undefined, '', 'Bearer', `Bearer ${TOKEN}x`, `bearer  ${TOKEN}`, `Basic ${TOKEN}`) }),
       contentType: fc.oneof({ weight: 8, arbitrary: fc.constant('application/json') }, { weight: 2, arbitrary: fc.constantFrom(undefined, 'text/plain', 'application/json; charset=utf-16', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded', 'application/problem+json') }),
-      idempotencyKey: fc.option(fc.string({ maxLength: 210 }).filter((k) => /^[\x20-\x7e]*$/.test(k)), { freq: 5, nil: undefined }),
+      idempotencyKey: fc.option(
+        fc.oneof(
+          fc.string({ maxLength: 210 }).filter((k) => /^[\x20-\x7e]*$/.test(k)),
+          // bytes as Node reads them: UTF-8 of non-ASCII text, and Latin-1 bytes that are not UTF-8
+          fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }).map((k) => Buffer.from(k, 'utf8').toString('latin1')),
+          fc.constantFrom('\xff\xfe', '\xc3', 'caf\xe9'),
+        ),
+        { freq: 5, nil: undefined },
+      ),
+      requestId: fc.option(fc.oneof(hostileString.filter((v) => /^[\x20-\x7e]*$/.test(v)), fc.constant('a'.repeat(100))), { freq: 8, nil: undefined }),
       body,
     });
 
@@ -130,6 +149,7 @@ describe('fuzzing every route with hostile requests', () => {
         if (r.auth !== undefined) headers.authorization = r.auth;
         if (r.contentType) headers['content-type'] = r.contentType;
         if (r.idempotencyKey !== undefined) headers['idempotency-key'] = r.idempotencyKey;
+        if (r.requestId !== undefined) headers['x-request-id'] = r.requestId;
         const hasBody = r.body !== undefined && method !== 'GET' && method !== 'HEAD';
         const abort = AbortSignal.timeout(5000);
         const res = await fetch(`${s.url}${path}${qs ? '?' + qs : ''}`, { method, headers, body: hasBody ? r.body : undefined, signal: abort });
