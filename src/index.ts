@@ -11,14 +11,17 @@ export type { ExportLine } from './shared/transfer.js';
 export type { ClockState, SinkRequest } from './shared/dev.js';
 export type { EventsOptions, SseMessage } from './sdk/events.js';
 export { verifySignature, type VerifyOptions } from './sdk/verify.js';
+export { parseTask, parseWebhook, ReceiveError, type IncomingRequest, type NodeRequestLike, type ReceiveOptions, type ReceivedTask, type ReceivedWebhook } from './sdk/receive.js';
 export { MAX_BATCH, MAX_LIST_LIMIT, MAX_WAIT_SECONDS, TASK_STATUSES, TERMINAL_STATUSES } from './shared/types.js';
 export type {
   Attempt,
+  CompletedWebhookBody,
   Backoff,
   BulkFilter,
   CreateTaskInput,
   Delivery,
   ErrorBody,
+  FailedWebhookBody,
   HttpMethod,
   ListTasksQuery,
   Queue,

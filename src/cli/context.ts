@@ -79,7 +79,7 @@ export function describeError(err: unknown, url: string): string {
 /** Turns a 404 of a task route into "task <id> not found". */
 export function taskNotFound(id: string): (err: unknown) => never {
   return (err) => {
-    if (err instanceof AsyncQueueError && err.status === 404) throw new CliError(`task ${id} not found`);
+    if (err instanceof AsyncQueueError && err.code === 'not_found') throw new CliError(`task ${id} not found`);
     throw err;
   };
 }

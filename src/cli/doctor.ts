@@ -25,6 +25,25 @@ function bytes(n: number): string {
   return `${v.toFixed(1)} ${units[i]}`;
 }
 
+/** Settings the report gives in ms and bytes (for scripts), shown as a person writes them. */
+const MS_SETTINGS = new Set(['retention', 'shutdownGrace']);
+const BYTE_SETTINGS = new Set(['maxBody', 'maxResult']);
+
+/** The largest unit that states `ms` exactly: 7d, 90m, 30s, 1500ms. */
+function exactDuration(ms: number): string {
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
+/** "retention=7d", "maxBody=1.0 MiB", "shutdownGrace=30s"; anything else as it is. */
+export function settingText(key: string, value: string | number | boolean): string {
+  if (typeof value === 'number' && MS_SETTINGS.has(key)) return `${key}=${exactDuration(value)}`;
+  if (typeof value === 'number' && BYTE_SETTINGS.has(key)) return `${key}=${bytes(value)}`;
+  return `${key}=${value}`;
+}
+
 /** The human lines of `aq doctor` for a server's report. */
 export function doctorLines(url: string, r: DoctorReport): string[] {
   const tasks = Object.entries(r.tasks).map(([s, n]) => `${s} ${count(n)}`).join(', ');
@@ -42,7 +61,7 @@ export function doctorLines(url: string, r: DoctorReport): string[] {
     `auth            ${r.auth.tokens === 0 ? 'off (no token)' : `${r.auth.tokens} token(s) accepted`}`,
   ];
   const settings = Object.entries(r.config);
-  if (settings.length) lines.push(`settings        ${settings.map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  if (settings.length) lines.push(`settings        ${settings.map(([k, v]) => settingText(k, v)).join(' ')}`);
   return lines;
 }
 

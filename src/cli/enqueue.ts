@@ -57,12 +57,19 @@ async function payloadOf(f: EnqueueFlags): Promise<unknown> {
   return parseJson(text, file === '-' ? 'standard input' : file);
 }
 
+/** The optional argument after the URL: only `-` (the payload from standard input, api.md §8). */
+function stdinDash(v: string): '-' {
+  if (v !== '-') throw new InvalidArgumentError(`only - (the payload from standard input) may follow the URL; for a payload on the command line use --payload '${v}'`);
+  return '-';
+}
+
 /** Registers `enqueue` on the program. */
 export function registerEnqueue(program: Command): void {
   const cmd = program
     .command('enqueue')
     .description('create a task: POST a JSON payload to a URL, with retries')
     .argument('[targetUrl]', 'absolute http(s) URL the task is sent to', httpUrl)
+    .argument('[-]', 'read the JSON payload from standard input (same as --payload -)', stdinDash)
     .option('-d, --payload <json>', 'JSON payload, or - to read it from standard input')
     .option('--payload-file <file>', 'read the JSON payload from a file (- for standard input)')
     .addOption(new Option('-X, --method <method>', 'HTTP method').choices(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']))
@@ -83,10 +90,10 @@ export function registerEnqueue(program: Command): void {
       `
 Examples:
   $ aq enqueue https://example.com/hooks/email --payload '{"to":"ada@example.com"}' --retries 5
-  $ echo '{"n":1}' | aq enqueue https://example.com/work --payload - --wait 60
+  $ echo '{"n":1}' | aq enqueue https://example.com/work - --wait 60
   $ aq enqueue --file tasks.ndjson --queue imports`,
     );
-  withGlobals(cmd).action(async (targetUrl: string | undefined, flags: EnqueueFlags, command: Command) => {
+  withGlobals(cmd).action(async (targetUrl: string | undefined, dash: '-' | undefined, flags: EnqueueFlags, command: Command) => {
     const ctx = contextOf(command);
     const defaults = inputFromFlags(flags);
     if (flags.file !== undefined) {
@@ -96,11 +103,15 @@ Examples:
       return;
     }
     if (targetUrl === undefined) command.error("error: missing required argument 'targetUrl' (or --file)", { exitCode: 2, code: 'aq.usage' });
+    if (dash !== undefined) {
+      if (flags.payload !== undefined || flags.payloadFile !== undefined) command.error('error: give the payload once: - or --payload or --payload-file', { exitCode: 2, code: 'aq.usage' });
+      flags.payload = '-';
+    }
     let payload: unknown;
     try {
       payload = await payloadOf(flags);
     } catch (err) {
-      if (err instanceof InvalidArgumentError) command.error(`error: ${err.message}`, { exitCode: 2, code: 'aq.usage' });
+      if (err instanceof InvalidArgumentError) command.error(`error: ${err.message}`, { exitCode: 2, code: 'aq.value' });
       throw err;
     }
     const input: CreateTaskInput = { targetUrl: targetUrl!, ...defaults };

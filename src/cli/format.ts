@@ -48,6 +48,11 @@ export class Output {
     for (const l of lines) this.stdout.write(l + '\n');
   }
 
+  /** Writes lines to stderr (notes that must not mix with the output). */
+  err(...lines: string[]): void {
+    for (const l of lines) this.stderr.write(l + '\n');
+  }
+
   /** A status in its colour: green completed, red failed, yellow running, cyan pending, dim cancelled. */
   status(status: TaskStatus | string): string {
     const style: Style | undefined = ({ completed: 'green', failed: 'red', running: 'yellow', pending: 'cyan', cancelled: 'dim' } as Record<string, Style>)[status];

@@ -4,7 +4,8 @@ import type { Task } from '../shared/types.js';
 import { contextOf, printJson, taskNotFound, withGlobals, type Context } from './context.js';
 import { ago, brief, duration, table } from './format.js';
 import { seconds } from './options.js';
-import { errorText, waitForTask } from './wait.js';
+import { isTerminal } from '../sdk/tasks.js';
+import { attemptText, errorText, waitForTask } from './wait.js';
 
 /** The key–value lines of a task. */
 export function taskLines(ctx: Context, t: Task, now = Date.now()): string[] {
@@ -39,12 +40,17 @@ export function registerGet(program: Command): void {
     .command('get')
     .description('show a task')
     .argument('<id>', 'task id')
-    .option('-w, --wait [seconds]', 'first wait until the task is terminal (for up to seconds)', seconds)
+    .option('-w, --wait [seconds]', 'first wait until the task is terminal (for up to seconds); exit 1 unless it completes', seconds)
     .addHelpText('after', '\nExamples:\n  $ aq get tsk_01JD8X3Q2M\n  $ aq get tsk_01JD8X3Q2M --wait 30 --json');
   withGlobals(get).action(async (id: string, flags: { wait?: number | true }, command: Command) => {
     const ctx = contextOf(command);
     let task = await ctx.aq.tasks.get(id).catch(taskNotFound(id));
-    if (flags.wait !== undefined) task = await waitForTask(ctx, task, flags.wait === true ? undefined : flags.wait);
+    if (flags.wait !== undefined) {
+      task = await waitForTask(ctx, task, flags.wait === true ? undefined : flags.wait);
+      // One rule with `enqueue --wait`: exit 0 only when the task completed.
+      if (task.status !== 'completed') process.exitCode = 1;
+      if (!isTerminal(task) && !ctx.json) ctx.out.err(`${task.id} is still ${task.status} after waiting ${flags.wait === true ? '' : `${flags.wait}s `}(${attemptText(task)})`);
+    }
     if (ctx.json) return printJson(ctx, task);
     ctx.out.line(...taskLines(ctx, task));
   });

@@ -32,7 +32,6 @@ export function buildProgram(name = 'asyncqueue'): Command {
     .description('AsyncQueue: a self-hosted HTTP task queue. Run the server with `serve`; the other commands talk to it.')
     .version(version(), '-v, --version')
     .enablePositionalOptions()
-    .showHelpAfterError()
     .exitOverride();
   withGlobals(program).addHelpText(
     'after',
@@ -56,7 +55,31 @@ Environment: AQ_URL (default ${DEFAULT_URL}) and AQ_TOKEN set --url and --token;
   registerDoctor(program);
   registerTransfer(program);
   registerSecret(program);
+  for (const cmd of [program, ...program.commands, ...program.commands.flatMap((c) => c.commands)]) helpAfterError(cmd);
   return program;
+}
+
+/** Errors of a value given (not JSON, not a URL, not a number): the line says what is wrong; help would bury it. */
+const VALUE_ERRORS = new Set(['commander.invalidArgument', 'commander.optionMissingArgument', 'aq.value']);
+
+/**
+ * After a usage error: the command's help when the command line itself is wrong (unknown
+ * command or option, missing argument), one line pointing at --help when only a value is.
+ */
+function helpAfterError(cmd: Command): void {
+  cmd.exitOverride((err) => {
+    if (err.exitCode !== 0 && err.code !== 'commander.help' && err.code !== 'commander.helpDisplayed' && err.code !== 'commander.version') {
+      if (VALUE_ERRORS.has(err.code)) process.stderr.write(`(see \`${commandPath(cmd)} --help\`)\n`);
+      else cmd.outputHelp({ error: true });
+    }
+    throw err;
+  });
+}
+
+function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
 }
 
 /**

@@ -29,7 +29,7 @@ interface CreateFlags {
 /** Turns a 404 of a schedule route into "schedule <id> not found". */
 function scheduleNotFound(id: string): (err: unknown) => never {
   return (err) => {
-    if (err instanceof AsyncQueueError && err.status === 404) throw new CliError(`schedule ${id} not found`);
+    if (err instanceof AsyncQueueError && err.code === 'not_found') throw new CliError(`schedule ${id} not found`);
     throw err;
   };
 }
@@ -91,7 +91,7 @@ async function bodyOf(cron: string | undefined, targetUrl: string | undefined, f
 }
 
 const usage = (cmd: Command) => (err: unknown) => {
-  if (err instanceof InvalidArgumentError) cmd.error(`error: ${err.message}`, { exitCode: 2, code: 'aq.usage' });
+  if (err instanceof InvalidArgumentError) cmd.error(`error: ${err.message}`, { exitCode: 2, code: 'aq.value' });
   throw err;
 };
 

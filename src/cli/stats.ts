@@ -1,8 +1,9 @@
 // `aq stats` (counts by state and queue, throughput) and `aq queues` (list, and `queues set`
-// to change a queue's concurrency, rate or paused state).
+// to change a queue's concurrency, rate or paused state, `queues delete`).
 import { Command } from 'commander';
 import { TASK_STATUSES, type Queue, type QueueUpdate, type Stats, type TaskStatus } from '../shared/types.js';
-import { contextOf, printJson, withGlobals, type Context } from './context.js';
+import { AsyncQueueError } from '../sdk/errors.js';
+import { CliError, contextOf, printJson, withGlobals, type Context } from './context.js';
 import { count, table } from './format.js';
 import { limitOrNone, noneToNull } from './options.js';
 
@@ -73,8 +74,9 @@ export function registerStats(program: Command): void {
     .option('-r, --rate <perSecond>', 'max dispatch starts per second, or "none"', limitOrNone)
     .option('--pause', 'stop dispatching (new tasks are still accepted)')
     .option('--resume', 'dispatch again')
-    .addHelpText('after', '\nExamples:\n  $ aq queues set emails --concurrency 5 --rate none\n  $ aq queues set emails --resume');
-  withGlobals(set).action(async (name: string, flags: { concurrency?: number | 'none'; rate?: number | 'none'; pause?: boolean; resume?: boolean }, command: Command) => {
+    .option('--create', 'create the queue if it does not exist yet (to set limits before its first task)')
+    .addHelpText('after', '\nExamples:\n  $ aq queues set emails --concurrency 5 --rate none\n  $ aq queues set emails --resume\n  $ aq queues set imports --create --concurrency 2');
+  withGlobals(set).action(async (name: string, flags: { concurrency?: number | 'none'; rate?: number | 'none'; pause?: boolean; resume?: boolean; create?: boolean }, command: Command) => {
     if (flags.pause && flags.resume) command.error('error: give --pause or --resume, not both', { exitCode: 2, code: 'aq.usage' });
     const update: QueueUpdate = {};
     if (flags.concurrency !== undefined) update.concurrency = noneToNull(flags.concurrency);
@@ -82,8 +84,27 @@ export function registerStats(program: Command): void {
     if (flags.pause || flags.resume) update.paused = Boolean(flags.pause);
     if (!Object.keys(update).length) command.error('error: nothing to change: give --concurrency, --rate, --pause or --resume', { exitCode: 2, code: 'aq.usage' });
     const ctx = contextOf(command);
+    // A typo must not quietly make a new, empty queue (PUT creates one): only with --create.
+    if (!flags.create && !(await ctx.aq.queues.list()).some((q) => q.name === name)) {
+      throw new CliError(`queue ${name} does not exist; check the name (aq queues), or add --create to make it`);
+    }
     const queue = await ctx.aq.queues.update(name, update);
     if (ctx.json) return printJson(ctx, queue);
     ctx.out.line(...queueLines(ctx, [queue]));
+  });
+
+  const del = queues
+    .command('delete')
+    .description('delete a queue that has no pending or running task (its finished tasks stay)')
+    .argument('<name>', 'queue name')
+    .addHelpText('after', '\nExample:\n  $ aq queues delete emails-old');
+  withGlobals(del).action(async (name: string, _flags: unknown, command: Command) => {
+    const ctx = contextOf(command);
+    await ctx.aq.queues.delete(name).catch((err: unknown) => {
+      if (err instanceof AsyncQueueError && err.code === 'not_found') throw new CliError(`queue ${name} not found`);
+      throw err;
+    });
+    if (ctx.json) return printJson(ctx, { name, deleted: true });
+    ctx.out.line(`deleted queue ${name}`);
   });
 }

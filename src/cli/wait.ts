@@ -29,10 +29,30 @@ export async function waitForTask(ctx: Context, task: Task, limit: number | unde
   };
   const timer = setInterval(draw, 100);
   draw();
+  // The line follows the task's own events (pending → running → retries) the moment they
+  // happen; the long-poll only says when it is done. Without events it falls back to 1 s polls.
+  const stop = new AbortController();
+  let opened!: (ok: boolean) => void;
+  const open = new Promise<boolean>((r) => (opened = r));
+  const follow = (async () => {
+    try {
+      for await (const e of ctx.aq.events({ id: task.id, signal: stop.signal, onOpen: () => opened(true) })) {
+        if (e.id === task.id && !isTerminal(last)) last = { ...last, status: e.status, attempts: e.attempts };
+      }
+    } catch {
+      // no events (an old server, a proxy that buffers): the 1 s polls below keep the line moving
+    } finally {
+      opened(false);
+    }
+  })();
   try {
-    // Short long-polls so the line follows pending → running → retries.
-    return await ctx.aq.tasks.waitFor(task.id, { timeout: limit, poll: 1, onUpdate: (t) => (last = t) });
+    const following = await open;
+    // The state may have moved on before the stream opened: one read once it is open.
+    if (following) last = await ctx.aq.tasks.get(task.id);
+    return await ctx.aq.tasks.waitFor(task.id, { timeout: limit, poll: following ? undefined : 1, onUpdate: (t) => (last = t) });
   } finally {
+    stop.abort();
+    await follow;
     clearInterval(timer);
     ctx.out.stderr.write('\r\x1b[2K');
   }

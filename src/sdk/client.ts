@@ -5,6 +5,7 @@ import { ClockResource, SinkResource } from './dev.js';
 import { taskEvents, type EventsOptions } from './events.js';
 import { QueuesResource } from './queues.js';
 import { SchedulesResource } from './schedules.js';
+import { parseTask, parseWebhook, type IncomingRequest, type ReceiveOptions, type ReceivedTask, type ReceivedWebhook } from './receive.js';
 import { Requester } from './request.js';
 import { TasksResource } from './tasks.js';
 import { TransferResource } from './transfer.js';
@@ -24,6 +25,11 @@ export interface AsyncQueueOptions {
   retries?: number;
   /** The fetch implementation (default the global `fetch`). */
   fetch?: typeof fetch;
+  /**
+   * The signing secret `receive()` and `receiveWebhook()` verify with (default `AQ_SIGNING_SECRET`,
+   * else fetched once from the server's `GET /v1/signing-secret`).
+   */
+  signingSecret?: string;
 }
 
 function env(name: string): string | undefined {
@@ -56,6 +62,7 @@ export class AsyncQueue {
   /** The base URL this client talks to. */
   readonly url: string;
   readonly #r: Requester;
+  #secret: Promise<string> | undefined;
 
   constructor(opts: AsyncQueueOptions = {}) {
     const fetchImpl = opts.fetch ?? globalThis.fetch;
@@ -68,6 +75,8 @@ export class AsyncQueue {
       fetch: fetchImpl,
     });
     this.url = this.#r.baseUrl;
+    const secret = opts.signingSecret ?? env('AQ_SIGNING_SECRET');
+    if (secret) this.#secret = Promise.resolve(secret);
     this.tasks = new TasksResource(this.#r);
     this.queues = new QueuesResource(this.#r);
     this.schedules = new SchedulesResource(this.#r);
@@ -78,7 +87,7 @@ export class AsyncQueue {
 
   /** Counts by state and queue, attempts in flight, and per-minute throughput over the last hour. */
   async stats(opts: { signal?: AbortSignal } = {}): Promise<Stats> {
-    return this.#r.request<Stats>({ method: 'GET', path: '/v1/stats', retry: true, signal: opts.signal });
+    return this.#r.request<Stats>({ expect: 'counts', method: 'GET', path: '/v1/stats', retry: true, signal: opts.signal });
   }
 
   /**
@@ -86,12 +95,42 @@ export class AsyncQueue {
    * whether it came from `--signing-secret` (`config`) or was generated into the database.
    */
   async signingSecret(opts: { signal?: AbortSignal } = {}): Promise<{ secret: string; source: 'config' | 'database' }> {
-    return this.#r.request({ method: 'GET', path: '/v1/signing-secret', retry: true, signal: opts.signal });
+    return this.#r.request({ expect: 'secret', method: 'GET', path: '/v1/signing-secret', retry: true, signal: opts.signal });
+  }
+
+  /** The secret to verify with: the option, AQ_SIGNING_SECRET, or the server's (asked once; asked again after a failure). */
+  #verifyingSecret(): Promise<string> {
+    this.#secret ??= this.signingSecret().then(
+      (s) => s.secret,
+      (err: unknown) => {
+        this.#secret = undefined;
+        throw err;
+      },
+    );
+    return this.#secret;
+  }
+
+  /**
+   * Verifies and parses a request AsyncQueue sent to your target (the worker side), from a web
+   * Request (Hono `c.req`, Next.js) or a Node request (node:http, Express with `express.raw()`):
+   * `const { payload, taskId, attempt } = await aq.receive<ReportJob>(req)`.
+   * Throws a ReceiveError (answer its `status`: 401 or 400) when the request is not genuine.
+   */
+  async receive<TPayload = unknown>(request: IncomingRequest, opts: ReceiveOptions = {}): Promise<ReceivedTask<TPayload>> {
+    return parseTask<TPayload>(request, await this.#verifyingSecret(), opts);
+  }
+
+  /**
+   * Verifies and parses an outcome webhook: `const hook = await aq.receiveWebhook<Report, ReportJob>(req)`.
+   * Narrow on `hook.status`: `result` is null when the task `failed`. Dedupe on `hook.webhookId`.
+   */
+  async receiveWebhook<TResult = unknown, TPayload = unknown>(request: IncomingRequest, opts: ReceiveOptions = {}): Promise<ReceivedWebhook<TResult, TPayload>> {
+    return parseWebhook<TResult, TPayload>(request, await this.#verifyingSecret(), opts);
   }
 
   /** `GET /healthz`: resolves `{ ok: true }` when the server and its store answer; throws otherwise. */
   async health(opts: { signal?: AbortSignal } = {}): Promise<{ ok: boolean }> {
-    return this.#r.request<{ ok: boolean }>({ method: 'GET', path: '/healthz', retry: true, signal: opts.signal });
+    return this.#r.request<{ ok: boolean }>({ expect: 'ok', method: 'GET', path: '/healthz', retry: true, signal: opts.signal });
   }
 
   /**

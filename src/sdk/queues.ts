@@ -12,7 +12,7 @@ export class QueuesResource {
 
   /** Every queue with its settings and task counts by state. */
   async list(opts: { signal?: AbortSignal } = {}): Promise<Queue[]> {
-    const answer = await this.#r.request<{ queues: Queue[] }>({ method: 'GET', path: '/v1/queues', retry: true, signal: opts.signal });
+    const answer = await this.#r.request<{ queues: Queue[] }>({ expect: 'queues', method: 'GET', path: '/v1/queues', retry: true, signal: opts.signal });
     return answer.queues;
   }
 
@@ -22,7 +22,12 @@ export class QueuesResource {
    * Fields left out keep their value.
    */
   async update(name: string, update: QueueUpdate): Promise<Queue> {
-    return this.#r.request<Queue>({ method: 'PUT', path: `/v1/queues/${encodeURIComponent(name)}`, body: update, retry: true });
+    return this.#r.request<Queue>({ expect: 'name', method: 'PUT', path: `/v1/queues/${encodeURIComponent(name)}`, body: update, retry: true });
+  }
+
+  /** Deletes a queue with no pending or running task (404 `not_found`, 409 `conflict` otherwise); its finished tasks stay. */
+  async delete(name: string): Promise<void> {
+    await this.#r.request<void>({ method: 'DELETE', path: `/v1/queues/${encodeURIComponent(name)}` });
   }
 
   /** Stops dispatching the queue's tasks; it keeps accepting new ones. Like `update(name, { paused: true })`. */

@@ -29,6 +29,8 @@ export interface RequestSpec {
   headers?: Record<string, string>;
   /** True when repeating the call cannot do harm (reads, idempotent writes, creates with an idempotency key). */
   retry?: boolean;
+  /** A field every answer of this route has: one without it is not from AsyncQueue (code `bad_response`). */
+  expect?: string;
   /** Extra seconds on top of the timeout, for `?wait=` long-polls. */
   extraTimeout?: number;
   signal?: AbortSignal;
@@ -143,7 +145,10 @@ export class Requester {
       done();
     }
     if (typeof body === 'string' && body !== '') {
-      throw new AsyncQueueError(res.status, 'bad_response', `expected JSON from ${this.baseUrl}, got: ${body.slice(0, 100)}`, { url: res.url });
+      throw new AsyncQueueError(res.status, 'bad_response', `${this.baseUrl} does not look like AsyncQueue: ${spec.method} ${spec.path} answered ${JSON.stringify(body.slice(0, 80))}, not JSON (is the URL right?)`, { url: res.url });
+    }
+    if (spec.expect !== undefined && (body === null || typeof body !== 'object' || !(spec.expect in body))) {
+      throw new AsyncQueueError(res.status, 'bad_response', `${this.baseUrl} does not look like AsyncQueue: its answer to ${spec.method} ${spec.path} has no "${spec.expect}" (is the URL right?)`, { url: res.url });
     }
     return body === '' ? undefined : body;
   }

@@ -15,13 +15,13 @@ export class SchedulesResource {
 
   /** Every schedule, ordered by id. */
   async list(opts: { signal?: AbortSignal } = {}): Promise<Schedule[]> {
-    const answer = await this.#r.request<{ schedules: Schedule[] }>({ method: 'GET', path: '/v1/schedules', retry: true, signal: opts.signal });
+    const answer = await this.#r.request<{ schedules: Schedule[] }>({ expect: 'schedules', method: 'GET', path: '/v1/schedules', retry: true, signal: opts.signal });
     return answer.schedules;
   }
 
   /** One schedule; rejects with AsyncQueueError status 404 when there is none. */
   async get(id: string, opts: { signal?: AbortSignal } = {}): Promise<Schedule> {
-    return this.#r.request<Schedule>({ method: 'GET', path: path(id), retry: true, signal: opts.signal });
+    return this.#r.request<Schedule>({ expect: 'id', method: 'GET', path: path(id), retry: true, signal: opts.signal });
   }
 
   /**
@@ -30,7 +30,7 @@ export class SchedulesResource {
    * every call creates a new schedule. Unchanged timing keeps the next fire time.
    */
   async upsert(input: ScheduleInput): Promise<Schedule> {
-    return this.#r.request<Schedule>({ method: 'POST', path: '/v1/schedules', body: input, retry: input.id !== undefined });
+    return this.#r.request<Schedule>({ expect: 'id', method: 'POST', path: '/v1/schedules', body: input, retry: input.id !== undefined });
   }
 
   /** Same as {@link upsert}: `POST /v1/schedules`. */
@@ -40,7 +40,7 @@ export class SchedulesResource {
 
   /** Changes the given fields of an existing schedule (404 when there is none). */
   async update(id: string, update: ScheduleUpdate): Promise<Schedule> {
-    return this.#r.request<Schedule>({ method: 'PUT', path: path(id), body: update, retry: true });
+    return this.#r.request<Schedule>({ expect: 'id', method: 'PUT', path: path(id), body: update, retry: true });
   }
 
   /** Stops firing; missed fire times while paused are not caught up. Like `update(id, { paused: true })`. */
@@ -60,6 +60,6 @@ export class SchedulesResource {
 
   /** Runs the schedule now: creates one task (outside its fire times) and returns it. */
   async trigger(id: string): Promise<Task> {
-    return this.#r.request<Task>({ method: 'POST', path: path(id, '/trigger') });
+    return this.#r.request<Task>({ expect: 'id', method: 'POST', path: path(id, '/trigger') });
   }
 }

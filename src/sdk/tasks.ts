@@ -61,9 +61,9 @@ export class TasksResource {
   }
 
   /** Creates a task (`POST /v1/tasks`). An already used `idempotencyKey` returns the existing task. */
-  async create(input: CreateTaskInput, opts: CreateOptions = {}): Promise<Task> {
+  async create<TPayload = unknown, TResult = unknown>(input: CreateTaskInput<TPayload>, opts: CreateOptions = {}): Promise<Task<TPayload, TResult>> {
     const body = opts.idempotent && !input.idempotencyKey ? { ...input, idempotencyKey: randomKey() } : input;
-    return this.#r.request<Task>({
+    return this.#r.request<Task<TPayload, TResult>>({ expect: 'id',
       method: 'POST',
       path: '/v1/tasks',
       query: { wait: opts.wait },
@@ -87,7 +87,7 @@ export class TasksResource {
       if (opts.idempotent) batch = batch.map((t) => (t.idempotencyKey ? t : { ...t, idempotencyKey: randomKey() }));
       let tasks: Task[];
       try {
-        const answer = await this.#r.request<{ tasks: Task[] }>({
+        const answer = await this.#r.request<{ tasks: Task[] }>({ expect: 'tasks',
           method: 'POST',
           path: '/v1/tasks/batch',
           body: { tasks: batch },
@@ -106,20 +106,20 @@ export class TasksResource {
   }
 
   /** Reads a task; with `wait` (seconds, ≤ 60) the server holds the answer until it is terminal or the time passes. */
-  async get(id: string, opts: { wait?: number; signal?: AbortSignal } = {}): Promise<Task> {
-    return this.#r.request<Task>({ method: 'GET', path: path(id), query: { wait: opts.wait }, retry: true, extraTimeout: opts.wait, signal: opts.signal });
+  async get<TPayload = unknown, TResult = unknown>(id: string, opts: { wait?: number; signal?: AbortSignal } = {}): Promise<Task<TPayload, TResult>> {
+    return this.#r.request<Task<TPayload, TResult>>({ expect: 'id', method: 'GET', path: path(id), query: { wait: opts.wait }, retry: true, extraTimeout: opts.wait, signal: opts.signal });
   }
 
   /**
    * Waits until the task is terminal by repeating `GET ?wait=` long-polls, and returns it.
    * When `timeout` seconds pass first, returns the task as it is then: check `status`.
    */
-  async waitFor(id: string, opts: WaitOptions = {}): Promise<Task> {
+  async waitFor<TPayload = unknown, TResult = unknown>(id: string, opts: WaitOptions = {}): Promise<Task<TPayload, TResult>> {
     const deadline = opts.timeout === undefined ? Infinity : Date.now() + opts.timeout * 1000;
     const poll = Math.max(0, Math.min(MAX_WAIT_SECONDS, opts.poll ?? MAX_WAIT_SECONDS));
     for (;;) {
       const left = Math.ceil((deadline - Date.now()) / 1000);
-      const task = await this.get(id, { wait: Math.max(0, Math.min(poll, left)), signal: opts.signal });
+      const task = await this.get<TPayload, TResult>(id, { wait: Math.max(0, Math.min(poll, left)), signal: opts.signal });
       opts.onUpdate?.(task);
       if (isTerminal(task) || Date.now() >= deadline) return task;
     }
@@ -127,7 +127,7 @@ export class TasksResource {
 
   /** One page of tasks, newest first (`limit` ≤ 500, default 50); pass `nextCursor` back as `cursor` for the next. */
   async list(query: ListTasksQuery = {}, opts: { signal?: AbortSignal } = {}): Promise<TaskList> {
-    return this.#r.request<TaskList>({ method: 'GET', path: '/v1/tasks', query: { ...query }, retry: true, signal: opts.signal });
+    return this.#r.request<TaskList>({ expect: 'tasks', method: 'GET', path: '/v1/tasks', query: { ...query }, retry: true, signal: opts.signal });
   }
 
   /** Every task matching `query`, newest first, fetching page after page as the loop asks for more. */
@@ -142,13 +142,13 @@ export class TasksResource {
 
   /** The attempts of a task, oldest first. */
   async attempts(id: string, opts: { signal?: AbortSignal } = {}): Promise<Attempt[]> {
-    const answer = await this.#r.request<{ attempts: Attempt[] }>({ method: 'GET', path: path(id, '/attempts'), retry: true, signal: opts.signal });
+    const answer = await this.#r.request<{ attempts: Attempt[] }>({ expect: 'attempts', method: 'GET', path: path(id, '/attempts'), retry: true, signal: opts.signal });
     return answer.attempts;
   }
 
   /** Every webhook delivery attempt of a task, oldest first (api.md §16). */
   async deliveries(id: string, opts: { signal?: AbortSignal } = {}): Promise<Delivery[]> {
-    const answer = await this.#r.request<{ deliveries: Delivery[] }>({ method: 'GET', path: path(id, '/deliveries'), retry: true, signal: opts.signal });
+    const answer = await this.#r.request<{ deliveries: Delivery[] }>({ expect: 'deliveries', method: 'GET', path: path(id, '/deliveries'), retry: true, signal: opts.signal });
     return answer.deliveries;
   }
 
@@ -158,22 +158,22 @@ export class TasksResource {
    * Safe to repeat (a receiver dedupes on `webhook-id`), so transient failures are retried.
    */
   async redeliver(id: string): Promise<Task> {
-    return this.#r.request<Task>({ method: 'POST', path: path(id, '/redeliver'), retry: true });
+    return this.#r.request<Task>({ expect: 'id', method: 'POST', path: path(id, '/redeliver'), retry: true });
   }
 
   /** Re-delivers every completed or failed task matching `filter`, e.g. `{ webhookStatus: 'failed' }` after the receiver was down. */
   async redeliverMany(filter: RedeliverFilter): Promise<BulkResult> {
-    return this.#r.request<BulkResult>({ method: 'POST', path: '/v1/tasks/redeliver', body: filter, retry: true });
+    return this.#r.request<BulkResult>({ expect: 'count', method: 'POST', path: '/v1/tasks/redeliver', body: filter, retry: true });
   }
 
   /** Cancels a pending or running task (a running attempt is aborted); 409 `conflict` if it is already terminal. */
   async cancel(id: string): Promise<Task> {
-    return this.#r.request<Task>({ method: 'POST', path: path(id, '/cancel') });
+    return this.#r.request<Task>({ expect: 'id', method: 'POST', path: path(id, '/cancel') });
   }
 
   /** Makes a failed or cancelled task pending again with a fresh set of retries; 409 `conflict` otherwise. */
   async retry(id: string): Promise<Task> {
-    return this.#r.request<Task>({ method: 'POST', path: path(id, '/retry') });
+    return this.#r.request<Task>({ expect: 'id', method: 'POST', path: path(id, '/retry') });
   }
 
   /** Deletes a task and its attempts; a running task is cancelled first. */
@@ -183,12 +183,12 @@ export class TasksResource {
 
   /** Cancels every pending or running task matching `filter` (at least one field). */
   async cancelMany(filter: BulkFilter): Promise<BulkResult> {
-    return this.#r.request<BulkResult>({ method: 'POST', path: '/v1/tasks/cancel', body: filter });
+    return this.#r.request<BulkResult>({ expect: 'count', method: 'POST', path: '/v1/tasks/cancel', body: filter });
   }
 
   /** Retries every failed or cancelled task matching `filter` (at least one field), e.g. `{ status: 'failed', queue }`. */
   async retryMany(filter: BulkFilter): Promise<BulkResult> {
-    return this.#r.request<BulkResult>({ method: 'POST', path: '/v1/tasks/retry', body: filter });
+    return this.#r.request<BulkResult>({ expect: 'count', method: 'POST', path: '/v1/tasks/retry', body: filter });
   }
 }
 

@@ -32,14 +32,18 @@ export interface WebhookState {
   error: TaskError | null;
 }
 
-export interface Task {
+/**
+ * A task (api.md §3). The type parameters only describe your own data: `payload` as you created
+ * it, `result` as your target answers it (null until the task completes, and when it fails).
+ */
+export interface Task<TPayload = unknown, TResult = unknown> {
   id: string;
   queue: string;
   status: TaskStatus;
   targetUrl: string;
   method: HttpMethod;
   headers: Record<string, string>;
-  payload: unknown;
+  payload: TPayload;
   webhookUrl: string | null;
   webhookRetries: number;
   retries: number;
@@ -55,7 +59,8 @@ export interface Task {
   createdAt: string;
   updatedAt: string;
   completedAt: string | null;
-  result: unknown;
+  /** The target's 2xx answer once `completed`; null before, and when the task failed. */
+  result: TResult | null;
   error: TaskError | null;
   webhook: WebhookState | null;
   /** The schedule that created this task, if any. */
@@ -65,9 +70,9 @@ export interface Task {
 }
 
 /** The body of `POST /v1/tasks`. */
-export interface CreateTaskInput {
+export interface CreateTaskInput<TPayload = unknown> {
   targetUrl: string;
-  payload?: unknown;
+  payload?: TPayload;
   method?: HttpMethod;
   headers?: Record<string, string>;
   webhookUrl?: string;
@@ -168,17 +173,37 @@ export interface TaskEvent {
   at: string;
 }
 
-/** The body POSTed to a task's `webhookUrl` (api.md §5). */
-export interface WebhookBody {
+/** What every outcome webhook body has (api.md §5). */
+interface WebhookBodyBase<TPayload> {
+  /** The task id. */
   id: string;
-  status: 'completed' | 'failed';
   queue: string;
-  payload: unknown;
-  result: unknown;
-  error: TaskError | null;
+  /** The task's payload, as created. */
+  payload: TPayload;
+  /** Attempts made over the task's life. */
   attempts: number;
   completedAt: string;
 }
+
+/** The webhook of a task that ended `completed`: `result` is the target's 2xx answer. */
+export interface CompletedWebhookBody<TResult = unknown, TPayload = unknown> extends WebhookBodyBase<TPayload> {
+  status: 'completed';
+  result: TResult;
+  error: null;
+}
+
+/** The webhook of a task that ended `failed`: `result` is null and `error` says why. */
+export interface FailedWebhookBody<TPayload = unknown> extends WebhookBodyBase<TPayload> {
+  status: 'failed';
+  result: null;
+  error: TaskError;
+}
+
+/**
+ * The body POSTed to a task's `webhookUrl` (api.md §5). Check `status` before reading
+ * `result`: it is null when the task failed.
+ */
+export type WebhookBody<TResult = unknown, TPayload = unknown> = CompletedWebhookBody<TResult, TPayload> | FailedWebhookBody<TPayload>;
 
 /** Every error body: `{"error": {...}}`. */
 export interface ErrorBody {

@@ -1,4 +1,5 @@
-// The CLI binary without a server: usage errors exit 2 with the command's help, an
+// The CLI binary without a server: usage errors exit 2 with the command's help (a wrong value
+// with one line pointing at it), an
 // unreachable server exits 1 with one sentence, and every command's help has an example.
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/main.js';
@@ -11,10 +12,6 @@ describe('usage errors exit 2 with help', () => {
     ['an unknown command', ['frobnicate']],
     ['an unknown option', ['list', '--bogus']],
     ['a missing argument', ['get']],
-    ['a non-numeric --retries', ['enqueue', 'http://example.com', '--retries', 'many']],
-    ['a bad --status', ['list', '--status', 'done']],
-    ['a target that is not an http URL', ['enqueue', 'ftp://example.com/x']],
-    ['a --payload that is not JSON', ['enqueue', 'http://example.com', '--payload', '{oops']],
     ['both a targetUrl and --file', ['enqueue', 'http://example.com', '--file', 'tasks.ndjson']],
     ['neither a targetUrl nor --file', ['enqueue']],
     ['cancel with neither id nor filter', ['cancel']],
@@ -26,6 +23,23 @@ describe('usage errors exit 2 with help', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/error|Usage:/);
     expect(r.stderr).toContain('Usage:');
+  });
+
+  // A wrong value: the error line says what is wrong, a pointer replaces the help that buried it.
+  it.each([
+    ['a non-numeric --retries', ['enqueue', 'http://example.com', '--retries', 'many'], 'asyncqueue enqueue'],
+    ['a bad --status', ['list', '--status', 'done'], 'asyncqueue list'],
+    ['a target that is not an http URL', ['enqueue', 'ftp://example.com/x'], 'asyncqueue enqueue'],
+    ['a --payload that is not JSON', ['enqueue', 'http://example.com', '--payload', '{oops'], 'asyncqueue enqueue'],
+    ['a bad queues set --concurrency', ['queues', 'set', 'q', '--concurrency', 'x'], 'asyncqueue queues set'],
+  ])('%s exits 2 with one error line and a pointer to --help', async (_title, args, command) => {
+    const r = await runCli(args);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^error: /);
+    expect(lines.at(-1)).toBe(`(see \`${command} --help\`)`);
+    expect(lines.length).toBeLessThanOrEqual(3);
   });
 
   it('a bad --url', async () => {

@@ -8,7 +8,7 @@ const task = (id: string) => ({ id, status: 'pending' });
 
 describe('AsyncQueue requests', () => {
   it('sends the bearer token, JSON bodies and query strings to the configured URL', async () => {
-    const stub = await startStub(() => ({ status: 200, json: { tasks: [], nextCursor: null } }));
+    const stub = await startStub((_n, req) => ({ status: 200, json: req.method === 'POST' ? task('tsk_1') : { tasks: [], nextCursor: null } }));
     const aq = new AsyncQueue({ url: stub.url + '/', token: 's3cret' });
     await aq.tasks.list({ status: 'failed', queue: 'emails', limit: 10 });
     await aq.tasks.create({ targetUrl: 'http://example.com/x', payload: { a: 1 } });
