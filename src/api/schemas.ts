@@ -246,9 +246,13 @@ export const ListQuery = z.object({
   status: TaskStatusSchema.optional(),
   queue: QueueName.optional(),
   label: z.string().min(1).max(64).optional(),
+  schedule: z.string().min(1).max(64).optional().openapi({ description: 'tasks created by this schedule' }),
+  payloadField: z.string().regex(/^[A-Za-z0-9_-]{1,64}(\.[A-Za-z0-9_-]{1,64}){0,7}$/, 'a dot path of names such as jobId or customer.id').optional()
+    .openapi({ description: 'with payloadValue: tasks whose payload has this value at this dot path; a bounded scan of the 10,000 newest tasks matching the other filters per page' }),
+  payloadValue: z.string().max(500).optional().openapi({ description: 'the value at payloadField, compared as text' }),
   limit: decimalQuery().pipe(z.number().int().min(1).max(MAX_LIST_LIMIT)).optional(),
   cursor: z.string().max(64).optional(),
-});
+}).refine((q) => (q.payloadField === undefined) === (q.payloadValue === undefined), { message: 'give payloadField and payloadValue together', path: ['payloadValue'] });
 
 export const IdParam = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) });
 export const QueueParam = z.object({ name: QueueName.openapi({ param: { name: 'name', in: 'path' } }) });

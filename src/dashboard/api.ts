@@ -3,7 +3,7 @@
 // the API's own indexed query. No store access and no HTTP hop.
 import type { Context } from 'hono';
 import type { SinkRequest } from '../shared/dev.js';
-import type { Attempt, ErrorBody, Queue, Stats, Task, TaskList } from '../shared/types.js';
+import type { Attempt, Delivery, ErrorBody, Queue, Stats, Task, TaskList } from '../shared/types.js';
 import type { SinkSummary } from './pages/sink.js';
 
 /** What createDashboard needs of the Hono app: its in-process `request`. */
@@ -28,7 +28,7 @@ export interface Schedule {
   paused: boolean;
   lastFireAt?: string | null;
   nextFireAt?: string | null;
-  task?: { targetUrl?: string; queue?: string; method?: string };
+  task?: { targetUrl?: string; queue?: string; method?: string; [field: string]: unknown };
 }
 
 /** Typed reads of the routes the pages show, made with the credentials of request `c`. */
@@ -61,6 +61,7 @@ export class DashboardApi {
   tasks = (q: string) => this.get<TaskList>(`/v1/tasks${q}`);
   task = (id: string) => this.get<Task>(`/v1/tasks/${encodeURIComponent(id)}`);
   attempts = (id: string) => this.get<{ attempts: Attempt[] }>(`/v1/tasks/${encodeURIComponent(id)}/attempts`);
+  deliveries = (id: string) => this.get<{ deliveries: Delivery[] }>(`/v1/tasks/${encodeURIComponent(id)}/deliveries`);
   schedules = () => this.get<{ schedules: Schedule[] }>('/v1/schedules');
   sinks = () => this.get<{ sinks: SinkSummary[] }>('/v1/sink');
   sinkRequests = (name: string) => this.get<{ requests: SinkRequest[] }>(`/v1/sink/${encodeURIComponent(name)}`);

@@ -64,8 +64,14 @@ export function registerPages(app: Hono<any, any, any>, ctx: DashboardContext): 
       const id = c.req.query('id')?.trim();
       if (id) return c.redirect(`/tasks/${encodeURIComponent(id)}`, 303);
       const s = c.req.query('status');
-      const filter = { status: TASK_STATUSES.includes(s as TaskStatus) ? (s as TaskStatus) : undefined, queue: c.req.query('queue') || undefined, cursor: c.req.query('cursor') || undefined };
-      const [page, queues] = await Promise.all([api.tasks(query({ ...filter, limit: String(PAGE_SIZE) })), api.queues()]);
+      const param = (name: string) => c.req.query(name)?.trim() || undefined;
+      const filter = {
+        status: TASK_STATUSES.includes(s as TaskStatus) ? (s as TaskStatus) : undefined, queue: param('queue'), label: param('label'),
+        schedule: param('schedule'), field: param('field'), value: param('value'), cursor: param('cursor'),
+      };
+      const search = filter.field ? { payloadField: filter.field, payloadValue: filter.value ?? '' } : {};
+      const apiQuery = { status: filter.status, queue: filter.queue, label: filter.label, schedule: filter.schedule, ...search, cursor: filter.cursor, limit: String(PAGE_SIZE) };
+      const [page, queues] = await Promise.all([api.tasks(query(apiQuery)), api.queues()]);
       const queueNames = queues.body?.queues.map((q) => q.name) ?? [];
       const events = `/v1/events${query({ queue: filter.queue })}`;
       const body = <Tasks filter={filter} tasks={page.body?.tasks ?? []} nextCursor={page.body?.nextCursor ?? null} queueNames={queueNames} now={opts.clock.now()} error={page.error ?? undefined} />;
@@ -77,13 +83,13 @@ export function registerPages(app: Hono<any, any, any>, ctx: DashboardContext): 
     '/tasks/:id',
     guarded(async (c, api) => {
       const id = c.req.param('id') ?? '';
-      const [task, attempts] = await Promise.all([api.task(id), api.attempts(id)]);
+      const [task, attempts, deliveries] = await Promise.all([api.task(id), api.attempts(id), api.deliveries(id)]);
       if (task.status === 404) {
         return render(c, 'tasks', 'Not found', <Notice kind="empty">{`No task ${id}: it never existed or was purged by --retention.`}</Notice>, { status: 404 });
       }
       if (!task.ok) return failed(c, 'tasks', task.error);
       const events = `/v1/events${query({ id })}`;
-      return render(c, 'tasks', `Task ${id}`, <TaskDetail task={task.body!} attempts={attempts.body?.attempts ?? []} now={opts.clock.now()} />, { events });
+      return render(c, 'tasks', `Task ${id}`, <TaskDetail task={task.body!} attempts={attempts.body?.attempts ?? []} deliveries={deliveries.body?.deliveries ?? []} now={opts.clock.now()} />, { events });
     }),
   );
 

@@ -54,7 +54,11 @@ function judge(outcome: AttemptOutcome, rule: RetryRule, now: number, random: nu
     httpStatus = outcome.status;
     if (outcome.status >= 200 && outcome.status < 300) return { ok: true, httpStatus, resultJson: outcome.resultJson };
     error = httpError(outcome.status, rule.method, rule.url, outcome.errorBody);
-    if (outcome.noRetry && rule.honorNoRetry) retryable = false;
+    if (outcome.noRetry && rule.honorNoRetry) {
+      retryable = false;
+      // Says why the task stopped with retries left, wherever the error is shown.
+      error = { ...error, message: `${error.message} (not retried: the target answered AQ-No-Retry: true)` };
+    }
     const ra = parseRetryAfter(outcome.retryAfter, now);
     if (ra !== undefined) delay = Math.min(ra, rule.backoff.max * 1000);
   } else {

@@ -146,6 +146,11 @@ export interface ListTasksQuery {
   status?: TaskStatus;
   queue?: string;
   label?: string;
+  /** Tasks created by this schedule. */
+  schedule?: string;
+  /** With `payloadValue`: tasks whose payload has that value (as text) at this dot path, e.g. `jobId`. A bounded scan: see the README. */
+  payloadField?: string;
+  payloadValue?: string;
   limit?: number;
   cursor?: string;
 }

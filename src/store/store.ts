@@ -19,11 +19,24 @@ export interface ListFilter {
   status?: TaskStatus;
   queue?: string;
   label?: string;
+  /** Tasks created by this schedule. */
+  scheduleId?: string;
+  /**
+   * Tasks whose payload has `payloadValue` (compared as text) at `payloadField`, a dot path such
+   * as `jobId` or `customer.id`. A bounded scan, not an index: each page looks at no more than
+   * PAYLOAD_SCAN_LIMIT of the newest tasks matching the other filters, so a page may hold fewer
+   * than `limit` tasks, even none, with a `nextCursor` that goes on with the next older ones.
+   */
+  payloadField?: string;
+  payloadValue?: string;
   /** Max tasks returned (1–500). */
   limit: number;
   /** Opaque cursor from a previous page; decoded by the store. */
   cursor?: string;
 }
+
+/** Tasks one page of a payload search looks at (ListFilter.payloadField). */
+export const PAYLOAD_SCAN_LIMIT = 10_000;
 
 export type Refusal = { ok: false; reason: 'not_found' | 'conflict' };
 export type Transition = { ok: true; task: Task; /** Status before the change. */ previous: TaskStatus } | Refusal;

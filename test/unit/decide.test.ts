@@ -48,6 +48,11 @@ describe('decideNext', () => {
     expect(d.error).toEqual({ type: 'http', status: 503, message: 'HTTP 503 from POST http://127.0.0.1:9/work: busy now' });
   });
 
+  it('an AQ-No-Retry failure says so in its error, so a user sees why retries were left unused', () => {
+    expect(decideNext(res(422, { noRetry: true }), state(1), REQ, NOW, 0.5).error!.message).toMatch(/^HTTP 422 from POST .* \(not retried: the target answered AQ-No-Retry: true\)$/);
+    expect(decideNext(res(500), state(4), REQ, NOW, 0.5).error!.message).not.toContain('AQ-No-Retry');
+  });
+
   it.each([
     // outcome, state, why
     [res(500), state(4), 'retries + 1 attempts made'],

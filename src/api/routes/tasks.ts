@@ -141,7 +141,10 @@ export function registerTaskRoutes(app: OpenAPIHono, deps: ApiDeps, waiters: Wai
   app.openapi(list, async (c) => {
     const q = c.req.valid('query');
     try {
-      const page = await store.listTasks({ status: q.status as Task['status'] | undefined, queue: q.queue, label: q.label, limit: q.limit ?? 50, cursor: q.cursor });
+      const page = await store.listTasks({
+        status: q.status as Task['status'] | undefined, queue: q.queue, label: q.label, scheduleId: q.schedule,
+        payloadField: q.payloadField, payloadValue: q.payloadValue, limit: q.limit ?? 50, cursor: q.cursor,
+      });
       return c.json({ ...page, tasks: page.tasks.map(maskTask) }, 200);
     } catch (err) {
       if (err instanceof InvalidCursorError) throw new ApiError(400, 'invalid_request', 'cursor is not valid; use nextCursor from a previous page', [{ path: ['cursor'], message: 'invalid' }]);

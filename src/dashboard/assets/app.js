@@ -124,7 +124,14 @@ async function refresh() {
       again = false;
       schedule();
     }
+    pollIfAsked();
   }
+}
+
+/** A region marked data-poll="ms" (work no event announces, e.g. a webhook delivery) is re-read after that long. */
+function pollIfAsked() {
+  const ms = Number($('[data-poll]')?.dataset.poll);
+  if (ms > 0) schedule(ms);
 }
 
 /** Refreshes soon, at most once per `gapMs` however many events arrive. */
@@ -181,6 +188,33 @@ document.addEventListener('submit', async (e) => {
     const params = new URLSearchParams([...new FormData(e.target)].filter(([, v]) => v !== ''));
     return location.assign(e.target.action + (params.size > 0 ? `?${params}` : ''));
   }
+  const jsonForm = e.target.closest('form[data-json-form]');
+  if (jsonForm) {
+    // A schedule's fields as its JSON body: empty ones left out, [data-json] ones parsed.
+    e.preventDefault();
+    const body = {};
+    for (const el of jsonForm.elements) {
+      if (!el.name || el.value.trim() === '') continue;
+      if (el.dataset.json === undefined) body[el.name] = el.value.trim();
+      else {
+        try {
+          body[el.name] = JSON.parse(el.value);
+        } catch (err) {
+          return toast(`${el.name} is not valid JSON: ${err.message}`, 'error');
+        }
+      }
+    }
+    try {
+      await call(jsonForm.dataset.apiMethod, jsonForm.dataset.apiPath, body);
+      toast('Saved');
+      for (const el of jsonForm.elements) if ('defaultValue' in el) el.defaultValue = el.value;
+      jsonForm.closest('details')?.removeAttribute('open');
+      await refresh();
+    } catch (err) {
+      toast(`Save failed: ${err.message}`, 'error');
+    }
+    return;
+  }
   const form = e.target.closest('form[data-queue-form]');
   if (!form) return;
   e.preventDefault();
@@ -202,3 +236,4 @@ document.addEventListener('change', (e) => {
 
 const eventsUrl = document.body.dataset.events;
 if (eventsUrl && 'EventSource' in window) live(eventsUrl);
+pollIfAsked();

@@ -1,7 +1,8 @@
-// One task (GET /tasks/:id): its fields, payload and result pretty-printed, last error,
-// attempts as a timeline, webhook delivery, and the retry / cancel / delete actions.
+// One task (GET /tasks/:id): its fields, payload and result pretty-printed, last error and why
+// it stopped, attempts as a timeline, the webhook's delivery history with a re-deliver button,
+// and the retry / cancel / delete actions.
 // Credential-like header values are masked (format.ts).
-import type { Attempt, Task, TaskError } from '../../shared/types.js';
+import type { Attempt, Delivery, Task, TaskError } from '../../shared/types.js';
 import { formatDuration, formatTime, maskHeaders, prettyJson, relative } from '../format.js';
 import { Badge, Notice } from '../layout.js';
 
@@ -33,6 +34,68 @@ function Actions({ task }: { task: Task }) {
         Delete…
       </button>
     </div>
+  );
+}
+
+/** Why a failed task made no more attempts, in words (api.md §5). */
+export function stopReason(t: Task): string | undefined {
+  if (t.status !== 'failed' || !t.error) return undefined;
+  if (t.error.message.includes('AQ-No-Retry')) return 'stopped at once: the target answered AQ-No-Retry: true (retries left unused)';
+  if (t.error.type === 'blocked') return 'stopped at once: the outbound policy refused the target';
+  return `gave up after its ${t.retries} ${t.retries === 1 ? 'retry' : 'retries'}`;
+}
+
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+function Deliveries({ task: t, deliveries, now }: { task: Task; deliveries: Delivery[]; now: number }) {
+  const path = `/v1/tasks/${encodeURIComponent(t.id)}`;
+  const canRedeliver = (t.status === 'completed' || t.status === 'failed') && t.webhookUrl !== null;
+  return (
+    // Webhook progress is not a task state change, so no event announces it: while a delivery is
+    // due or in flight the script re-reads the page every second (data-poll) until it settles.
+    <section aria-labelledby="h-deliveries" data-poll={t.webhook?.status === 'pending' ? '1000' : undefined}>
+      <h2 id="h-deliveries">Webhook deliveries</h2>
+      {canRedeliver && (
+        <div class="actions" role="group" aria-label="Webhook actions">
+          <button type="button" data-api-method="POST" data-api-path={`${path}/redeliver`}>
+            Re-deliver
+          </button>
+        </div>
+      )}
+      {deliveries.length === 0 ? (
+        <Notice kind="empty">No delivery yet.</Notice>
+      ) : (
+        <div class="table-wrap">
+          <table class="deliveries">
+            <caption class="sr-only">Every webhook delivery attempt, oldest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">webhook-id</th>
+                <th scope="col" class="num">Attempt</th>
+                <th scope="col">Started</th>
+                <th scope="col">Duration</th>
+                <th scope="col">Answer</th>
+              </tr>
+            </thead>
+            <tbody>
+              {deliveries.map((d) => (
+                <tr>
+                  <td class="mono">{`${t.id}.${d.outcome}`}</td>
+                  <td class="num">{d.attempt}</td>
+                  <td>
+                    <time datetime={d.startedAt} title={relative(d.startedAt, now)}>
+                      {formatTime(d.startedAt)}
+                    </time>
+                  </td>
+                  <td>{d.durationMs === null ? 'in flight' : formatDuration(d.durationMs)}</td>
+                  <td>{d.error ? <ErrorText error={d.error} /> : d.status !== undefined ? `HTTP ${d.status}` : '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
   );
 }
 
@@ -72,8 +135,9 @@ function Json({ label, value }: { label: string; value: unknown }) {
   );
 }
 
-export function TaskDetail({ task: t, attempts, now }: { task: Task; attempts: Attempt[]; now: number }) {
+export function TaskDetail({ task: t, attempts, deliveries = [], now }: { task: Task; attempts: Attempt[]; deliveries?: Delivery[]; now: number }) {
   const headers = maskHeaders(t.headers);
+  const stopped = stopReason(t);
   return (
     <section id="r-task" data-region aria-labelledby="h-task">
       <p class="crumbs">
@@ -100,7 +164,7 @@ export function TaskDetail({ task: t, attempts, now }: { task: Task; attempts: A
           <dd>{t.priority}</dd>
           <dt>Attempts</dt>
           <dd>
-            {t.attempts} (retries allowed: {t.retries}, timeout {t.timeout} s)
+            {t.attempts} {stopped ? `(${stopped}; timeout ${t.timeout} s)` : `(retries allowed: ${t.retries}, timeout ${t.timeout} s)`}
           </dd>
           <dt>Run at</dt>
           <dd>{formatTime(t.runAt)}</dd>
@@ -115,7 +179,12 @@ export function TaskDetail({ task: t, attempts, now }: { task: Task; attempts: A
           {t.idempotencyKey && <dt>Idempotency key</dt>}
           {t.idempotencyKey && <dd class="break">{t.idempotencyKey}</dd>}
           {t.scheduleId && <dt>Schedule</dt>}
-          {t.scheduleId && <dd class="mono">{t.scheduleId}</dd>}
+          {t.scheduleId && (
+            <dd>
+              <a class="mono" href={`/schedules#s-${encodeURIComponent(t.scheduleId)}`}>{t.scheduleId}</a> ·{' '}
+              <a href={`/tasks?schedule=${encodeURIComponent(t.scheduleId)}`}>its tasks</a>
+            </dd>
+          )}
         </dl>
         <div>
           <h2>Last error</h2>
@@ -126,7 +195,7 @@ export function TaskDetail({ task: t, attempts, now }: { task: Task; attempts: A
           {t.webhookUrl ? (
             <p class="break">
               {t.webhook ? <Badge status={t.webhook.status} /> : <span class="badge">not yet due</span>} {t.webhookUrl}
-              {t.webhook && ` · ${t.webhook.attempts} deliveries tried`}
+              {t.webhook && ` · ${plural(t.webhook.attempts, 'delivery', 'deliveries')} tried`}
               {t.webhook?.error && (
                 <>
                   <br />
@@ -141,6 +210,7 @@ export function TaskDetail({ task: t, attempts, now }: { task: Task; attempts: A
       </div>
       <h2>Attempts</h2>
       <Timeline attempts={attempts} now={now} />
+      {t.webhookUrl && <Deliveries task={t} deliveries={deliveries} now={now} />}
       {headers.length > 0 && (
         <section aria-label="Headers">
           <h2>Headers</h2>

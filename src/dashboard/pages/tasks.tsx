@@ -1,6 +1,7 @@
-// The task list (GET /tasks): filters by state and queue, newest first, one API page per view
-// (cursor paging, never a count), a box to jump to a task by id. Live updates come from the
-// script re-reading this page's region on each SSE event.
+// The task list (GET /tasks): filters by state, queue, label, schedule and a payload field
+// (the API's bounded scan), newest first, one API page per view (cursor paging, never a
+// count), the last error of each task, "retry all failed", and a box to jump to a task by id.
+// Live updates come from the script re-reading this page's region on each SSE event.
 import type { Task, TaskStatus } from '../../shared/types.js';
 import { TASK_STATUSES } from '../../shared/types.js';
 import { formatTime, query, relative, truncate } from '../format.js';
@@ -9,6 +10,11 @@ import { Badge, Notice } from '../layout.js';
 export interface TaskFilter {
   status?: TaskStatus;
   queue?: string;
+  label?: string;
+  schedule?: string;
+  /** Payload search: a dot path such as jobId, and the value there. */
+  field?: string;
+  value?: string;
   cursor?: string;
 }
 
@@ -49,6 +55,16 @@ function Filters({ filter, queueNames }: { filter: TaskFilter; queueNames: strin
             ))}
           </select>
         </label>
+        <label>
+          Label <input name="label" type="search" maxlength={64} value={filter.label ?? ''} placeholder="any" autocomplete="off" size={10} />
+        </label>
+        <label>
+          Payload field <input name="field" type="search" maxlength={200} value={filter.field ?? ''} placeholder="jobId" autocomplete="off" spellcheck={false} size={10} />
+        </label>
+        <label>
+          = <input name="value" type="search" maxlength={500} value={filter.value ?? ''} placeholder="value" autocomplete="off" spellcheck={false} size={12} aria-label="Payload value" />
+        </label>
+        {filter.schedule && <input type="hidden" name="schedule" value={filter.schedule} />}
         <button type="submit">Filter</button>
       </form>
       <form method="get" action="/tasks" class="jump">
@@ -78,6 +94,9 @@ export function TaskRows({ tasks, now }: { tasks: Task[]; now: number }) {
           <td class="target" title={t.targetUrl}>
             <span class="method">{t.method}</span> {truncate(t.targetUrl, 80)}
           </td>
+          <td class="error-cell" title={t.error ? `${t.error.type}: ${t.error.message}` : undefined}>
+            {t.error ? <span class="err">{truncate(`${t.error.type}${t.error.status ? ` ${t.error.status}` : ''}: ${t.error.message}`, 90)}</span> : ''}
+          </td>
           <td class="when">
             <time datetime={t.createdAt} title={formatTime(t.createdAt)}>
               {relative(t.createdAt, now)}
@@ -89,17 +108,38 @@ export function TaskRows({ tasks, now }: { tasks: Task[]; now: number }) {
   );
 }
 
+/** "Retry all failed": the bulk retry of §3 over the list's queue, label and schedule (not a payload search, which the bulk filter cannot express). */
+function RetryAllFailed({ filter }: { filter: TaskFilter }) {
+  if (filter.field || filter.schedule || (filter.status && filter.status !== 'failed')) return null;
+  const body = { status: 'failed', queue: filter.queue, label: filter.label };
+  const scope = [filter.queue && `of queue ${filter.queue}`, filter.label && `with label ${filter.label}`].filter(Boolean).join(' ');
+  return (
+    <div class="actions bulk" role="group" aria-label="Bulk actions">
+      <button type="button" data-api-method="POST" data-api-path="/v1/tasks/retry" data-api-body={JSON.stringify(body)}
+        data-confirm={`Retry every failed task${scope ? ' ' + scope : ''}? Each gets a fresh set of retries.`}>
+        Retry all failed{scope ? ` ${scope}` : ''}…
+      </button>
+    </div>
+  );
+}
+
 export function Tasks({ filter, tasks, nextCursor, queueNames, now, error }: TasksProps) {
-  const base = { status: filter.status, queue: filter.queue };
+  const base = { status: filter.status, queue: filter.queue, label: filter.label, schedule: filter.schedule, field: filter.field, value: filter.value };
   return (
     <>
-      <h1>Tasks</h1>
+      <h1>Tasks{filter.schedule ? <> of schedule <span class="mono">{filter.schedule}</span></> : ''}</h1>
       <Filters filter={filter} queueNames={queueNames} />
+      <RetryAllFailed filter={filter} />
+      {filter.field && (
+        <p class="muted search-note">
+          Payload search: each page looks at the newest 10,000 tasks matching the other filters (a scan, not an index), so a page can be short; “Older »” searches on.
+        </p>
+      )}
       <section id="r-tasks" data-region aria-label="Tasks, newest first">
         {error ? (
           <Notice kind="error">{error}</Notice>
         ) : tasks.length === 0 ? (
-          <Notice kind="empty">{filter.cursor ? 'No older tasks.' : 'No tasks match. New ones appear here as they are created.'}</Notice>
+          <Notice kind="empty">{nextCursor ? 'No match among the tasks searched on this page; older ones may match.' : filter.cursor ? 'No older tasks.' : 'No tasks match. New ones appear here as they are created.'}</Notice>
         ) : (
           <div class="table-wrap">
             <table class="tasks">
@@ -111,6 +151,7 @@ export function Tasks({ filter, tasks, nextCursor, queueNames, now, error }: Tas
                   <th scope="col">Queue</th>
                   <th scope="col" class="num">Attempts</th>
                   <th scope="col">Target</th>
+                  <th scope="col">Last error</th>
                   <th scope="col">Created</th>
                 </tr>
               </thead>

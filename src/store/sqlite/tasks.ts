@@ -1,7 +1,7 @@
 // SQL for creating and reading tasks: insert with idempotency, get, list with cursors, attempts.
 import type { NewTask } from '../../shared/defaults.js';
 import { TASK_STATUSES, type Attempt, type Delivery, type Task } from '../../shared/types.js';
-import { InvalidCursorError, type CreateResult, type ListFilter } from '../store.js';
+import { InvalidCursorError, PAYLOAD_SCAN_LIMIT, type CreateResult, type ListFilter } from '../store.js';
 import type { Ctx } from './context.js';
 import { decodeCursor, encodeCursor, newTaskToTask, toAttempt, toDelivery, toTask, type AttemptRow, type DeliveryRow, type TaskRow } from './rows.js';
 
@@ -57,13 +57,33 @@ export function listTasks(ctx: Ctx, f: ListFilter): { tasks: Task[]; nextCursor:
     where.push(`t.status = '${f.status}'`);
   }
   if (f.queue) (where.push('t.queue = ?'), args.push(f.queue));
+  if (f.scheduleId) (where.push('t.schedule_id = ?'), args.push(f.scheduleId));
   const from = f.label ? 'task_labels l CROSS JOIN tasks t ON t.seq = l.seq' : 'tasks t';
   const order = `${seqCol} DESC`;
+  if (f.payloadField !== undefined && f.payloadValue !== undefined) return payloadSearch(ctx, f, `SELECT ${seqCol} AS s FROM ${from} WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ${PAYLOAD_SCAN_LIMIT}`, args);
   const sql = `SELECT t.* FROM ${from} WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ?`;
   const rows = ctx.stmt(sql).all(...args, f.limit + 1) as TaskRow[];
   const more = rows.length > f.limit;
   if (more) rows.pop();
   return { tasks: rows.map(toTask), nextCursor: more ? encodeCursor(rows[rows.length - 1]!.seq) : null };
+}
+
+/** `$."a"."b"` for the dot path `a.b` (segments checked by the API: [A-Za-z0-9_-]). */
+export function jsonPath(field: string): string {
+  return '$' + field.split('.').map((p) => `."${p.replace(/"/g, '')}"`).join('');
+}
+
+/** A payload search over the window `windowSql` selects (the newest PAYLOAD_SCAN_LIMIT matches of the other filters). */
+function payloadSearch(ctx: Ctx, f: ListFilter, windowSql: string, args: unknown[]): { tasks: Task[]; nextCursor: string | null } {
+  const rows = ctx.stmt(`SELECT t.* FROM tasks t WHERE t.seq IN (${windowSql}) AND CAST(json_extract(t.payload, ?) AS TEXT) = ?
+    ORDER BY t.seq DESC LIMIT ?`).all(...args, jsonPath(f.payloadField!), f.payloadValue, f.limit + 1) as TaskRow[];
+  if (rows.length > f.limit) {
+    rows.pop();
+    return { tasks: rows.map(toTask), nextCursor: encodeCursor(rows[rows.length - 1]!.seq) };
+  }
+  // Fewer matches than asked for: more may lie past the window, if the window was full.
+  const w = ctx.stmt(`SELECT MIN(s) AS lo, COUNT(*) AS n FROM (${windowSql})`).get(...args) as { lo: number | null; n: number };
+  return { tasks: rows.map(toTask), nextCursor: w.n === PAYLOAD_SCAN_LIMIT && w.lo !== null ? encodeCursor(w.lo) : null };
 }
 
 /** The attempts of a task, oldest first, with the one in flight (durationMs null) last. */
