@@ -3,7 +3,7 @@
 // existing task. Reads: get, list with cursors, attempts.
 import type { NewTask } from '../../shared/defaults.js';
 import { TASK_STATUSES, type Attempt, type Delivery, type Task } from '../../shared/types.js';
-import { InvalidCursorError, type CreateResult, type ListFilter } from '../store.js';
+import { InvalidCursorError, PAYLOAD_SCAN_LIMIT, type CreateResult, type ListFilter } from '../store.js';
 import { decodeCursor, encodeCursor, newTaskToTask, toAttempt, toDelivery, toTask, type AttemptRow, type DeliveryRow, type TaskRow } from '../sqlite/rows.js';
 import type { PgCtx } from './context.js';
 import type { Sql } from './pool.js';
@@ -98,12 +98,35 @@ export async function listTasks(ctx: PgCtx, f: ListFilter): Promise<{ tasks: Tas
     args.push(f.queue);
     where.push(`t.queue = $${args.length}`);
   }
-  args.push(f.limit + 1);
+  if (f.scheduleId) {
+    args.push(f.scheduleId);
+    where.push(`t.schedule_id = $${args.length}`);
+  }
   const from = f.label ? 'task_labels l JOIN tasks t ON t.seq = l.seq' : 'tasks t';
+  if (f.payloadField !== undefined && f.payloadValue !== undefined) {
+    return payloadSearch(ctx, f, `SELECT ${seqCol} AS s FROM ${from} WHERE ${where.join(' AND ')} ORDER BY ${seqCol} DESC LIMIT ${PAYLOAD_SCAN_LIMIT}`, args);
+  }
+  args.push(f.limit + 1);
   const rows = await ctx.db.query<TaskRow>(`SELECT t.* FROM ${from} WHERE ${where.join(' AND ')} ORDER BY ${seqCol} DESC LIMIT $${args.length}`, args);
   const more = rows.length > f.limit;
   if (more) rows.pop();
   return { tasks: rows.map(toTask), nextCursor: more ? encodeCursor(rows[rows.length - 1]!.seq) : null };
+}
+
+/** A payload search over the window `windowSql` selects (the newest PAYLOAD_SCAN_LIMIT matches of the other filters), as on SQLite. */
+async function payloadSearch(ctx: PgCtx, f: ListFilter, windowSql: string, args: unknown[]): Promise<{ tasks: Task[]; nextCursor: string | null }> {
+  const n = args.length;
+  const rows = await ctx.db.query<TaskRow>(
+    `SELECT t.* FROM tasks t WHERE t.seq IN (${windowSql}) AND (t.payload::jsonb #>> $${n + 1}::text[]) = $${n + 2} ORDER BY t.seq DESC LIMIT $${n + 3}`,
+    [...args, f.payloadField!.split('.'), f.payloadValue, f.limit + 1],
+  );
+  if (rows.length > f.limit) {
+    rows.pop();
+    return { tasks: rows.map(toTask), nextCursor: encodeCursor(rows[rows.length - 1]!.seq) };
+  }
+  // Fewer matches than asked for: more may lie past the window, if the window was full.
+  const [w] = await ctx.db.query<{ lo: string | null; n: string }>(`SELECT MIN(s) AS lo, COUNT(*) AS n FROM (${windowSql}) w`, args);
+  return { tasks: rows.map(toTask), nextCursor: Number(w!.n) === PAYLOAD_SCAN_LIMIT && w!.lo !== null ? encodeCursor(Number(w!.lo)) : null };
 }
 
 /** The attempts of a task, oldest first, with the one in flight (durationMs null) last. */

@@ -1,12 +1,12 @@
 // Listing by schedule and by a payload field (a bounded scan of the newest PAYLOAD_SCAN_LIMIT
 // tasks per page, continued by the cursor).
 import { describe, expect, it } from 'vitest';
-import { PAYLOAD_SCAN_LIMIT } from '../../src/store/store.js';
-import { newTask, openStore, T0 } from './setup.js';
+import { PAYLOAD_SCAN_LIMIT } from '../../../src/store/store.js';
+import { newTask, openStore, T0 } from './stores.js';
 
 describe('payload search', () => {
   it('finds tasks by a top-level or nested payload field, compared as text, with the other filters', async () => {
-    const { store } = openStore();
+    const store = await openStore();
     const made = await store.createTasks([
       newTask({ payload: { jobId: 'a1', customer: { id: 7 } }, labels: ['report'] }),
       newTask({ payload: { jobId: 'b2', customer: { id: 8 } } }),
@@ -22,7 +22,7 @@ describe('payload search', () => {
   });
 
   it('pages through matches, and past a full scan window with a cursor that goes on with older tasks', async () => {
-    const { store } = openStore();
+    const store = await openStore();
     const [old] = await store.createTasks([newTask({ payload: { jobId: 'needle' } })]);
     await store.createTasks(Array.from({ length: PAYLOAD_SCAN_LIMIT }, (_, i) => newTask({ payload: { jobId: `hay${i}` } }, T0 + 1)));
     const [fresh] = await store.createTasks([newTask({ payload: { jobId: 'needle' } }, T0 + 2)]);
@@ -38,7 +38,7 @@ describe('payload search', () => {
 
 describe('listing by schedule', () => {
   it('lists the tasks a schedule created, newest first', async () => {
-    const { store } = openStore();
+    const store = await openStore();
     const [a, , c] = await store.createTasks([{ ...newTask(), scheduleId: 'nightly' }, newTask(), { ...newTask({}, T0 + 1), scheduleId: 'nightly' }]);
     expect((await store.listTasks({ limit: 50, scheduleId: 'nightly' })).tasks.map((t) => t.id)).toEqual([c!.task.id, a!.task.id]);
   });
