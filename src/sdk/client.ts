@@ -23,8 +23,16 @@ export interface AsyncQueueOptions {
   timeout?: number;
   /** Retries of a transient failure (refused connection, 502, 503, 504) for calls safe to repeat (default 3). */
   retries?: number;
-  /** The fetch implementation (default the global `fetch`). */
+  /**
+   * The fetch implementation (default the global `fetch`, which keeps connections open between
+   * calls: in Node.js for as long as the server's `Keep-Alive` allows, 65 s with AsyncQueue).
+   */
   fetch?: typeof fetch;
+  /**
+   * Node.js only: an undici `Agent` (or any dispatcher) the requests go through, to size the
+   * connection pool or keep-alive yourself, e.g. `new Agent({ connections: 16, keepAliveTimeout: 60_000 })`.
+   */
+  dispatcher?: unknown;
   /**
    * The signing secret `receive()` and `receiveWebhook()` verify with (default `AQ_SIGNING_SECRET`,
    * else fetched once from the server's `GET /v1/signing-secret`).
@@ -73,6 +81,7 @@ export class AsyncQueue {
       timeout: opts.timeout ?? 30,
       retries: opts.retries ?? 3,
       fetch: fetchImpl,
+      dispatcher: opts.dispatcher,
     });
     this.url = this.#r.baseUrl;
     const secret = opts.signingSecret ?? env('AQ_SIGNING_SECRET');

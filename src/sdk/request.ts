@@ -18,6 +18,8 @@ export interface RequesterOptions {
   retries: number;
   /** The fetch implementation. */
   fetch: typeof fetch;
+  /** Passed to fetch as `dispatcher` (Node.js: an undici Agent with its own pool and keep-alive). */
+  dispatcher?: unknown;
 }
 
 /** One call: `path` is relative to the base URL, e.g. `/v1/tasks`. */
@@ -118,7 +120,9 @@ export class Requester {
     };
     let res: Response;
     try {
-      res = await this.#opts.fetch(url, { method: spec.method, headers, body: spec.body === undefined ? undefined : JSON.stringify(spec.body), signal });
+      const init: RequestInit & { dispatcher?: unknown } = { method: spec.method, headers, body: spec.body === undefined ? undefined : JSON.stringify(spec.body), signal };
+      if (this.#opts.dispatcher !== undefined) init.dispatcher = this.#opts.dispatcher;
+      res = await this.#opts.fetch(url, init);
     } catch (err) {
       return fail(err);
     }
