@@ -3,6 +3,10 @@
 // process, bounded (oldest dropped first); the HTTP side is in api/routes/dev.ts.
 import type { SinkRequest } from '../shared/dev.js';
 import { verifySignature } from '../shared/signing.js';
+import { deeperThan } from '../api/depth.js';
+
+/** Deepest parsed body a sink keeps as JSON (levels of arrays and objects). */
+const MAX_JSON_DEPTH = 64;
 
 export type { SinkRequest };
 
@@ -39,6 +43,9 @@ export class Sink {
     if (!r.truncated && r.body !== '') {
       try {
         json = JSON.parse(r.body);
+        // A hostile body 10,000 levels deep parses, but answering it (JSON.stringify) would overflow
+        // the stack: such a body is kept as text only.
+        if (deeperThan(json, MAX_JSON_DEPTH)) json = null;
       } catch {
         json = null;
       }

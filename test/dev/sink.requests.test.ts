@@ -43,6 +43,15 @@ describe('request sink', () => {
     expect((await server.api('/v1/sink/hooks')).body.requests).toEqual([]);
   });
 
+  it('keeps a body nested too deep to answer as text only, and still lists it', async () => {
+    const server = await startServer({ dev: true });
+    const deep = '['.repeat(20_000) + ']'.repeat(20_000);
+    expect((await fetch(`${server.url}/_sink/deep`, { method: 'POST', body: deep, headers: { 'content-type': 'application/json' } })).status).toBe(200);
+    const r = await server.api('/v1/sink/deep');
+    expect(r.status).toBe(200);
+    expect(r.body.requests).toMatchObject([{ body: deep, json: null }]);
+  });
+
   it('refuses a bad script or name with the documented 400, and stays bounded', async () => {
     const server = await startServer({ dev: true, maxBody: 1024 });
     for (const q of ['status=99', 'status=abc', 'status=700', 'delay=-1', 'delay=1e3', 'delay=301', `body=${'x'.repeat(8193)}`]) {
