@@ -162,13 +162,20 @@ export async function nextDeliveryAt(ctx: PgCtx): Promise<number | null> {
 // overwrite a cancel, a retry or another node's attempt), opens webhook deliveries (the outbox)
 // and adds the per-minute stats (of attempts recorded now: repeating a finish whose answer was
 // lost counts nothing twice). $1..$11 are the columns of the batch, $12 this node.
-const FINISH = `WITH r AS (
+export const FINISH_SQL = `WITH r AS (
     SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::bigint[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[],
       $10::bigint[], $11::bigint[]) AS r(id, attempt, started_at, duration_ms, http_status, error, next, result, next_error, run_at, now)
   ),
+  -- each result's row by its id, locked: one index lookup each (LIMIT keeps the planner from
+  -- making it a join), and the guard (still running this attempt, on this node) read from the
+  -- newest row version, which stays as it is until this statement commits
+  found AS (
+    SELECT r.*, x.seq, (x.status = 'running' AND x.attempts = r.attempt AND x.claimed_by = $12) AS live
+    FROM r CROSS JOIN LATERAL (SELECT t.seq, t.status, t.attempts, t.claimed_by FROM tasks t WHERE t.id = r.id LIMIT 1 FOR UPDATE) x
+  ),
   recorded AS (
     INSERT INTO attempts (task_id, n, started_at, duration_ms, status, error)
-    SELECT r.id, r.attempt, r.started_at, r.duration_ms, r.http_status, r.error FROM r WHERE EXISTS (SELECT 1 FROM tasks t WHERE t.id = r.id)
+    SELECT f.id, f.attempt, f.started_at, f.duration_ms, f.http_status, f.error FROM found f
     ON CONFLICT DO NOTHING
     RETURNING started_at, status
   ),
@@ -188,7 +195,7 @@ const FINISH = `WITH r AS (
       outcomes = CASE WHEN r.next = 'pending' THEN t.outcomes ELSE t.outcomes + 1 END,
       webhook_error = CASE WHEN r.next = 'pending' THEN t.webhook_error ELSE NULL END,
       claimed_by = NULL, claim_token = NULL
-    FROM r WHERE t.id = r.id AND t.status = 'running' AND t.attempts = r.attempt AND t.claimed_by = $12
+    FROM found r WHERE t.seq = r.seq AND r.live
     RETURNING t.id, t.status, t.updated_at
   ),
   tally AS (
@@ -221,12 +228,12 @@ export async function finishAttempts(ctx: PgCtx, results: AttemptFinish[]): Prom
   const args = [...cols, ctx.nodeId];
   // Follow-up tasks (QStash callbacks) are created in the same transaction, for applied decisions only.
   if (!results.some((r) => r.followUps && r.followUps.length > 0)) {
-    const applied = new Set((await ctx.book.query<{ id: string }>(FINISH, args, 'aq_finish_attempts')).map((r) => r.id));
+    const applied = new Set((await ctx.book.query<{ id: string }>(FINISH_SQL, args, 'aq_finish_attempts')).map((r) => r.id));
     return results.map((r) => applied.has(r.id));
   }
   const committed: (() => void)[] = [];
   const out = await ctx.book.tx(async (sql) => {
-    const applied = new Set((await sql.query<{ id: string }>(FINISH, args, 'aq_finish_attempts')).map((r) => r.id));
+    const applied = new Set((await sql.query<{ id: string }>(FINISH_SQL, args, 'aq_finish_attempts')).map((r) => r.id));
     const followUps = results.filter((r) => applied.has(r.id)).flatMap((r) => r.followUps ?? []);
     if (followUps.length > 0) await insertTasks(ctx, sql, followUps, (fn) => committed.push(fn));
     return results.map((r) => applied.has(r.id));
@@ -302,11 +309,18 @@ export async function finishDeliveries(ctx: PgCtx, results: DeliveryFinish[]): P
      recorded AS (
        UPDATE deliveries d SET duration_ms = u.duration_ms, status = u.http_status, error = u.error
        FROM u WHERE d.task_id = u.id AND d.outcome = u.outcome AND d.attempt = u.attempt AND d.duration_ms IS NULL
+     ),
+     -- by id, locked, guard read from the newest version (see FINISH_SQL: no scan of every delivery in flight)
+     found AS (
+       SELECT u.*, x.seq, (x.webhook_status = 'sending' AND x.outcomes = u.outcome AND x.webhook_attempts = u.attempt
+         AND x.webhook_claimed_by = $9) AS live
+       FROM u CROSS JOIN LATERAL (
+         SELECT t.seq, t.webhook_status, t.outcomes, t.webhook_attempts, t.webhook_claimed_by FROM tasks t WHERE t.id = u.id LIMIT 1 FOR UPDATE
+       ) x
      )
      UPDATE tasks t SET webhook_status = u.status, webhook_run_at = u.run_at, webhook_error = u.error, webhook_claimed_by = NULL,
        webhook_claim_token = NULL
-     FROM u WHERE t.id = u.id AND t.webhook_status = 'sending' AND t.outcomes = u.outcome AND t.webhook_attempts = u.attempt
-       AND t.webhook_claimed_by = $9`,
+     FROM found u WHERE t.seq = u.seq AND u.live`,
     [...cols, ctx.nodeId],
     'aq_finish_deliveries',
   );

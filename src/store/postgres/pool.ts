@@ -57,6 +57,18 @@ async function run<R>(c: pg.Pool | pg.PoolClient, text: string, values: unknown[
   return res.rows as R[];
 }
 
+/** `url` with a server setting added to its libpq `options` parameter (kept with any the URL has). */
+export function withOption(url: string, option: string): string {
+  try {
+    const u = new URL(url);
+    const given = u.searchParams.get('options');
+    u.searchParams.set('options', given ? `${given} ${option}` : option);
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
 export interface PoolOptions {
   /** postgres:// or postgresql:// URL (libpq's parameters, e.g. sslmode, options). */
   url: string;
@@ -66,6 +78,8 @@ export interface PoolOptions {
   connectTimeoutMs?: number;
   /** Commits return before their WAL is flushed (`synchronous_commit = off` on every connection). */
   asyncCommit?: boolean;
+  /** More server settings for every connection, as libpq `options` (`-c name=value …`). */
+  options?: string;
 }
 
 export class Db implements Sql {
@@ -76,7 +90,7 @@ export class Db implements Sql {
 
   constructor(o: PoolOptions, onIdleError: (err: Error) => void) {
     this.config = {
-      connectionString: o.url,
+      connectionString: [o.asyncCommit ? '-c synchronous_commit=off' : '', o.options ?? ''].filter(Boolean).reduce((u, opt) => withOption(u, opt), o.url),
       max: o.max ?? 10,
       connectionTimeoutMillis: o.connectTimeoutMs ?? 5000,
       idleTimeoutMillis: 30_000,
@@ -87,8 +101,6 @@ export class Db implements Sql {
     this.pool = new pg.Pool(this.config);
     // A pooled connection that dies while idle (database restarted) must not crash the process.
     this.pool.on('error', onIdleError);
-    // Queued before any statement of the new connection.
-    if (o.asyncCommit) this.pool.on('connect', (c) => void c.query('SET synchronous_commit = off').catch(() => undefined));
   }
 
   private check(): void {
