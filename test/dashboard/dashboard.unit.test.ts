@@ -90,3 +90,21 @@ describe('dashboard sessions', () => {
     expect(readCookie('xaq_session=1')).toBeUndefined();
   });
 });
+
+describe('task page words', () => {
+  test('a task that stopped on AQ-No-Retry says so, and one delivery is "1 delivery"', async () => {
+    const { TaskDetail, stopReason } = await import('../../src/dashboard/pages/task.js');
+    const base = {
+      id: 'tsk_1', queue: 'default', status: 'failed', targetUrl: 'http://x/', method: 'POST', headers: {}, payload: null, webhookUrl: 'http://x/h',
+      webhookRetries: 12, retries: 3, timeout: 30, backoff: { initial: 2, factor: 2, max: 3600 }, priority: 0, idempotencyKey: null, labels: [],
+      attempts: 1, runAt: '2025-06-01T12:00:00Z', createdAt: '2025-06-01T12:00:00Z', updatedAt: '2025-06-01T12:00:00Z', completedAt: '2025-06-01T12:00:00Z',
+      result: null, error: { type: 'http', status: 422, message: 'HTTP 422 from POST http://x/ (not retried: the target answered AQ-No-Retry: true)' },
+      webhook: { status: 'delivered', attempts: 1, error: null }, scheduleId: null,
+    } as const;
+    expect(stopReason(base as never)).toContain('AQ-No-Retry');
+    expect(stopReason({ ...base, error: { type: 'http', status: 500, message: 'HTTP 500' } } as never)).toBe('gave up after its 3 retries');
+    const html = String(TaskDetail({ task: base as never, attempts: [], deliveries: [], now: NOW }));
+    expect(html).toContain('1 delivery tried');
+    expect(html).not.toContain('retries allowed');
+  });
+});
