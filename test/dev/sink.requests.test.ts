@@ -119,3 +119,39 @@ describe('sink page of the dashboard', () => {
     ctl.abort();
   });
 });
+
+describe('sink stream with a client that stopped reading', () => {
+  it('drops it past its backlog bound and frees its slot', async () => {
+    const net = await import('node:net');
+    const server = await startServer({ dev: true, maxSseClients: 1 });
+    const { port } = new URL(server.url);
+    const sock = await new Promise<import('node:net').Socket>((resolve, reject) => {
+      const s = net.connect(Number(port), '127.0.0.1', () => s.write('GET /v1/sink/slow/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'));
+      s.once('data', (d) => {
+        expect(d.toString('latin1')).toMatch(/^HTTP\/1\.1 200/);
+        s.pause();
+        resolve(s);
+      });
+      s.on('error', () => undefined);
+      s.on('close', () => undefined);
+      setTimeout(() => reject(new Error('no answer')), 10_000).unref();
+    });
+    const slot = async () => {
+      const ac = new AbortController();
+      const r = await fetch(`${server.url}/v1/sink/slow/events`, { signal: ac.signal });
+      ac.abort();
+      await r.body?.cancel().catch(() => undefined);
+      return r.status;
+    };
+    expect(await slot()).toBe(503);
+    // Rounds of events until the stalled client's socket buffers are full and its backlog passes the bound (at most 400 rounds).
+    let freed = false;
+    for (let round = 0; round < 400 && !freed; round++) {
+      for (let i = 0; i < 1000; i++) server.sink!.record({ sink: 'slow', method: 'POST', path: '/', query: {}, headers: {}, body: '', truncated: false, answer: { status: 200, delayMs: 0 } }, Date.now());
+      await new Promise((r) => setImmediate(r));
+      freed = (await slot()) === 200;
+    }
+    expect(freed).toBe(true);
+    sock.destroy();
+  });
+});

@@ -22,6 +22,8 @@ const SINK_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 export const MAX_SINK_DELAY = 300;
 /** Longest scripted answer body, in characters. */
 export const MAX_SINK_BODY = 8192;
+/** Sink events kept for a stream client that does not read; past it the client is dropped. */
+const MAX_SINK_STREAM_BUFFER = 1000;
 
 const errors = { 400: json(ErrorBodySchema, 'invalid_request'), 401: json(ErrorBodySchema, 'unauthorized') };
 const SinkName = z.object({ name: z.string().regex(SINK_NAME, 'must match [A-Za-z0-9_.-]{1,64}').openapi({ param: { name: 'name', in: 'path' } }) });
@@ -156,17 +158,35 @@ export function registerDevRoutes(app: OpenAPIHono, deps: ApiDeps, dev: DevDeps)
     const name = c.req.param('name');
     if (!SINK_NAME.test(name)) throw new ApiError(400, 'invalid_request', 'a sink name must match [A-Za-z0-9_.-]{1,64}');
     if (streams >= deps.maxSseClients) throw new ApiError(503, 'unavailable', `too many open event streams (max ${deps.maxSseClients})`);
+    if (c.req.method === 'HEAD') return c.body(null, 200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
     streams++;
     c.header('Cache-Control', 'no-cache');
     return streamSSE(c, async (stream) => {
       const queue: SinkRequest[] = [];
       let wake: (() => void) | undefined;
+      let closed = false;
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        off();
+        streams--;
+      };
+      // A client that stopped reading: close its connection (ending the write it never reads) and free its slot.
+      const drop = () => {
+        closed = true;
+        release();
+        deps.log.warn('sink stream dropped: the client stopped reading', { sink: name, buffered: MAX_SINK_STREAM_BUFFER });
+        (c.env as { outgoing?: { destroy(): void } } | undefined)?.outgoing?.destroy();
+        stream.abort();
+        wake?.();
+      };
       const off = sink.on((r) => {
-        if (r.sink !== name || queue.length >= 1000) return;
+        if (r.sink !== name || closed) return;
+        if (queue.length >= MAX_SINK_STREAM_BUFFER) return drop();
         queue.push(r);
         wake?.();
       });
-      let closed = false;
       stream.onAbort(() => {
         closed = true;
         wake?.();
@@ -187,8 +207,7 @@ export function registerDevRoutes(app: OpenAPIHono, deps: ApiDeps, dev: DevDeps)
           await stream.writeSSE({ event: 'sink', data: JSON.stringify({ id: r.id, method: r.method }) });
         }
       } finally {
-        off();
-        streams--;
+        release();
       }
     });
   });
