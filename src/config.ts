@@ -57,6 +57,10 @@ export interface Config {
    * (DNS-rebinding guard; default none). "*.example.com" matches subdomains, "*" turns the check off.
    */
   allowedHosts: string[];
+  /** QStash current signing key for `Upstash-Signature` (api.md §14); generated and stored in the database when absent. */
+  qstashCurrentSigningKey: string | null;
+  /** QStash next signing key (shown by GET /v2/keys); generated and stored in the database when absent. */
+  qstashNextSigningKey: string | null;
 }
 
 export const DEFAULTS: Readonly<Config> = Object.freeze({
@@ -84,6 +88,8 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   dev: false,
   clock: 'system',
   allowedHosts: [],
+  qstashCurrentSigningKey: null,
+  qstashNextSigningKey: null,
 });
 
 /** Raw values as flags or variables give them (strings), or typed values from code (sizes in bytes, durations in ms). */
@@ -115,6 +121,8 @@ export const OPTIONS: { key: keyof Config; flag: string; env: string; help: stri
   { key: 'dev', flag: 'dev', env: 'AQ_DEV', help: 'development mode: the request sink /_sink/<name> and --clock virtual (refused on a non-loopback host without a token)' },
   { key: 'clock', flag: 'clock', env: 'AQ_CLOCK', help: 'system, or virtual (with --dev): time moves only by POST /v1/clock/advance' },
   { key: 'allowedHosts', flag: 'allowed-hosts', env: 'AQ_ALLOWED_HOSTS', help: 'Host names answered besides loopback ones when listening on loopback, comma-separated ("*" = any)' },
+  { key: 'qstashCurrentSigningKey', flag: 'qstash-current-signing-key', env: 'AQ_QSTASH_CURRENT_SIGNING_KEY', help: 'QStash current signing key (Upstash-Signature on /v2 messages); generated and kept in the database when absent' },
+  { key: 'qstashNextSigningKey', flag: 'qstash-next-signing-key', env: 'AQ_QSTASH_NEXT_SIGNING_KEY', help: 'QStash next signing key (shown by GET /v2/keys); generated and kept in the database when absent' },
 ];
 
 /** True for names and addresses that only this machine can reach. */
@@ -242,6 +250,12 @@ export function resolveConfig(opts: { flags?: ConfigInput; env?: Record<string, 
   if (c.clock === 'virtual' && !c.dev) throw new ConfigError(`${flag('clock')} virtual needs --dev: a virtual clock is for tests, never for real work`);
   if (c.dev && c.tokens.length === 0 && !isLoopbackHost(c.host)) {
     throw new ConfigError(`--dev on ${c.host} needs a token (--token): the request sink and the virtual clock must not be open to the network`);
+  }
+  for (const k of ['qstashCurrentSigningKey', 'qstashNextSigningKey'] as const) {
+    if (raw[k] === undefined || raw[k] === null) continue;
+    const key = String(raw[k]);
+    if (!/^[\x21-\x7e]{16,128}$/.test(key)) throw new ConfigError(`${flag(k)} must be 16–128 printable characters without spaces`);
+    c[k] = key;
   }
   return Object.freeze(c);
 }

@@ -26,6 +26,7 @@ import { Retention } from './retention.js';
 import { ScheduleRunner } from './schedules/runner.js';
 import { decodeSecret, generateSecret, secretFingerprint } from './shared/signing.js';
 import { isPostgresUrl, PostgresStore, redactUrl } from './store/postgres/index.js';
+import { generateQstashSigningKey } from './shared/qstash-signing.js';
 import { SqliteStore } from './store/sqlite/index.js';
 import type { Store } from './store/store.js';
 import { packageVersion } from './version.js';
@@ -103,6 +104,17 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
   }
   const secretSource = config.signingSecret ? 'config' : 'database';
   const signingKey = decodeSecret(secret);
+  // QStash signing keys (api.md §14): from the flags, else generated once and kept in the database.
+  const qstashKey = async (given: string | null, setting: string) => {
+    const stored = given ?? (await store.getSetting(setting));
+    if (stored) return stored;
+    // Insert-if-absent: two nodes starting at once on one database keep the same key.
+    return store.initSetting(setting, generateQstashSigningKey());
+  };
+  const qstashKeys = {
+    current: await qstashKey(config.qstashCurrentSigningKey, 'qstash_current_signing_key'),
+    next: await qstashKey(config.qstashNextSigningKey, 'qstash_next_signing_key'),
+  };
   const events = new TaskEvents();
   // One log line per state change (api.md §6): the dispatcher logs how attempts end, with
   // their HTTP status or error type; creations and cancels are logged here; starts at debug.
@@ -119,7 +131,7 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
   const agent = createAgent({ connections: config.maxConnectionsPerOrigin, connect: policyConnector(policy) });
   const webhooks = new WebhookSender({ store, clock, log, agent, signingKey, concurrency: config.webhookConcurrency, userAgent, onDelivery: metrics.onDelivery });
   const scheduler = new Scheduler({
-    store, events, clock, log, agent, signingKey, userAgent,
+    store, events, clock, log, agent, signingKey, userAgent, qstashSigningKey: qstashKeys.current,
     concurrency: config.concurrency, maxResultBytes: config.maxResult, onWebhookDue: () => webhooks.wake(),
     onAttempt: metrics.onAttempt,
   });
@@ -138,6 +150,7 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
     corsOrigins: config.corsOrigins, version, refusedUrl: (u) => refusedUrl(u, policy),
     wakeWebhooks: () => webhooks.wake(), signingSecret: { secret, source: secretSource },
     dev: sink ? { sink, clock: virtual } : undefined,
+    qstash: { keys: qstashKeys, concurrency: config.concurrency },
   };
   const doctor = createDoctor({
     store, version, config, inFlight, now: () => clock.now(),

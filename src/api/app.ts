@@ -21,6 +21,7 @@ import { registerSystemRoutes } from './routes/system.js';
 import { registerTaskRoutes } from './routes/tasks.js';
 import { registerOpsRoutes, type OpsHandlers } from '../ops/routes.js';
 import { Waiters } from './waiters.js';
+import { createQstashApp } from './qstash/index.js';
 
 /** Paths that need no token: health, the OpenAPI document and the dashboard's own login. */
 export const OPEN_PATHS = new Set(['/healthz', '/openapi.json']);
@@ -122,6 +123,7 @@ export function createApp(deps: ApiDeps, extras: AppExtras = {}) {
   const sse = registerEventRoutes(app, deps);
   registerTransferRoutes(app, deps);
   if (deps.dev) registerDevRoutes(app, deps, deps.dev);
+  app.route('/v2', createQstashApp(deps, extras.authenticate));
 
   app.onError((err, c) => handleError(err, c, deps.log));
   app.notFound((c) => {

@@ -33,4 +33,6 @@ export interface ApiDeps {
   version: string;
   /** `serve --dev`: the request sink and the virtual clock (api.md §15); absent otherwise. */
   dev?: DevDeps;
+  /** For the QStash-compatible `/v2` API: its signing keys (GET /v2/keys) and the global concurrency. */
+  qstash?: { keys: { current: string; next: string }; concurrency: number };
 }

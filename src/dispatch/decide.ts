@@ -13,6 +13,8 @@ export interface RetryState {
   attemptsBase: number;
   retries: number;
   backoff: Backoff;
+  /** Replaces `backoff` when set (a QStash `Upstash-Retry-Delay`): ms before the next attempt after `made` attempts. */
+  retryDelayMs?: (made: number) => number;
 }
 
 export interface Decision {
@@ -40,6 +42,8 @@ interface RetryRule {
   honorNoRetry: boolean;
   /** Whether an `interrupted` request (our own stop) is retried even when `retries` are used up. */
   interruptedAlwaysRetried: boolean;
+  /** Replaces `backoff` when set: ms before the next request after `made` of them. */
+  retryDelayMs?: (made: number) => number;
 }
 
 type Verdict = { ok: true; httpStatus: number; resultJson: string | null } | { ok: false; httpStatus?: number; error: TaskError; runAt?: number };
@@ -68,7 +72,7 @@ function judge(outcome: AttemptOutcome, rule: RetryRule, now: number, random: nu
   }
   const exhausted = rule.made > rule.retries && !(error.type === 'interrupted' && rule.interruptedAlwaysRetried);
   if (!retryable || exhausted) return { ok: false, httpStatus, error };
-  delay ??= backoffDelay(rule.made, rule.backoff, random);
+  delay ??= rule.retryDelayMs ? rule.retryDelayMs(rule.made) : backoffDelay(rule.made, rule.backoff, random);
   return { ok: false, httpStatus, error, runAt: now + delay };
 }
 
@@ -81,7 +85,7 @@ function judge(outcome: AttemptOutcome, rule: RetryRule, now: number, random: nu
 export function decideNext(outcome: AttemptOutcome, task: RetryState, req: { method: string; url: string }, now: number, random: number): Decision {
   const rule = {
     made: task.attempt - task.attemptsBase, retries: task.retries, backoff: task.backoff, method: req.method, url: req.url,
-    honorNoRetry: true, interruptedAlwaysRetried: true,
+    honorNoRetry: true, interruptedAlwaysRetried: true, retryDelayMs: task.retryDelayMs,
   };
   const v = judge(outcome, rule, now, random);
   if (v.ok) return { next: { status: 'completed', resultJson: v.resultJson }, httpStatus: v.httpStatus };

@@ -56,7 +56,7 @@ export interface SendRequest {
   url: string;
   method: string;
   headers: Record<string, string>;
-  body: string | null;
+  body: string | Buffer | null;
   /** Aborted on timeout (reason "timeout"), cancel ("cancelled") or shutdown ("interrupted"). */
   signal: AbortSignal;
   timeoutMs: number;
@@ -64,9 +64,13 @@ export interface SendRequest {
   maxResultBytes: number;
   /** When false, the body is drained but not kept (webhook deliveries). */
   keepBody: boolean;
+  /** Also return the response headers and raw body (QStash callbacks need them). */
+  keepRaw?: boolean;
 }
 
 const NO_RETRY = 'aq-no-retry';
+/** QStash's way to say the same (api.md §14): status 489 with this header `true`. */
+const UPSTASH_NO_RETRY = 'upstash-nonretryable-error';
 
 function describe(req: SendRequest): string {
   return `${req.method} ${req.url}`;
@@ -112,6 +116,12 @@ export function resultJson(buf: Buffer, contentType: string | undefined): string
   return JSON.stringify(text);
 }
 
+function rawHeaders(h: Record<string, string | string[] | undefined>): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k] = Array.isArray(v) ? v : [v];
+  return out;
+}
+
 /**
  * Sends `req` with `agent`; the outcome, never an exception. Uses undici's dispatch handler
  * directly (no response stream per attempt): the body is collected up to its cap, after which
@@ -148,10 +158,12 @@ export function send(agent: Outbound, req: SendRequest): Promise<AttemptOutcome>
       settle({
         kind: 'response',
         status,
-        noRetry: header(NO_RETRY)?.trim().toLowerCase() === 'true',
+        noRetry:
+          header(NO_RETRY)?.trim().toLowerCase() === 'true' || (status === 489 && header(UPSTASH_NO_RETRY)?.trim().toLowerCase() === 'true'),
         retryAfter: header('retry-after'),
         resultJson: keep ? resultJson(buf, header('content-type')) : null,
         errorBody: ok || buf.length === 0 ? undefined : buf.subarray(0, 300).toString('utf8'),
+        raw: req.keepRaw ? { headers: rawHeaders(headers), body: buf } : undefined,
         durationMs: elapsed(),
       });
     };

@@ -6,7 +6,7 @@ export const USER_AGENT_PREFIX = 'AsyncQueue/';
 
 export interface SignedRequest {
   id: string;
-  body: string;
+  body: string | Buffer;
   /** Unix seconds. */
   timestamp: number;
   key: Buffer;

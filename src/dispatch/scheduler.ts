@@ -3,11 +3,13 @@
 // enforces every attempt's deadline. Does not decide outcomes (decide.ts) or send (deliver.ts).
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
+import type { NewTask } from '../shared/defaults.js';
 import type { ClaimedTask, Store } from '../store/store.js';
 import { decideNext, type Decision } from './decide.js';
 import { send, type Outbound } from './deliver.js';
 import { taskEvent, type TaskEvents } from './events.js';
 import { outboundHeaders } from './headers.js';
+import { callbackTask, qstashBody, qstashHeaders, retryDelayOf } from './qstash.js';
 import { Limits } from './limits.js';
 import { InFlight, Loop, type PassResult } from './loop.js';
 import type { AttemptOutcome } from './outcome.js';
@@ -25,6 +27,8 @@ export interface SchedulerOptions {
   /** Bytes of a target's answer kept as `result`. */
   maxResultBytes: number;
   userAgent: string;
+  /** The current QStash signing key, for `Upstash-Signature` on `/v2` tasks (api.md §14). */
+  qstashSigningKey?: string;
   /** Called when a task ends with a webhook to deliver. */
   onWebhookDue?: () => void;
   /** Random draws for jitter (default Math.random). */
@@ -49,7 +53,7 @@ export class Scheduler {
   /** The wake/pass/arm loop (its `busy` tells a virtual clock when work has settled). */
   readonly loop: Loop;
   /** Attempt results waiting to be recorded (flushed once per event-loop turn). */
-  private results: { t: ClaimedTask; d: Decision; now: number; durationMs: number }[] = [];
+  private results: { t: ClaimedTask; d: Decision; now: number; durationMs: number; followUp?: NewTask }[] = [];
   private readonly random: () => number;
   private readonly unsubscribe: () => void;
   /** Slots that must be free before a busy scheduler claims again: a tenth of the concurrency, 1–16. */
@@ -119,15 +123,22 @@ export class Scheduler {
     const entry: Running = { controller, deadline: t.startedAt + t.timeoutMs, queue: t.queue };
     this.running.add(t.id, entry);
     this.o.events.emit(taskEvent(t.id, t.queue, 'running', t.attempt, t.startedAt));
-    const body = NO_BODY.has(t.method) ? null : t.payloadJson;
+    const q = t.qstash;
+    const body = NO_BODY.has(t.method) ? null : q ? qstashBody({ payloadJson: t.payloadJson, qstash: q }) : t.payloadJson;
     const headers = outboundHeaders(
       t.headers,
       { 'aq-task-id': t.id, 'aq-attempt': String(t.attempt), 'aq-queue': t.queue },
       { id: t.id, body: body ?? '', timestamp: Math.floor(t.startedAt / 1000), key: this.o.signingKey, userAgent: this.o.userAgent },
     );
+    if (q) {
+      // A QStash message keeps its own media type (api.md §14: the body passes through untouched).
+      if (q.contentType) headers['content-type'] = q.contentType;
+      else delete headers['content-type'];
+      Object.assign(headers, qstashHeaders({ ...t, qstash: q }, body ?? '', this.o.qstashSigningKey ?? '', Math.floor(Date.now() / 1000)));
+    }
     const attempt = send(this.o.agent, {
       url: t.targetUrl, method: t.method, headers, body, signal: controller.signal, timeoutMs: t.timeoutMs,
-      maxResultBytes: this.o.maxResultBytes, keepBody: true,
+      maxResultBytes: this.o.maxResultBytes, keepBody: true, keepRaw: !!(q && (q.callback || q.failureCallback)),
     }).then((outcome) => this.finish(t, outcome, entry));
     this.loop.track(attempt, 'finishing an attempt failed');
   }
@@ -139,10 +150,12 @@ export class Scheduler {
     const now = this.o.clock.now();
     // Under a virtual clock (api.md §15) an attempt lasts as long as the clock moved while it ran.
     const durationMs = this.o.clock.virtual ? now - t.startedAt : outcome.durationMs;
-    const d = decideNext(outcome, t, { method: t.method, url: t.targetUrl }, now, this.random());
+    const retryDelayMs = t.qstash ? retryDelayOf(t.qstash) : undefined;
+    const d = decideNext(outcome, retryDelayMs ? { ...t, retryDelayMs } : t, { method: t.method, url: t.targetUrl }, now, this.random());
+    const followUp = t.qstash ? callbackTask({ ...t, qstash: t.qstash }, outcome, d, now) : undefined;
     this.o.onAttempt?.({ queue: t.queue, durationMs, next: d.next.status });
     // Results of one event-loop turn are recorded in one store call (one savepoint, not one each).
-    if (this.results.push({ t, d, now, durationMs }) === 1) {
+    if (this.results.push({ t, d, now, durationMs, followUp }) === 1) {
       this.loop.track(new Promise<void>((r) => setImmediate(r)).then(() => this.record()), 'recording attempts failed');
     }
     this.wake();
@@ -153,24 +166,30 @@ export class Scheduler {
     this.results = [];
     return this.o.store
       .finishAttempts(
-        batch.map(({ t, d, now, durationMs }) => ({
+        batch.map(({ t, d, now, durationMs, followUp }) => ({
           id: t.id, attempt: t.attempt, startedAt: t.startedAt, durationMs, httpStatus: d.httpStatus, error: d.error, next: d.next, now,
+          followUps: followUp ? [followUp] : undefined,
         })),
       )
       .then((applied) => {
         let webhookDue = false;
         let retrying = false;
+        let created = false;
         const info = this.o.log.enabled('info');
-        batch.forEach(({ t, d, now }, i) => {
+        batch.forEach(({ t, d, now, followUp }, i) => {
           if (!applied[i]) return;
           if (d.next.status === 'pending') retrying = true;
           this.o.events.emit(taskEvent(t.id, t.queue, d.next.status, t.attempt, now));
+          if (followUp) {
+            this.o.events.emit(taskEvent(followUp.id, followUp.queue, 'pending', 0, now));
+            created = true;
+          }
           if (t.hasWebhook && d.next.status !== 'pending') webhookDue = true;
           if (info) this.o.log.info('task ' + d.next.status, { task: t.id, queue: t.queue, attempt: t.attempt, status: d.httpStatus, error: d.error?.type });
         });
         if (webhookDue) this.o.onWebhookDue?.();
         // The wake in finish() ran before this commit: arm the timer for the retries' run times now.
-        if (retrying) this.wake();
+        if (retrying || created) this.wake();
       })
       .catch((err) => this.o.log.error('recording attempts failed', { err, tasks: batch.length }));
   }

@@ -54,3 +54,6 @@ export interface UrlGroup {
   updatedAt: number;
   endpoints: UrlGroupEndpoint[];
 }
+
+/** QStash's documented default backoff, `min(1 day, e^(2.5·n))` seconds before retry n, as a §3 backoff (with its jitter). */
+export const QSTASH_BACKOFF = Object.freeze({ initial: Math.exp(2.5), factor: Math.exp(2.5), max: 86_400 });

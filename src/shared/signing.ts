@@ -18,7 +18,7 @@ export function generateSecret(): string {
 }
 
 /** The `v1,<base64>` signature of `<id>.<timestamp>.<body>`; `timestamp` in unix seconds. */
-export function sign(secret: string | Buffer, id: string, timestamp: number, body: string): string {
+export function sign(secret: string | Buffer, id: string, timestamp: number, body: string | Buffer): string {
   const key = typeof secret === 'string' ? secretBytes(secret) : secret;
   return 'v1,' + createHmac('sha256', key).update(`${id}.${timestamp}.`).update(body).digest('base64');
 }
