@@ -22,6 +22,7 @@ import { registerTaskRoutes } from './routes/tasks.js';
 import { registerOpsRoutes, type OpsHandlers } from '../ops/routes.js';
 import { Waiters } from './waiters.js';
 import { createQstashApp } from './qstash/index.js';
+import { registerQstashDocs } from './qstash/openapi.js';
 
 /** Paths that need no token: health, the OpenAPI document and the dashboard's own login. */
 export const OPEN_PATHS = new Set(['/healthz', '/openapi.json']);
@@ -124,6 +125,7 @@ export function createApp(deps: ApiDeps, extras: AppExtras = {}) {
   registerTransferRoutes(app, deps);
   if (deps.dev) registerDevRoutes(app, deps, deps.dev);
   app.route('/v2', createQstashApp(deps, extras.authenticate));
+  registerQstashDocs(app);
 
   app.onError((err, c) => handleError(err, c, deps.log));
   app.notFound((c) => {
