@@ -93,7 +93,8 @@ async function routes(s: TestServer): Promise<Route[]> {
     { method: 'GET', path: '/' }, { method: 'GET', path: '/openapi.json' }, { method: 'GET', path: '/nope' },
     { method: 'POST', path: '/_sink/{name}' }, { method: 'PUT', path: '/_sink/{name}/deeper/path' }, { method: 'GET', path: '/v1/sink/{name}/events' },
   ];
-  for (const [path, ops] of Object.entries(doc.paths as Record<string, object>)) for (const m of Object.keys(ops)) out.push({ method: m.toUpperCase(), path });
+  // The QStash-compatible /v2 routes answer in QStash's error shape; test/qstash/qstash.fuzz.test.ts fuzzes them.
+  for (const [path, ops] of Object.entries(doc.paths as Record<string, object>)) if (!path.startsWith('/v2/')) for (const m of Object.keys(ops)) out.push({ method: m.toUpperCase(), path });
   return out;
 }
 
