@@ -15,6 +15,7 @@ const POSTGRES_SUITES = [
   'test/dev/clock.virtual.test.ts',
   'test/dev/transfer.cli.test.ts',
   'examples/testing/*.test.ts',
+  'test/qstash/**/*.test.ts',
 ];
 
 const withPostgres = Boolean(process.env.AQ_TEST_PG_URL || process.env.CI || findPgBin());

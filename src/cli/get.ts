@@ -24,6 +24,11 @@ export function taskLines(ctx: Context, t: Task, now = Date.now()): string[] {
   if (t.priority) rows.push(['priority', String(t.priority)]);
   if (t.labels.length) rows.push(['labels', t.labels.join(', ')]);
   if (t.idempotencyKey) rows.push(['idempotency', t.idempotencyKey]);
+  if (t.qstash) {
+    const q = t.qstash;
+    const kind = q.kind === 'message' ? 'message' : q.kind === 'callback' ? `callback of ${q.sourceMessageId}` : `failure callback of ${q.sourceMessageId}`;
+    rows.push(['qstash', kind + (q.urlGroup ? ` (URL group ${q.urlGroup})` : '')]);
+  }
   if (t.webhookUrl) {
     const w = t.webhook ? ` (${t.webhook.status}, ${t.webhook.attempts} attempt${t.webhook.attempts === 1 ? '' : 's'})` : '';
     rows.push(['webhook', t.webhookUrl + w]);

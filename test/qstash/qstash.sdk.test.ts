@@ -334,3 +334,22 @@ describe('QStash SDK: callbacks, schedules, logs and errors', () => {
     expect((await server.api('/v1/tasks')).body.tasks).toEqual([]);
   });
 });
+
+describe('QStash messages in the dashboard', () => {
+  test('the task page marks a QStash message and shows the headers it was published with (credentials masked); the list tags it', async () => {
+    const server = await startServer();
+    const client = new Client({ baseUrl: server.url, token: 'any', retry: false, enableTelemetry: false });
+    const { messageId } = await client.publishJSON({
+      url: 'http://127.0.0.1:9/never', body: { a: 1 }, delay: 3600, retries: 2, headers: { 'X-Api-Key': 'secret-value-0123456789abcdef' },
+      callback: 'http://127.0.0.1:9/cb',
+    });
+    const page = await (await fetch(`${server.url}/tasks/${messageId}`)).text();
+    expect(page).toContain('QStash message');
+    expect(page).toContain('Headers as sent');
+    expect(page).toContain('upstash-retries');
+    expect(page).toContain('http://127.0.0.1:9/cb');
+    expect(page).not.toContain('secret-value-0123456789abcdef');
+    const list = await (await fetch(`${server.url}/tasks`)).text();
+    expect(list).toContain('qstash-tag');
+  });
+});

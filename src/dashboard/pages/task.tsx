@@ -1,7 +1,8 @@
 // One task (GET /tasks/:id): its fields, payload and result pretty-printed, last error and why
 // it stopped, attempts as a timeline, the webhook's delivery history with a re-deliver button,
 // and the retry / cancel / delete actions.
-// Credential-like header values are masked (format.ts).
+// Credential-like header values are masked (format.ts). A QStash message (made through /v2)
+// is marked as one and shows the Upstash-* headers it was published with.
 import type { Attempt, Delivery, Task, TaskError } from '../../shared/types.js';
 import { formatDuration, formatTime, maskHeaders, prettyJson, relative } from '../format.js';
 import { Badge, Notice } from '../layout.js';
@@ -124,6 +125,65 @@ function Timeline({ attempts, now }: { attempts: Attempt[]; now: number }) {
   );
 }
 
+const QSTASH_KIND = { message: 'QStash message', callback: 'QStash callback', failure_callback: 'QStash failure callback' } as const;
+
+/** What a QStash message keeps of its publish request: settings, and its headers as sent (api.md §14). */
+function QstashDetail({ task: t }: { task: Task }) {
+  const q = t.qstash;
+  if (!q) return null;
+  const sent = maskHeaders(q.sent);
+  const rows: [string, string][] = [];
+  if (q.urlGroup) rows.push(['URL group', q.endpointName ? `${q.urlGroup} (endpoint ${q.endpointName})` : q.urlGroup]);
+  if (q.contentType) rows.push(['Content-Type', q.contentType]);
+  if (q.retryDelay) rows.push(['Retry delay', `${q.retryDelay} ms`]);
+  if (q.callback) rows.push(['Callback', q.callback]);
+  if (q.failureCallback) rows.push(['Failure callback', q.failureCallback]);
+  if (q.flowControl) {
+    const fc = q.flowControl;
+    const parts = [fc.parallelism !== undefined ? `parallelism ${fc.parallelism}` : '', fc.rate !== undefined ? `rate ${fc.rate} per ${fc.period ?? 1} s` : ''].filter(Boolean);
+    rows.push(['Flow control', `${fc.key}${parts.length > 0 ? ' · ' + parts.join(', ') : ''}`]);
+  }
+  if (q.notBefore !== null) rows.push(['Not before', formatTime(new Date(q.notBefore).toISOString())]);
+  if (q.callerIp) rows.push(['Published from', q.callerIp]);
+  if (q.base64) rows.push(['Body', 'binary (the payload below is its base64)']);
+  return (
+    <section aria-label="QStash" class="qstash">
+      <h2>{QSTASH_KIND[q.kind]}</h2>
+      <dl class="props">
+        {q.sourceMessageId && <dt>Reports on</dt>}
+        {q.sourceMessageId && (
+          <dd>
+            <a class="mono" href={`/tasks/${encodeURIComponent(q.sourceMessageId)}`}>
+              {q.sourceMessageId}
+            </a>
+          </dd>
+        )}
+        {rows.map(([k, v]) => (
+          <>
+            <dt>{k}</dt>
+            <dd class="break">{v}</dd>
+          </>
+        ))}
+      </dl>
+      {sent.length > 0 && (
+        <>
+          <h3>Headers as sent</h3>
+          <table class="kv" aria-label="Headers as sent">
+            <tbody>
+              {sent.map(([k, v]) => (
+                <tr>
+                  <th scope="row">{k}</th>
+                  <td class="break">{v}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+    </section>
+  );
+}
+
 function Json({ label, value }: { label: string; value: unknown }) {
   return (
     <section aria-label={label}>
@@ -148,6 +208,7 @@ export function TaskDetail({ task: t, attempts, deliveries = [], now }: { task: 
           Task <span class="mono">{t.id}</span>
         </h1>
         <Badge status={t.status} />
+        {t.qstash && <span class="badge qstash-tag">{QSTASH_KIND[t.qstash.kind]}</span>}
       </div>
       <Actions task={t} />
       <div class="grid2">
@@ -211,6 +272,7 @@ export function TaskDetail({ task: t, attempts, deliveries = [], now }: { task: 
       <h2>Attempts</h2>
       <Timeline attempts={attempts} now={now} />
       {t.webhookUrl && <Deliveries task={t} deliveries={deliveries} now={now} />}
+      <QstashDetail task={t} />
       {headers.length > 0 && (
         <section aria-label="Headers">
           <h2>Headers</h2>

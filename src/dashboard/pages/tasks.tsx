@@ -93,6 +93,14 @@ export function TaskRows({ tasks, now }: { tasks: Task[]; now: number }) {
           <td class="num">{t.attempts}</td>
           <td class="target" title={t.targetUrl}>
             <span class="method">{t.method}</span> {truncate(t.targetUrl, 80)}
+            {t.qstash && (
+              <>
+                {' '}
+                <span class="badge qstash-tag" title="published through the QStash-compatible /v2 API">
+                  QStash
+                </span>
+              </>
+            )}
           </td>
           <td class="error-cell" title={t.error ? `${t.error.type}: ${t.error.message}` : undefined}>
             {t.error ? <span class="err">{truncate(`${t.error.type}${t.error.status ? ` ${t.error.status}` : ''}: ${t.error.message}`, 90)}</span> : ''}
