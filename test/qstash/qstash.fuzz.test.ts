@@ -175,7 +175,8 @@ describe('fuzzing the QStash-compatible API', () => {
           const parsed = JSON.parse(text);
           expect(Object.keys(parsed)).toEqual(['error']);
           // 431 comes from Node's parser, before any route: the server-wide error shape.
-          if (res.status !== 431) expect(typeof parsed.error).toBe('string');
+          // A path that normalizes out of /v2 (`/v2/enqueue/../..`) gets the /v1 error shape.
+          if (res.status !== 431 && new URL(res.url).pathname.startsWith('/v2/')) expect(typeof parsed.error).toBe('string');
           expect(text).not.toMatch(/\bat .+\.(ts|js):\d+|SqliteError|TypeError/);
           expect(text).not.toContain(TOKEN);
           expect(await snapshot(s), `refused ${r.route.method} ${path} changed the database`).toBe(before);

@@ -353,3 +353,27 @@ describe('QStash messages in the dashboard', () => {
     expect(list).toContain('qstash-tag');
   });
 });
+
+describe('QStash SDK: the remaining calls', () => {
+  test('deprecated and alias calls: messages.delete/deleteMany/deleteAll, dlq.deleteMany, DLQ retry by filter, topics, events', async () => {
+    const { server, client } = await setup();
+    const target = await startTarget(() => ({ status: 500 }));
+    const url = `${target.url}/m`;
+    const later = await Promise.all([1, 2, 3, 4].map(() => client.publishJSON({ url, body: {}, delay: 3600 })));
+    await client.messages.delete(later[0]!.messageId);
+    expect(await client.messages.deleteMany([later[1]!.messageId])).toBe(1);
+    expect(await client.messages.deleteAll()).toBe(2);
+    const failing = await Promise.all(['r', 'r', 'd'].map((label) => client.publishJSON({ url, body: {}, retries: 0, label })));
+    for (const f of failing) expect((await waitForTerminal(server, f.messageId)).status).toBe('failed');
+    const retried = await client.dlq.retry({ filter: { label: 'r' } });
+    expect(retried.responses.map((r) => r.messageId).sort()).toEqual([failing[0]!.messageId, failing[1]!.messageId].sort());
+    for (const f of failing.slice(0, 2)) expect((await waitForTerminal(server, f.messageId)).status).toBe('failed');
+    expect(await client.dlq.deleteMany({ dlqIds: [failing[2]!.messageId] })).toEqual({ deleted: 1 });
+    expect(await client.dlq.delete({ all: true })).toEqual({ deleted: 2 });
+    await client.topics.addEndpoints({ name: 'legacy', endpoints: [{ url }] });
+    expect((await client.topics.list()).map((g) => g.name)).toEqual(['legacy']);
+    const { events } = await client.events({ filter: { url } });
+    expect(events.length).toBeGreaterThan(0);
+    expect(events.every((e) => e.url === url)).toBe(true);
+  });
+});
