@@ -12,14 +12,14 @@ import { registerPublishRoutes } from './publish.js';
 import { registerScheduleRoutes } from './schedules.js';
 
 /** The `/v2` app; mount it with `app.route('/v2', createQstashApp(deps))`. */
-export function createQstashApp(deps: ApiDeps, authenticate?: (c: Parameters<MiddlewareHandler>[0]) => boolean): Hono {
+export function createQstashApp(deps: ApiDeps, authenticate?: (c: Parameters<MiddlewareHandler>[0]) => boolean | Promise<boolean>): Hono {
   const v2 = new Hono();
   const checkToken = tokenChecker(deps.tokens);
 
   v2.use('*', async (c, next) => {
     if (deps.tokens.length === 0) return next();
     const given = bearer(c.req.header('authorization')) ?? new URL(c.req.url).searchParams.get('qstash_token') ?? undefined;
-    if (checkToken(given) || authenticate?.(c)) return next();
+    if (checkToken(given) || (await authenticate?.(c))) return next();
     c.header('WWW-Authenticate', 'Bearer');
     throw new QstashError(401, 'Unauthorized: missing or invalid token (Authorization: Bearer <token> or ?qstash_token=)');
   });

@@ -9,6 +9,9 @@ import { badRequest, notFound } from './errors.js';
 import { isEmpty, readFilter, scan, scanAll, type MessageFilter } from './scan.js';
 import { isQstash, toDlqMessage, toLogs, toMessage, type LogState } from './views.js';
 
+/** Ids the store can look up: printable ASCII (a NUL or control character is no id at all, and PostgreSQL refuses NULs). */
+export const ID = /^[\x21-\x7e]{1,64}$/;
+
 const query = (c: Context) => new URL(c.req.url).searchParams;
 
 function countOf(q: URLSearchParams, fallback: number, max: number): number {
@@ -31,7 +34,7 @@ export function registerMessageRoutes(v2: Hono, deps: ApiDeps): void {
   const { store, events, clock } = deps;
 
   const message = async (id: string) => {
-    const t = await store.getTask(id);
+    const t = ID.test(id) ? await store.getTask(id) : undefined;
     if (!isQstash(t)) throw notFound('message');
     return t;
   };
@@ -63,7 +66,7 @@ export function registerMessageRoutes(v2: Hono, deps: ApiDeps): void {
   });
 
   const dlqEntry = async (id: string) => {
-    const t = await store.getTask(id);
+    const t = ID.test(id) ? await store.getTask(id) : undefined;
     if (!isQstash(t) || t.status !== 'failed') throw notFound('dlq message');
     return t;
   };

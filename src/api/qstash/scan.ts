@@ -26,6 +26,9 @@ const LIST_KEYS = ['url', 'topicName', 'scheduleId', 'queueName', 'label', 'flow
 
 /** The filter in a request's query string; `idKey` names the id list (`messageIds` or `dlqIds`). */
 export function readFilter(query: URLSearchParams, idKey: 'messageIds' | 'dlqIds' | 'messageId'): MessageFilter {
+  for (const [k, v] of query) {
+    if (/[\x00-\x1f\x7f]/.test(v) || v.length > 4096) throw badRequest(`${k.slice(0, 40)}: control characters and values over 4096 characters are not allowed`);
+  }
   const f: MessageFilter = {};
   const ids = [...query.getAll(idKey), ...(idKey === 'messageIds' ? query.getAll('messageId') : [])].filter(Boolean);
   if (ids.length > 0) f.ids = ids;

@@ -26,7 +26,8 @@ export function registerScheduleRoutes(v2: Hono, deps: ApiDeps): void {
   const { store, clock } = deps;
 
   const schedule = async (c: Context) => {
-    const s = await store.getSchedule(c.req.param('id') ?? '');
+    const id = c.req.param('id') ?? '';
+    const s = SCHEDULE_ID.test(id) ? await store.getSchedule(id) : undefined;
     if (!isQstashSchedule(s)) throw notFound('schedule');
     return s;
   };
