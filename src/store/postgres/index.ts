@@ -98,6 +98,8 @@ export class PostgresStore implements Store {
   private limitsCache: QueueLimits[] | undefined;
   private limitsKey = '';
   private limitsAt = 0;
+  /** Bumped whenever the cached limits are made stale; a read that overlapped a bump is not kept as fresh. */
+  private limitsGen = 0;
   private closed = false;
   /** Tokens of claims that failed with the connection: the database may have committed them (releaseClaims). */
   private lostClaims: number[] = [];
@@ -131,7 +133,7 @@ export class PostgresStore implements Store {
   /** A task of a queue the cached limits do not list: re-read them at the next claim, not after the TTL (a new queue's tasks run at once). */
   private noteQueues(tasks: { queue: string }[]): void {
     const known = this.limitsCache;
-    if (known && tasks.some((x) => !known.some((q) => q.name === x.queue))) this.limitsAt = 0;
+    if (!known || tasks.some((x) => !known.some((q) => q.name === x.queue))) this.staleLimits();
   }
   /**
    * Group commit: creates arriving in the same event-loop turn become one INSERT statement (one
@@ -218,35 +220,41 @@ export class PostgresStore implements Store {
   }
   async updateQueue(name: string, update: QueueUpdate, now: number) {
     const queue = await q.updateQueue(this.ctx, name, update, now);
-    this.limitsAt = 0;
+    this.staleLimits();
     return queue;
   }
   async deleteQueue(name: string) {
     const gone = await q.deleteQueue(this.ctx, name);
-    this.limitsAt = 0;
+    this.staleLimits();
     return gone;
   }
   /** Forgets that queue `name` has a row (it was deleted, e.g. on another node), so the next create inserts it again. */
   forgetQueue(name: string): void {
     this.ctx.knownQueues.delete(name);
+    this.staleLimits();
+  }
+  private staleLimits(): void {
     this.limitsAt = 0;
+    this.limitsGen++;
   }
   /** Re-read at most every LIMITS_TTL_MS (the scheduler asks on every claim); the same array while nothing changed. */
   async queueLimits() {
     const at = Date.now();
     if (this.limitsCache && at - this.limitsAt < LIMITS_TTL_MS) return this.limitsCache;
+    const gen = this.limitsGen;
     const list = await q.queueLimits(this.ctx);
     const key = JSON.stringify(list);
     if (key !== this.limitsKey || !this.limitsCache) {
       this.limitsKey = key;
       this.limitsCache = list;
     }
-    this.limitsAt = at;
+    // A create of a new queue while this read was out may be missing from it: read again next time.
+    this.limitsAt = gen === this.limitsGen ? at : 0;
     return this.limitsCache;
   }
   /** Forgets the cached queue limits (a queue changed, e.g. on another node). */
   invalidateQueueLimits(): void {
-    this.limitsAt = 0;
+    this.staleLimits();
   }
   stats(now: number) {
     return q.stats(this.ctx, now, this.inFlight());
