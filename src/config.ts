@@ -61,6 +61,11 @@ export interface Config {
   qstashCurrentSigningKey: string | null;
   /** QStash next signing key (shown by GET /v2/keys); generated and stored in the database when absent. */
   qstashNextSigningKey: string | null;
+  /**
+   * The URL targets reach this server at, for the AQ-Completion-Url of async tasks (api.md §10),
+   * without a trailing slash; null = `http://<host>:<port>` as listened on (default).
+   */
+  publicUrl: string | null;
 }
 
 export const DEFAULTS: Readonly<Config> = Object.freeze({
@@ -90,6 +95,7 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   allowedHosts: [],
   qstashCurrentSigningKey: null,
   qstashNextSigningKey: null,
+  publicUrl: null,
 });
 
 /** Raw values as flags or variables give them (strings), or typed values from code (sizes in bytes, durations in ms). */
@@ -123,6 +129,7 @@ export const OPTIONS: { key: keyof Config; flag: string; env: string; help: stri
   { key: 'allowedHosts', flag: 'allowed-hosts', env: 'AQ_ALLOWED_HOSTS', help: 'Host names answered besides loopback ones when listening on loopback, comma-separated ("*" = any)' },
   { key: 'qstashCurrentSigningKey', flag: 'qstash-current-signing-key', env: 'AQ_QSTASH_CURRENT_SIGNING_KEY', help: 'QStash current signing key (Upstash-Signature on /v2 messages); generated and kept in the database when absent' },
   { key: 'qstashNextSigningKey', flag: 'qstash-next-signing-key', env: 'AQ_QSTASH_NEXT_SIGNING_KEY', help: 'QStash next signing key (shown by GET /v2/keys); generated and kept in the database when absent' },
+  { key: 'publicUrl', flag: 'public-url', env: 'AQ_PUBLIC_URL', help: 'URL targets reach this server at, for the completion URL of async tasks (default http://<host>:<port>)' },
 ];
 
 /** True for names and addresses that only this machine can reach. */
@@ -257,5 +264,19 @@ export function resolveConfig(opts: { flags?: ConfigInput; env?: Record<string, 
     if (!/^[\x21-\x7e]{16,128}$/.test(key)) throw new ConfigError(`${flag(k)} must be 16–128 printable characters without spaces`);
     c[k] = key;
   }
+  if (raw.publicUrl !== undefined && raw.publicUrl !== null) c.publicUrl = publicUrl(String(raw.publicUrl), flag('publicUrl'));
   return Object.freeze(c);
+}
+
+/** An absolute http(s) URL without credentials, query or fragment; the trailing slash removed. */
+function publicUrl(v: string, name: string): string {
+  let u: URL;
+  try {
+    u = new URL(v.trim());
+  } catch {
+    throw new ConfigError(`${name} must be an absolute http: or https: URL, got "${v}"`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError(`${name} must use http: or https:, got "${v}"`);
+  if (u.username || u.password || u.search || u.hash) throw new ConfigError(`${name} must not have credentials, a query or a fragment, got "${v}"`);
+  return u.toString().replace(/\/+$/, '');
 }

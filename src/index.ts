@@ -2,7 +2,8 @@
 // types. Imports only src/sdk and src/shared, so it loads no server code and no native module.
 export { AsyncQueue, DEFAULT_URL, type AsyncQueueOptions } from './sdk/client.js';
 export { AsyncQueueError, BatchError, type ClientErrorCode } from './sdk/errors.js';
-export { TasksResource, isTerminal, type BulkResult, type CreateManyOptions, type CreateOptions, type WaitOptions } from './sdk/tasks.js';
+export { TasksResource, isTerminal, type BulkResult, type CompletionOptions, type CreateManyOptions, type CreateOptions, type WaitOptions } from './sdk/tasks.js';
+export { completionFromHeaders, type Completion } from './sdk/completion.js';
 export { QueuesResource } from './sdk/queues.js';
 export { SchedulesResource } from './sdk/schedules.js';
 export { ClockResource, SinkResource } from './sdk/dev.js';
@@ -14,8 +15,11 @@ export { verifySignature, type VerifyOptions } from './sdk/verify.js';
 export { parseTask, parseWebhook, ReceiveError, type IncomingRequest, type NodeRequestLike, type ReceiveOptions, type ReceivedTask, type ReceivedWebhook } from './sdk/receive.js';
 export { MAX_BATCH, MAX_LIST_LIMIT, MAX_WAIT_SECONDS, TASK_STATUSES, TERMINAL_STATUSES } from './shared/types.js';
 export type {
+  AsyncSettings,
   Attempt,
   CompletedWebhookBody,
+  AttemptAsync,
+  Awaiting,
   Backoff,
   BulkFilter,
   CreateTaskInput,
@@ -36,7 +40,10 @@ export type {
   TaskError,
   TaskEvent,
   TaskList,
+  TaskPlan,
   TaskStatus,
+  Waiting,
+  WaitingReason,
   WebhookBody,
   WebhookState,
 } from './shared/types.js';

@@ -17,7 +17,10 @@ import { resolveConfig, type Config, type ConfigInput } from './config.js';
 import { createAgent } from './dispatch/deliver.js';
 import { policyConnector, refusedUrl } from './dispatch/policy.js';
 import { TaskEvents } from './dispatch/events.js';
+import { Completions } from './dispatch/completions.js';
+import { Explainer } from './dispatch/explain.js';
 import { Scheduler } from './dispatch/scheduler.js';
+import { generateCompletionKey } from './shared/completion-token.js';
 import { WebhookSender } from './dispatch/webhooks.js';
 import { createLogger, type Logger } from './log.js';
 import { createDoctor } from './ops/doctor.js';
@@ -55,6 +58,8 @@ export interface AsyncQueueServer {
   clock: Clock;
   /** The request sink (`--dev` only). */
   sink: Sink | undefined;
+  /** Says why tasks wait and what happens next (api.md §11). */
+  explainer: Explainer;
   /** Fingerprint of the signing secret, safe to log. */
   secretFingerprint: string;
   /** The signing secret (`whsec_…`) every dispatch and webhook is signed with: what receivers verify with (api.md §16). */
@@ -66,6 +71,8 @@ export interface AsyncQueueServer {
 }
 
 const SECRET_KEY = 'signing_secret';
+/** Settings key of the completion-token key (api.md §10); one per database, shared by every node. */
+const COMPLETION_KEY = 'completion_key';
 
 /**
  * Starts AsyncQueue in this process: `await createServer({ db: './aq.db', port: 0 })`.
@@ -115,6 +122,9 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
     current: await qstashKey(config.qstashCurrentSigningKey, 'qstash_current_signing_key'),
     next: await qstashKey(config.qstashNextSigningKey, 'qstash_next_signing_key'),
   };
+  const completionKey = Buffer.from(await store.initSetting(COMPLETION_KEY, generateCompletionKey()), 'base64');
+  // Known once the server listens (the port may be 0); only dispatches need it, and they start after.
+  let baseUrl = config.publicUrl ?? '';
   const events = new TaskEvents();
   // One log line per state change (api.md §6): the dispatcher logs how attempts end, with
   // their HTTP status or error type; creations and cancels are logged here; starts at debug.
@@ -134,6 +144,11 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
     store, events, clock, log, agent, signingKey, userAgent, qstashSigningKey: qstashKeys.current,
     concurrency: config.concurrency, maxResultBytes: config.maxResult, onWebhookDue: () => webhooks.wake(),
     onAttempt: metrics.onAttempt,
+    completion: { key: completionKey, url: (id) => `${baseUrl}/v1/tasks/${encodeURIComponent(id)}/complete` },
+  });
+  const completions = new Completions({
+    store, events, clock, log, key: completionKey, maxResultBytes: config.maxResult,
+    wake: () => scheduler.wake(), onWebhookDue: () => webhooks.wake(),
   });
   inFlight = () => scheduler.inFlight;
   store.inFlight = () => scheduler.inFlight;
@@ -144,6 +159,8 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
 
   const sink = config.dev ? new Sink({ secret }) : undefined;
   if (virtual) virtual.settle = settler(virtual, { loops: [scheduler.loop, webhooks.loop, schedules.loop], inFlight: () => scheduler.inFlight + webhooks.deliveriesInFlight });
+  // api.md §11: flow control adds its reasons (key_concurrency, host_circuit_open) with explainer.addBlocker().
+  const explainer = new Explainer({ store, clock, slots: scheduler.limits });
   const deps: ApiDeps = {
     store, events, clock, log, wake: () => scheduler.wake(), schedulesChanged: () => schedules.wake(), inFlight: () => scheduler.inFlight, tokens: config.tokens,
     maxBody: config.maxBody, maxDepth: config.maxDepth, maxWaiters: config.maxWaiters, maxSseClients: config.maxSseClients,
@@ -151,6 +168,7 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
     wakeWebhooks: () => webhooks.wake(), signingSecret: { secret, source: secretSource },
     dev: sink ? { sink, clock: virtual } : undefined,
     qstash: { keys: qstashKeys, concurrency: config.concurrency },
+    completions, explain: explainer,
   };
   const doctor = createDoctor({
     store, version, config, inFlight, now: () => clock.now(),
@@ -201,6 +219,7 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
   port = (server.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`;
+  if (!config.publicUrl) baseUrl = `http://${host}:${port}`;
 
   scheduler.wake();
   webhooks.wake();
@@ -223,5 +242,5 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
       log.info('stopped');
     })());
 
-  return { url, port, config, store, events, scheduler, clock, sink, secretFingerprint: secretFingerprint(secret), signingSecret: secret, signingSecretSource: secretSource, close };
+  return { url, port, config, store, events, scheduler, explainer, clock, sink, secretFingerprint: secretFingerprint(secret), signingSecret: secret, signingSecretSource: secretSource, close };
 }

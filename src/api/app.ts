@@ -13,6 +13,7 @@ import { utf8Body } from './text.js';
 import { registerActionRoutes } from './routes/actions.js';
 import { registerDeliveryRoutes } from './routes/deliveries.js';
 import { registerDevRoutes } from './routes/dev.js';
+import { registerCompletionRoutes, SELF_AUTH } from './routes/completion.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerTransferRoutes } from './routes/transfer.js';
 import { registerQueueRoutes } from './routes/queues.js';
@@ -76,6 +77,8 @@ export function createApp(deps: ApiDeps, extras: AppExtras = {}) {
 
   const auth: MiddlewareHandler = async (c, next) => {
     if (deps.tokens.length === 0 || OPEN_PATHS.has(c.req.path)) return next();
+    // complete, fail and heartbeat take the attempt's completion token instead (api.md §10).
+    if (c.req.method === 'POST' && SELF_AUTH.test(c.req.path)) return next();
     if (checkToken(bearer(c.req.header('authorization'))) || (await extras.authenticate?.(c))) return next();
     c.header('WWW-Authenticate', 'Bearer');
     throw new ApiError(401, 'unauthorized', 'missing or invalid bearer token');
@@ -119,6 +122,7 @@ export function createApp(deps: ApiDeps, extras: AppExtras = {}) {
   registerTaskRoutes(app, deps, waiters);
   registerActionRoutes(app, deps);
   registerDeliveryRoutes(app, deps);
+  registerCompletionRoutes(app, deps);
   registerQueueRoutes(app, deps);
   registerScheduleRoutes(app, deps);
   const sse = registerEventRoutes(app, deps);

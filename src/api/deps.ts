@@ -5,6 +5,8 @@ import type { Logger } from '../log.js';
 import type { TaskEvents } from '../dispatch/events.js';
 import type { Store } from '../store/store.js';
 import type { DevDeps } from './routes/dev.js';
+import type { Completions } from '../dispatch/completions.js';
+import type { Explainer } from '../dispatch/explain.js';
 
 export interface ApiDeps {
   store: Store;
@@ -35,4 +37,8 @@ export interface ApiDeps {
   dev?: DevDeps;
   /** For the QStash-compatible `/v2` API: its signing keys (GET /v2/keys) and the global concurrency. */
   qstash?: { keys: { current: string; next: string }; concurrency: number };
+  /** complete, fail and heartbeat of open async attempts (api.md §10); the routes are absent without it. */
+  completions?: Pick<Completions, 'caller' | 'complete' | 'fail' | 'heartbeat'>;
+  /** `waiting` on Task answers and the plan route (api.md §11); without it `waiting` stays null. */
+  explain?: Pick<Explainer, 'annotate' | 'plan'>;
 }

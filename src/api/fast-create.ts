@@ -5,13 +5,13 @@
 // it exactly as before, error messages included.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { CreateTaskInput } from '../shared/types.js';
-import { maskTask } from '../shared/mask.js';
 import { JSON_TYPE, requestId } from './app.js';
 import { bearer, tokenChecker } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { errorAnswer } from './errors.js';
 import { BatchSchema, CreateTaskSchema } from './schemas.js';
 import { decodeUtf8 } from './text.js';
+import { presentTask, presentTasks } from './present.js';
 import { applyKeyHeader, taskCreator } from './routes/tasks.js';
 
 const DIGITS = /^\d+$/;
@@ -85,11 +85,11 @@ export function fastCreateListener(deps: ApiDeps, fallback: RequestListener): Re
         applyKeyHeader(input, req.headers['idempotency-key'] as string | undefined);
         const r = await creator.one(input, now);
         status = r.created ? 201 : 200;
-        answer(res, id, status, maskTask(r.task));
+        answer(res, id, status, await presentTask(deps, r.task));
       } else {
         const results = await creator.batch(tasks!, now);
         status = 201;
-        answer(res, id, status, { tasks: results.map((r) => maskTask(r.task)) });
+        answer(res, id, status, { tasks: await presentTasks(deps, results.map((r) => r.task)) });
       }
     } catch (err) {
       const a = errorAnswer(err, deps.log, { requestId: id, path: req.url, method: req.method });

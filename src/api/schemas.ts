@@ -1,6 +1,6 @@
 // The zod schemas of the API: they validate requests and generate /openapi.json (one source).
 import { z } from '@hono/zod-openapi';
-import { MAX_BATCH, MAX_LIST_LIMIT, MAX_WAIT_SECONDS, TASK_STATUSES } from '../shared/types.js';
+import { MAX_BATCH, MAX_LIST_LIMIT, MAX_WAIT_SECONDS, TASK_STATUSES, WAITING_REASONS, type WaitingReason } from '../shared/types.js';
 
 /** Headers a task may not set (RFC 9110 §7.6.1 hop-by-hop, plus Host and framing). */
 export const FORBIDDEN_HEADERS = new Set([
@@ -83,6 +83,19 @@ export const decimalQuery = () =>
     .string()
     .regex(/^\d{1,9}(\.\d{1,6})?$/, 'must be a decimal number')
     .transform(Number);
+
+/** api.md §10: `timeout` 1–604800 s (default 3600), `heartbeat` 5–3600 s or null (default null). */
+export const AsyncSchema = z
+  .strictObject({
+    timeout: z.number().min(1).max(604_800).optional(),
+    heartbeat: z.number().min(5).max(3600).nullable().optional(),
+  })
+  .refine((a) => a.heartbeat == null || a.timeout === undefined || a.heartbeat <= a.timeout, {
+    message: 'heartbeat cannot be longer than timeout',
+    path: ['heartbeat'],
+  })
+  .openapi('Async', { description: 'let the target answer 202 and finish later with complete or fail (seconds)' });
+
 export const QueueName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must match [A-Za-z0-9_.-]{1,64}');
 export const TaskStatusSchema = z.enum(TASK_STATUSES as [string, ...string[]]);
 
@@ -103,6 +116,7 @@ export const CreateTaskSchema = z
     priority: z.number().int().min(-100).max(100).optional(),
     idempotencyKey: z.string().min(1).max(200).optional(),
     labels: z.array(z.string().min(1).max(64)).max(10).optional(),
+    async: AsyncSchema.optional(),
   })
   .refine((v) => !(v.delay !== undefined && v.runAt !== undefined), { message: 'give either delay or runAt, not both', path: ['runAt'] })
   .openapi('CreateTask');
@@ -111,11 +125,15 @@ export const BatchSchema = z.strictObject({ tasks: z.array(CreateTaskSchema).min
 
 const ErrorSchema = z
   .object({
-    type: z.enum(['http', 'timeout', 'network', 'cancelled', 'interrupted', 'blocked']),
+    type: z.enum(['http', 'timeout', 'network', 'cancelled', 'interrupted', 'blocked', 'async']),
     status: z.number().int().optional(),
     message: z.string(),
   })
   .openapi('TaskError');
+
+export const WaitingSchema = z
+  .object({ reason: z.enum(WAITING_REASONS as [WaitingReason, ...WaitingReason[]]), until: z.string().optional(), message: z.string() })
+  .openapi('Waiting', { description: 'why a pending task is not running (api.md §11)' });
 
 export const TaskSchema = z
   .object({
@@ -161,8 +179,22 @@ export const TaskSchema = z
       })
       .nullable()
       .openapi({ description: 'set for a task made through the QStash-compatible /v2 API (a QStash message)' }),
+    async: z.object({ timeout: z.number(), heartbeat: z.number().nullable() }).nullable(),
+    awaiting: z
+      .object({ attempt: z.number().int(), since: z.string(), deadline: z.string(), heartbeatAt: z.string().nullable() })
+      .nullable()
+      .openapi({ description: 'the open attempt after a 202 (api.md §10)' }),
+    waiting: WaitingSchema.nullable(),
   })
   .openapi('Task');
+
+export const PlanSchema = z
+  .object({
+    waiting: WaitingSchema.nullable(),
+    attempts: z.array(z.object({ n: z.number().int(), earliest: z.string(), latest: z.string().nullable() })),
+    givesUpAt: z.string().nullable(),
+  })
+  .openapi('TaskPlan');
 
 export const AttemptSchema = z
   .object({
@@ -171,6 +203,16 @@ export const AttemptSchema = z
     durationMs: z.number().int().nullable(),
     status: z.number().int().optional(),
     error: ErrorSchema.optional(),
+    retryAfter: z.number().optional().openapi({ description: 'seconds a Retry-After header of the answer asked for' }),
+    async: z
+      .object({
+        acceptedAt: z.string(),
+        ended: z.enum(['completed', 'failed', 'timeout', 'cancelled']).nullable(),
+        endedAt: z.string().nullable(),
+        lastHeartbeatAt: z.string().nullable(),
+      })
+      .optional()
+      .openapi({ description: 'an attempt the target answered 202: the wait and how it ended' }),
   })
   .openapi('Attempt');
 
@@ -184,6 +226,13 @@ export const DeliverySchema = z
     error: ErrorSchema.optional(),
   })
   .openapi('Delivery');
+export const CompleteSchema = z
+  .strictObject({ result: z.unknown().optional(), attempt: z.number().int().min(1).optional() })
+  .openapi('CompleteBody');
+export const FailSchema = z
+  .strictObject({ message: z.string().max(4096).optional(), retry: z.boolean().optional(), attempt: z.number().int().min(1).optional() })
+  .openapi('FailBody');
+export const HeartbeatSchema = z.strictObject({ attempt: z.number().int().min(1).optional() }).openapi('HeartbeatBody');
 
 const Counts = z.record(z.string(), z.number().int());
 

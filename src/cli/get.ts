@@ -33,6 +33,11 @@ export function taskLines(ctx: Context, t: Task, now = Date.now()): string[] {
     const w = t.webhook ? ` (${t.webhook.status}, ${t.webhook.attempts} attempt${t.webhook.attempts === 1 ? '' : 's'})` : '';
     rows.push(['webhook', t.webhookUrl + w]);
   }
+  if (t.waiting) rows.push(['waiting', `${t.waiting.reason}: ${t.waiting.message}`]);
+  if (t.awaiting) {
+    const hb = t.awaiting.heartbeatAt ? `, last heartbeat ${ago(t.awaiting.heartbeatAt, now)}` : '';
+    rows.push(['awaiting', `attempt ${t.awaiting.attempt} since ${ago(t.awaiting.since, now)}, deadline ${when(t.awaiting.deadline)}${hb}`]);
+  }
   rows.push(['payload', brief(t.payload)]);
   if (t.error) rows.push(['error', out.paint('red', errorText(t.error))]);
   if (t.result !== null && t.result !== undefined) rows.push(['result', brief(t.result, 500)]);

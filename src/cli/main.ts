@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { DEFAULT_URL } from '../sdk/client.js';
 import { registerActions } from './actions.js';
+import { registerCompletion } from './completion.js';
 import { CliError, describeError, withGlobals } from './context.js';
 import { registerDoctor } from './doctor.js';
 import { registerEnqueue } from './enqueue.js';
@@ -17,6 +18,7 @@ import { registerServe } from './serve.js';
 import { registerStats } from './stats.js';
 import { registerTransfer } from './transfer.js';
 import { registerWatch } from './watch.js';
+import { registerWhy } from './why.js';
 
 function version(): string {
   try {
@@ -49,6 +51,8 @@ Environment: AQ_URL (default ${DEFAULT_URL}) and AQ_TOKEN set --url and --token;
   registerList(program);
   registerActions(program);
   registerRedeliver(program);
+  registerCompletion(program);
+  registerWhy(program);
   registerStats(program);
   registerWatch(program);
   registerSchedules(program);

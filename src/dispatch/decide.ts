@@ -22,6 +22,8 @@ export interface Decision {
   /** What to record on the attempt. */
   httpStatus?: number;
   error?: TaskError;
+  /** The delay a Retry-After header asked for (ms, capped by backoff.max), when one did. */
+  retryAfterMs?: number;
 }
 
 /** The error of a non-2xx answer. */
@@ -46,7 +48,9 @@ interface RetryRule {
   retryDelayMs?: (made: number) => number;
 }
 
-type Verdict = { ok: true; httpStatus: number; resultJson: string | null } | { ok: false; httpStatus?: number; error: TaskError; runAt?: number };
+type Verdict =
+  | { ok: true; httpStatus: number; resultJson: string | null }
+  | { ok: false; httpStatus?: number; error: TaskError; runAt?: number; retryAfterMs?: number };
 
 /** The core both decisions share: success, a retry at `runAt`, or a final failure (no `runAt`). */
 function judge(outcome: AttemptOutcome, rule: RetryRule, now: number, random: number): Verdict {
@@ -71,9 +75,10 @@ function judge(outcome: AttemptOutcome, rule: RetryRule, now: number, random: nu
     if (error.type === 'interrupted') delay = 0; // our own restart: try again at once (api.md §5 Crash)
   }
   const exhausted = rule.made > rule.retries && !(error.type === 'interrupted' && rule.interruptedAlwaysRetried);
-  if (!retryable || exhausted) return { ok: false, httpStatus, error };
+  const retryAfterMs = delay !== undefined && outcome.kind === 'response' ? delay : undefined;
+  if (!retryable || exhausted) return { ok: false, httpStatus, error, retryAfterMs };
   delay ??= rule.retryDelayMs ? rule.retryDelayMs(rule.made) : backoffDelay(rule.made, rule.backoff, random);
-  return { ok: false, httpStatus, error, runAt: now + delay };
+  return { ok: false, httpStatus, error, runAt: now + delay, retryAfterMs };
 }
 
 /**
@@ -89,8 +94,9 @@ export function decideNext(outcome: AttemptOutcome, task: RetryState, req: { met
   };
   const v = judge(outcome, rule, now, random);
   if (v.ok) return { next: { status: 'completed', resultJson: v.resultJson }, httpStatus: v.httpStatus };
-  if (v.runAt === undefined) return { next: { status: 'failed', error: v.error }, httpStatus: v.httpStatus, error: v.error };
-  return { next: { status: 'pending', runAt: v.runAt, error: v.error }, httpStatus: v.httpStatus, error: v.error };
+  const { httpStatus, error, retryAfterMs } = v;
+  if (v.runAt === undefined) return { next: { status: 'failed', error }, httpStatus, error, retryAfterMs };
+  return { next: { status: 'pending', runAt: v.runAt, error }, httpStatus, error, retryAfterMs };
 }
 
 /** The delivery's next state (api.md §5 Webhook): delivered on 2xx, else retried `webhookRetries` times on the task's backoff. */

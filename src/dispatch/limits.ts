@@ -27,6 +27,11 @@ export class Limits {
     return this.queues.has(name);
   }
 
+  /** The global concurrency. */
+  get capacity(): number {
+    return this.concurrency;
+  }
+
   get total(): number {
     return this.inFlightTotal;
   }

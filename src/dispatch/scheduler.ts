@@ -1,10 +1,14 @@
 // Claims due tasks for free slots and runs their attempts. Wakes on work (a create, a retry,
-// a freed slot, a queue change, the next runAt) with a slow backstop poll; one interval
-// enforces every attempt's deadline. Does not decide outcomes (decide.ts) or send (deliver.ts).
+// a freed slot, a queue change, the next runAt or async deadline) with a slow backstop poll;
+// one interval enforces every attempt's deadline. A 202 to an async task leaves the attempt
+// open (api.md §10): its deadline is stored and met by the same loop timer, never a timer per
+// task. Does not decide outcomes (decide.ts, async-decide.ts) or send (deliver.ts).
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { NewTask } from '../shared/defaults.js';
-import type { ClaimedTask, Store } from '../store/store.js';
+import { completionToken } from '../shared/completion-token.js';
+import type { AttemptAccept, ClaimedTask, Store } from '../store/store.js';
+import { acceptDeadline, asyncTimeoutError, decideAsyncFailure } from './async-decide.js';
 import { decideNext, type Decision } from './decide.js';
 import { send, type Outbound } from './deliver.js';
 import { taskEvent, type TaskEvents } from './events.js';
@@ -37,6 +41,8 @@ export interface SchedulerOptions {
   backstopMs?: number;
   /** Called as each attempt ends, with its duration in ms and the decision (for metrics). */
   onAttempt?: (a: { queue: string; durationMs: number; next: 'completed' | 'pending' | 'failed' }) => void;
+  /** Async completion (api.md §10): the key of completion tokens, and a task's completion URL. */
+  completion: { key: Buffer; url: (taskId: string) => string };
 }
 
 interface Running {
@@ -46,6 +52,8 @@ interface Running {
 }
 
 const NO_BODY = new Set(['GET', 'DELETE']);
+/** Open async attempts timed out per store call. */
+const EXPIRE_BATCH = 100;
 
 export class Scheduler {
   readonly limits: Limits;
@@ -54,6 +62,15 @@ export class Scheduler {
   readonly loop: Loop;
   /** Attempt results waiting to be recorded (flushed once per event-loop turn). */
   private results: { t: ClaimedTask; d: Decision; now: number; durationMs: number; followUp?: NewTask }[] = [];
+  /** 202s waiting to be recorded (flushed once per event-loop turn). */
+  private accepts: (AttemptAccept & { queue: string })[] = [];
+  /**
+   * Earliest deadline of an open async attempt (ms) as far as this process knows. Other nodes'
+   * 202s and heartbeats move it, so it is read again from the store every backstop interval.
+   */
+  private asyncAt = -Infinity;
+  private asyncReadAt = -Infinity;
+  private readonly backstopMs: number;
   private readonly random: () => number;
   private readonly unsubscribe: () => void;
   /** Slots that must be free before a busy scheduler claims again: a tenth of the concurrency, 1–16. */
@@ -64,7 +81,8 @@ export class Scheduler {
     this.random = o.random ?? Math.random;
     this.minClaim = Math.max(1, Math.min(16, Math.floor(o.concurrency / 10)));
     this.running = new InFlight(o.clock);
-    this.loop = new Loop({ name: 'scheduler', clock: o.clock, log: o.log, pass: () => this.pass(), nextAt: () => this.nextAt(), backstopMs: o.backstopMs ?? 1000 });
+    this.backstopMs = o.backstopMs ?? 1000;
+    this.loop = new Loop({ name: 'scheduler', clock: o.clock, log: o.log, pass: () => this.pass(), nextAt: () => this.nextAt(), backstopMs: this.backstopMs });
     // A cancel (or delete) of a running task aborts its request (api.md §2).
     this.unsubscribe = o.events.on((e) => {
       if (e.status === 'cancelled') this.running.get(e.id)?.controller.abort('cancelled');
@@ -83,6 +101,7 @@ export class Scheduler {
 
   /** One claim; then when to claim next. */
   private async pass(): Promise<PassResult> {
+    await this.expireDeadlines();
     // Busy: every slot (or all but a few) is taken, so a finishing attempt will wake us; no timer needed.
     if (this.limits.free() === 0) return 'busy';
     // Under load, wait until a few slots are free and claim them together: one claim
@@ -115,6 +134,7 @@ export class Scheduler {
       const due = await this.o.store.nextDueAt([q]);
       if (due !== null) next = Math.min(next, Math.max(due, tokenAt));
     }
+    next = Math.min(next, this.asyncAt);
     return next === Infinity ? null : next;
   }
 
@@ -125,9 +145,15 @@ export class Scheduler {
     this.o.events.emit(taskEvent(t.id, t.queue, 'running', t.attempt, t.startedAt));
     const q = t.qstash;
     const body = NO_BODY.has(t.method) ? null : q ? qstashBody({ payloadJson: t.payloadJson, qstash: q }) : t.payloadJson;
+    const ours: Record<string, string> = { 'aq-task-id': t.id, 'aq-attempt': String(t.attempt), 'aq-queue': t.queue };
+    if (t.async) {
+      // api.md §10: where and with what the target finishes this attempt; the token is valid for it alone.
+      ours['aq-completion-url'] = this.o.completion.url(t.id);
+      ours['aq-completion-token'] = completionToken(this.o.completion.key, t.id, t.attempt);
+    }
     const headers = outboundHeaders(
       t.headers,
-      { 'aq-task-id': t.id, 'aq-attempt': String(t.attempt), 'aq-queue': t.queue },
+      ours,
       { id: t.id, body: body ?? '', timestamp: Math.floor(t.startedAt / 1000), key: this.o.signingKey, userAgent: this.o.userAgent },
     );
     if (q) {
@@ -148,6 +174,16 @@ export class Scheduler {
     this.running.delete(t.id, entry);
     this.limits.release(entry.queue);
     const now = this.o.clock.now();
+    if (t.async && outcome.kind === 'response' && outcome.status === 202) {
+      // api.md §10: the target took the work over. The attempt stays open, holding no slot of
+      // the queue's or the global concurrency (its request is over), until complete, fail or its deadline.
+      const a = { id: t.id, queue: t.queue, attempt: t.attempt, startedAt: t.startedAt, now, deadline: acceptDeadline(now, t.async) };
+      if (this.accepts.push(a) === 1) {
+        this.loop.track(new Promise<void>((r) => setImmediate(r)).then(() => this.recordAccepts()), 'recording 202 answers failed');
+      }
+      this.wake();
+      return;
+    }
     // Under a virtual clock (api.md §15) an attempt lasts as long as the clock moved while it ran.
     const durationMs = this.o.clock.virtual ? now - t.startedAt : outcome.durationMs;
     const retryDelayMs = t.qstash ? retryDelayOf(t.qstash) : undefined;
@@ -169,6 +205,7 @@ export class Scheduler {
         batch.map(({ t, d, now, durationMs, followUp }) => ({
           id: t.id, attempt: t.attempt, startedAt: t.startedAt, durationMs, httpStatus: d.httpStatus, error: d.error, next: d.next, now,
           followUps: followUp ? [followUp] : undefined,
+          retryAfterMs: d.retryAfterMs,
         })),
       )
       .then((applied) => {
@@ -192,6 +229,46 @@ export class Scheduler {
         if (retrying || created) this.wake();
       })
       .catch((err) => this.o.log.error('recording attempts failed', { err, tasks: batch.length }));
+  }
+
+  private async recordAccepts(): Promise<void> {
+    const batch = this.accepts;
+    this.accepts = [];
+    const applied = await this.o.store.acceptAttempts(batch);
+    batch.forEach((a, i) => {
+      if (!applied[i]) return;
+      this.asyncAt = Math.min(this.asyncAt, a.deadline);
+      this.o.log.info('task awaiting completion', { task: a.id, queue: a.queue, attempt: a.attempt, deadline: new Date(a.deadline).toISOString() });
+    });
+    this.wake();
+  }
+
+  /** Times out open async attempts whose deadline passed (api.md §10); guarded, so one node wins each. */
+  private async expireDeadlines(): Promise<void> {
+    let now = this.o.clock.now();
+    if (now - this.asyncReadAt >= this.backstopMs) {
+      this.asyncReadAt = now;
+      this.asyncAt = (await this.o.store.nextAsyncDeadline()) ?? Infinity;
+    }
+    if (now < this.asyncAt) return;
+    const expired = await this.o.store.expiredAttempts(now, EXPIRE_BATCH);
+    let webhookDue = false;
+    await Promise.all(
+      expired.map(async (s) => {
+        const error = asyncTimeoutError(s.awaiting, s.async!);
+        const next = decideAsyncFailure(error, true, { ...s, attempt: s.attempts }, now, this.random());
+        const task = await this.o.store.endAsyncAttempt({ id: s.id, attempt: s.attempts, ended: 'timeout', next, now });
+        if (!task) return;
+        this.o.events.emit(taskEvent(s.id, s.queue, next.status, s.attempts, now));
+        this.o.onAttempt?.({ queue: s.queue, durationMs: now - s.awaiting.since, next: next.status });
+        if (s.hasWebhook && next.status !== 'pending') webhookDue = true;
+        this.o.log.info('task ' + next.status, { task: s.id, queue: s.queue, attempt: s.attempts, error: 'timeout', message: error.message });
+      }),
+    );
+    if (webhookDue) this.o.onWebhookDue?.();
+    now = this.o.clock.now();
+    this.asyncReadAt = now;
+    this.asyncAt = expired.length === EXPIRE_BATCH ? now : ((await this.o.store.nextAsyncDeadline()) ?? Infinity);
   }
 
   /** Stops claiming; lets attempts in flight finish within `graceMs`, then interrupts the rest. */

@@ -101,7 +101,8 @@ export class Requester {
   async open(spec: RequestSpec & { stream?: boolean }): Promise<{ res: Response; done: () => void; timedOut: () => boolean }> {
     const url = this.url(spec.path, spec.query);
     const headers: Record<string, string> = { accept: 'application/json', ...spec.headers };
-    if (this.#opts.token) headers.authorization = `Bearer ${this.#opts.token}`;
+    // A call may bring its own credential (a completion token, api.md §10).
+    if (this.#opts.token && !headers.authorization) headers.authorization = `Bearer ${this.#opts.token}`;
     if (spec.body !== undefined) headers['content-type'] = 'application/json';
     const timeoutMs = (this.#opts.timeout + (spec.extraTimeout ?? 0)) * 1000;
     const ctrl = new AbortController();

@@ -1,7 +1,7 @@
 // `client.tasks`: create, read, wait for, list, cancel, retry, delete and re-deliver tasks
 // (api.md §3, §16). Each method is one route over the shared Requester; no state of its own.
 import { MAX_BATCH, MAX_WAIT_SECONDS, TERMINAL_STATUSES } from '../shared/types.js';
-import type { Attempt, BulkFilter, CreateTaskInput, Delivery, ListTasksQuery, RedeliverFilter, Task, TaskList } from '../shared/types.js';
+import type { Attempt, BulkFilter, CreateTaskInput, Delivery, ListTasksQuery, RedeliverFilter, Task, TaskList, TaskPlan } from '../shared/types.js';
 import { AsyncQueueError, BatchError } from './errors.js';
 import type { Requester } from './request.js';
 
@@ -37,6 +37,15 @@ export interface WaitOptions {
   poll?: number;
   /** Called with the task after each long-poll returns. */
   onUpdate?: (task: Task) => void;
+  signal?: AbortSignal;
+}
+
+/** Options of `complete`, `fail` and `heartbeat` (api.md §10). */
+export interface CompletionOptions {
+  /** The attempt's `AQ-Completion-Token` (default: the client's API token). */
+  token?: string;
+  /** The attempt meant; the server refuses (401) a token of another attempt. Default: the token's own (or the latest). */
+  attempt?: number;
   signal?: AbortSignal;
 }
 
@@ -164,6 +173,38 @@ export class TasksResource {
   /** Re-delivers every completed or failed task matching `filter`, e.g. `{ webhookStatus: 'failed' }` after the receiver was down. */
   async redeliverMany(filter: RedeliverFilter): Promise<BulkResult> {
     return this.#r.request<BulkResult>({ expect: 'count', method: 'POST', path: '/v1/tasks/redeliver', body: filter, retry: true });
+  }
+
+  /** Why the task waits, when each remaining attempt would start if every attempt failed, and when it would give up (api.md §11). */
+  async plan(id: string, opts: { signal?: AbortSignal } = {}): Promise<TaskPlan> {
+    return this.#r.request<TaskPlan>({ method: 'GET', path: path(id, '/plan'), retry: true, signal: opts.signal });
+  }
+
+  /**
+   * Completes the open attempt of an async task with `result` (api.md §10). Safe to repeat: the
+   * same call again answers with the task unchanged; a call for an attempt that ended another
+   * way throws AsyncQueueError `conflict` (409).
+   */
+  async complete(id: string, result: unknown, opts: CompletionOptions = {}): Promise<Task> {
+    return this.#completion<Task>(id, 'complete', { result: result === undefined ? null : result, attempt: opts.attempt }, opts);
+  }
+
+  /** Fails the open attempt of an async task: retried by its backoff while retries remain, unless `retry` is false. */
+  async fail(id: string, message: string, opts: CompletionOptions & { retry?: boolean } = {}): Promise<Task> {
+    return this.#completion<Task>(id, 'fail', { message, retry: opts.retry ?? true, attempt: opts.attempt }, opts);
+  }
+
+  /** Keeps the open attempt of an async task alive; returns its new deadline (ISO). */
+  async heartbeat(id: string, opts: CompletionOptions = {}): Promise<{ deadline: string }> {
+    return this.#completion<{ deadline: string }>(id, 'heartbeat', { attempt: opts.attempt }, opts);
+  }
+
+  #completion<T>(id: string, action: string, body: Record<string, unknown>, opts: CompletionOptions): Promise<T> {
+    if (body.attempt === undefined) delete body.attempt;
+    return this.#r.request<T>({
+      method: 'POST', path: path(id, '/' + action), body, retry: true, signal: opts.signal,
+      headers: opts.token ? { authorization: `Bearer ${opts.token}` } : undefined,
+    });
   }
 
   /** Cancels a pending or running task (a running attempt is aborted); 409 `conflict` if it is already terminal. */

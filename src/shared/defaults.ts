@@ -11,6 +11,8 @@ export const TASK_DEFAULTS = Object.freeze({
   backoff: Object.freeze({ initial: 2, factor: 2, max: 3600 }) as Readonly<Backoff>,
   queue: 'default',
   priority: 0,
+  /** api.md §10: seconds the target may take after its 202, and no heartbeat required. */
+  async: Object.freeze({ timeout: 3600, heartbeat: null }),
 });
 
 /** A task as the store receives it: defaults applied, times in ms, payload as JSON text. */
@@ -37,6 +39,8 @@ export interface NewTask {
   scheduleId: string | null;
   /** What a `/v2` (QStash) task keeps of its request; null or absent for every other task. */
   qstash?: QstashMeta | null;
+  /** api.md §10 in ms: how long after a 202 the target may take, and the heartbeat interval (null = none); null = not async. */
+  async: { timeoutMs: number; heartbeatMs: number | null } | null;
 }
 
 /** Applies defaults to a validated create body; `now` in ms. */
@@ -69,5 +73,11 @@ export function toNewTask(input: CreateTaskInput, now: number, extra: { schedule
     createdAt: now,
     scheduleId: extra.scheduleId ?? null,
     qstash: input.qstash ?? null,
+    async: input.async
+      ? {
+          timeoutMs: Math.round((input.async.timeout ?? TASK_DEFAULTS.async.timeout) * 1000),
+          heartbeatMs: input.async.heartbeat == null ? null : Math.round(input.async.heartbeat * 1000),
+        }
+      : null,
   };
 }

@@ -21,7 +21,8 @@ export interface Backoff {
 
 /** Why the last attempt (or delivery) failed. */
 export interface TaskError {
-  type: 'http' | 'timeout' | 'network' | 'cancelled' | 'interrupted' | 'blocked';
+  /** `async`: the target's own `fail` call on an open async attempt (api.md §10). */
+  type: 'http' | 'timeout' | 'network' | 'cancelled' | 'interrupted' | 'blocked' | 'async';
   status?: number;
   message: string;
 }
@@ -30,6 +31,58 @@ export interface WebhookState {
   status: 'pending' | 'delivered' | 'failed';
   attempts: number;
   error: TaskError | null;
+}
+
+/** A task whose target may answer 202 and finish later (api.md §10); seconds. */
+export interface AsyncSettings {
+  /** How long the target may take after its 202 (1–604800, default 3600). */
+  timeout: number;
+  /** If set (5–3600), the target must heartbeat at least this often; null = no heartbeat needed. */
+  heartbeat: number | null;
+}
+
+/** The open attempt of a task whose target answered 202 (api.md §10). */
+export interface Awaiting {
+  attempt: number;
+  /** When the 202 arrived. */
+  since: string;
+  /** When the attempt times out unless completed, failed or (with `heartbeat`) heartbeated. */
+  deadline: string;
+  /** The last heartbeat, or null before the first. */
+  heartbeatAt: string | null;
+}
+
+/** Why a pending task is not running (api.md §11). */
+export type WaitingReason =
+  | 'scheduled'
+  | 'backoff'
+  | 'queue_paused'
+  | 'queue_concurrency'
+  | 'queue_rate'
+  | 'global_concurrency'
+  | 'key_concurrency'
+  | 'host_circuit_open'
+  | 'ready';
+
+export const WAITING_REASONS: readonly WaitingReason[] = [
+  'scheduled', 'backoff', 'queue_paused', 'queue_concurrency', 'queue_rate', 'global_concurrency', 'key_concurrency', 'host_circuit_open', 'ready',
+];
+
+export interface Waiting {
+  reason: WaitingReason;
+  /** When the reason ends, where that is known (ISO). */
+  until?: string;
+  /** The reason in words: "retry 3 of 5 after HTTP 503; not before 14:02:11 UTC". */
+  message: string;
+}
+
+/** `GET /v1/tasks/:id/plan` (api.md §11): what the queue will do with the task if every attempt fails. */
+export interface TaskPlan {
+  waiting: Waiting | null;
+  /** Each remaining attempt: the earliest and latest time it would start (ISO); latest null when it cannot be known (a paused queue). */
+  attempts: { n: number; earliest: string; latest: string | null }[];
+  /** The latest time the task would end `failed`; null for a terminal task or when unknown. */
+  givesUpAt: string | null;
 }
 
 /**
@@ -67,6 +120,12 @@ export interface Task<TPayload = unknown, TResult = unknown> {
   scheduleId: string | null;
   /** Set for a task made through the QStash-compatible `/v2` API (api.md §14): what it keeps of that request. */
   qstash: QstashMeta | null;
+  /** Async completion settings (api.md §10); null for an ordinary task. */
+  async: AsyncSettings | null;
+  /** The open attempt after the target's 202; null otherwise. */
+  awaiting: Awaiting | null;
+  /** Why a pending task is not running (api.md §11); null unless `pending`. */
+  waiting: Waiting | null;
 }
 
 /** The body of `POST /v1/tasks`. */
@@ -88,6 +147,8 @@ export interface CreateTaskInput<TPayload = unknown> {
   labels?: string[];
   /** Internal: set only by the `/v2` API and schedules it creates; never accepted from a `/v1` body. */
   qstash?: QstashMeta;
+  /** Let the target answer 202 and finish later (api.md §10); seconds, defaults 3600 and null. */
+  async?: { timeout?: number; heartbeat?: number | null };
 }
 
 export interface Attempt {
@@ -97,6 +158,20 @@ export interface Attempt {
   durationMs: number | null;
   status?: number;
   error?: TaskError;
+  /** The delay a `Retry-After` header of this attempt's answer asked for, in seconds. */
+  retryAfter?: number;
+  /** For an attempt the target answered 202 (api.md §10): the wait and how it ended. */
+  async?: AttemptAsync;
+}
+
+export interface AttemptAsync {
+  /** When the 202 arrived. */
+  acceptedAt: string;
+  /** How the open attempt ended; null while it is open. */
+  ended: 'completed' | 'failed' | 'timeout' | 'cancelled' | null;
+  endedAt: string | null;
+  /** The last heartbeat, or null if none came. */
+  lastHeartbeatAt: string | null;
 }
 
 /** One webhook delivery attempt (`GET /v1/tasks/:id/deliveries`, api.md §16). */

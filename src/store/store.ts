@@ -9,6 +9,17 @@ import type { Attempt, BulkFilter, Delivery, Queue, QueueUpdate, RedeliverFilter
 
 export type { NewTask };
 
+/**
+ * Tasks read from a store carry their attempts_base under this symbol (not part of the wire
+ * object: JSON never shows it): attempts − attemptsBase count against `retries` (api.md §11).
+ */
+export const ATTEMPTS_BASE: unique symbol = Symbol('attemptsBase');
+
+/** The attempts made before the task's last manual retry (0 when the store did not say). */
+export function attemptsBaseOf(task: Task): number {
+  return (task as Task & { [ATTEMPTS_BASE]?: number })[ATTEMPTS_BASE] ?? 0;
+}
+
 export interface CreateResult {
   task: Task;
   /** False when an idempotency key matched an existing task (nothing was created). */
@@ -78,6 +89,53 @@ export interface ClaimedTask {
   scheduleId: string | null;
   /** Set for a `/v2` (QStash) task: how to send it and what follows it. */
   qstash: QstashMeta | null;
+  /** api.md §10 in ms; null for an ordinary task. A 202 to an async task keeps the attempt open. */
+  async: AsyncMs | null;
+}
+
+/** A task's async settings in ms: how long after its 202 the target may take, and the heartbeat interval (null = none). */
+export interface AsyncMs {
+  timeoutMs: number;
+  heartbeatMs: number | null;
+}
+
+/** An async task's attempt that the target answered 202 (api.md §10): it stays open until `deadline`. */
+export interface AttemptAccept {
+  id: string;
+  attempt: number;
+  startedAt: number;
+  /** When the 202 arrived (ms). */
+  now: number;
+  /** When the open attempt times out unless it ends or (with a heartbeat) is heartbeated (ms). */
+  deadline: number;
+}
+
+/** How an open async attempt ends: the target's complete or fail, or its deadline passing. */
+export interface AsyncEnd {
+  id: string;
+  attempt: number;
+  ended: 'completed' | 'failed' | 'timeout';
+  /** The task's next state, as decided by dispatch/async-decide.ts. */
+  next: AttemptFinish['next'];
+  now: number;
+}
+
+/** What the completion routes and the deadline check need of a task and one of its attempts (times in ms). */
+export interface AsyncAttemptState {
+  id: string;
+  queue: string;
+  status: TaskStatus;
+  /** Attempts started so far (the latest attempt's number). */
+  attempts: number;
+  attemptsBase: number;
+  retries: number;
+  backoff: Task['backoff'];
+  async: AsyncMs | null;
+  hasWebhook: boolean;
+  /** The latest attempt's 202, while it is open; null before its 202 or when it is not running. */
+  awaiting: { since: number; deadline: number; heartbeatAt: number | null } | null;
+  /** How the asked-for attempt ended, if its record says (async attempts only); null otherwise. */
+  ended: 'completed' | 'failed' | 'timeout' | 'cancelled' | null;
 }
 
 /** How an attempt ended, as decided by dispatch/decide.ts. */
@@ -88,6 +146,8 @@ export interface AttemptFinish {
   durationMs: number;
   httpStatus?: number;
   error?: TaskError;
+  /** The delay (ms) a Retry-After header of the answer asked for, capped by backoff.max (for the plan, api.md §11). */
+  retryAfterMs?: number;
   /** The task's next state; ignored (attempt still recorded) when the task is no longer running this attempt. */
   next:
     | { status: 'completed'; resultJson: string | null }
@@ -207,8 +267,31 @@ export interface Store {
   redeliverTask(id: string, now: number): Promise<RedeliverResult>;
   /** Re-delivers every completed or failed task with a webhookUrl matching the filter (and its webhook state). */
   redeliverMany(filter: RedeliverFilter, now: number): Promise<{ count: number }>;
-  /** At start: running tasks back to pending with an `interrupted` attempt; open deliveries pending. */
+  /**
+   * At start: running tasks back to pending with an `interrupted` attempt; open deliveries pending.
+   * Open async attempts (after a 202) are left alone: their work is at the target (api.md §10).
+   */
   recoverInterrupted(now: number): Promise<{ tasks: number; deliveries: number }>;
+  // async completion (api.md §10)
+  /** Records 202s: each attempt stays open until its deadline; false where the task no longer runs that attempt. */
+  acceptAttempts(accepts: AttemptAccept[]): Promise<boolean[]>;
+  /** The task and how its attempt `attempt` (default: the latest) ended; undefined when there is no such task. */
+  asyncAttempt(id: string, attempt?: number): Promise<AsyncAttemptState | undefined>;
+  /**
+   * Ends an open async attempt, guarded in SQL: the task runs that attempt, and for `completed`
+   * or `failed` its deadline has not passed (before the 202 is recorded it is open too); for
+   * `timeout` the deadline has passed. Returns the task after the change, undefined when the guard refused.
+   */
+  endAsyncAttempt(end: AsyncEnd): Promise<Task | undefined>;
+  /**
+   * A heartbeat of an open attempt: its new deadline (ms), or undefined when the attempt is not
+   * open. Before the 202 is recorded the heartbeat is kept and the deadline the 202 will open is returned.
+   */
+  heartbeatAttempt(id: string, attempt: number, now: number): Promise<number | undefined>;
+  /** Up to `limit` open async attempts whose deadline is ≤ now, earliest first. */
+  expiredAttempts(now: number, limit: number): Promise<(AsyncAttemptState & { awaiting: NonNullable<AsyncAttemptState['awaiting']> })[]>;
+  /** Earliest deadline (ms) of an open async attempt; null if none. */
+  nextAsyncDeadline(): Promise<number | null>;
   // schedules
   /** Creates or replaces schedule `s.id`; `created` is false when it existed. */
   putSchedule(s: ScheduleWrite, now: number): Promise<{ schedule: Schedule; created: boolean }>;

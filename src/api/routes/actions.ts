@@ -6,7 +6,7 @@ import { taskEvent } from '../../dispatch/events.js';
 import type { BulkFilter } from '../../shared/types.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError, notFound } from '../errors.js';
-import { maskTask } from '../../shared/mask.js';
+import { presentTask } from '../present.js';
 import { BulkFilterSchema, ErrorBodySchema, IdParam, json, TaskSchema } from '../schemas.js';
 
 const errors = { 401: json(ErrorBodySchema, 'unauthorized'), 404: json(ErrorBodySchema, 'not_found'), 503: json(ErrorBodySchema, 'unavailable') };
@@ -39,7 +39,7 @@ export function registerActionRoutes(app: OpenAPIHono, deps: ApiDeps): void {
       throw new ApiError(409, 'conflict', 'the task is already terminal; only pending or running tasks can be cancelled');
     }
     events.emit(taskEvent(r.task.id, r.task.queue, 'cancelled', r.task.attempts, now));
-    return c.json(maskTask(r.task), 200);
+    return c.json(await presentTask(deps, r.task), 200);
   });
 
   app.openapi(one('retry', 'Make a failed or cancelled task pending again, with a fresh set of retries'), async (c) => {
@@ -52,7 +52,7 @@ export function registerActionRoutes(app: OpenAPIHono, deps: ApiDeps): void {
     }
     events.emit(taskEvent(r.task.id, r.task.queue, 'pending', r.task.attempts, now));
     deps.wake();
-    return c.json(maskTask(r.task), 200);
+    return c.json(await presentTask(deps, r.task), 200);
   });
 
   app.openapi(del, async (c) => {

@@ -9,7 +9,8 @@ import type { Schedule, ScheduleInput, ScheduleUpdate } from '../../shared/types
 import type { ApiDeps } from '../deps.js';
 import { deeperThan } from '../depth.js';
 import { ApiError, notFound } from '../errors.js';
-import { maskHeaders, maskTask } from '../../shared/mask.js';
+import { maskHeaders } from '../../shared/mask.js';
+import { presentTask } from '../present.js';
 import { CreateTaskSchema, ErrorBodySchema, IdParam, json, TaskSchema } from '../schemas.js';
 
 const errors = {
@@ -141,6 +142,6 @@ export function registerScheduleRoutes(app: OpenAPIHono, deps: ApiDeps): void {
     const task = results[0]!.task;
     deps.events.emit(taskEvent(task.id, task.queue, task.status, task.attempts, now));
     deps.wake();
-    return c.json(maskTask(task), 201);
+    return c.json(await presentTask(deps, task), 201);
   });
 }

@@ -7,8 +7,8 @@ import { taskEvent } from '../../dispatch/events.js';
 import type { ApiDeps } from '../deps.js';
 import { deeperThan } from '../depth.js';
 import { ApiError, notFound } from '../errors.js';
-import { maskTask } from '../../shared/mask.js';
-import { AttemptSchema, BatchSchema, CreateTaskSchema, ErrorBodySchema, IdParam, json, ListQuery, TaskSchema, WaitQuery } from '../schemas.js';
+import { presentTask, presentTasks } from '../present.js';
+import { AttemptSchema, BatchSchema, CreateTaskSchema, ErrorBodySchema, IdParam, json, ListQuery, PlanSchema, TaskSchema, WaitQuery } from '../schemas.js';
 import type { Waiters } from '../waiters.js';
 import { headerText } from '../text.js';
 import { InvalidCursorError, type CreateResult } from '../../store/store.js';
@@ -40,6 +40,11 @@ const attempts = createRoute({
   method: 'get', path: '/v1/tasks/{id}/attempts', tags: ['tasks'], summary: "A task's attempts, oldest first",
   request: { params: IdParam },
   responses: { 200: json(z.object({ attempts: z.array(AttemptSchema) }), 'the attempts'), 404: json(ErrorBodySchema, 'not_found'), ...errors },
+});
+const plan = createRoute({
+  method: 'get', path: '/v1/tasks/{id}/plan', tags: ['tasks'], summary: 'Why the task waits, when each remaining attempt would start if every attempt failed, and when it would give up',
+  request: { params: IdParam },
+  responses: { 200: json(PlanSchema, 'the plan (empty for a terminal task)'), 404: json(ErrorBodySchema, 'not_found'), ...errors },
 });
 const list = createRoute({
   method: 'get', path: '/v1/tasks', tags: ['tasks'], summary: 'List tasks, newest first',
@@ -114,13 +119,13 @@ export function registerTaskRoutes(app: OpenAPIHono, deps: ApiDeps, waiters: Wai
     const r = await creator.one(body, now);
     let task = r.task;
     if (wait) task = (await waiters.wait(task.id, wait, c.req.raw.signal).catch(() => undefined)) ?? task;
-    return c.json(maskTask(task), r.created ? 201 : 200);
+    return c.json(await presentTask(deps, task), r.created ? 201 : 200);
   });
 
   app.openapi(batch, async (c) => {
     const { tasks } = c.req.valid('json') as { tasks: CreateTaskInput[] };
     const results = await creator.batch(tasks, clock.now());
-    return c.json({ tasks: results.map((r) => maskTask(r.task)) }, 201);
+    return c.json({ tasks: await presentTasks(deps, results.map((r) => r.task)) }, 201);
   });
 
   app.openapi(get, async (c) => {
@@ -128,7 +133,13 @@ export function registerTaskRoutes(app: OpenAPIHono, deps: ApiDeps, waiters: Wai
     const wait = c.req.valid('query').wait;
     const task = wait ? await waiters.wait(id, wait, c.req.raw.signal) : await store.getTask(id);
     if (!task) throw notFound('task', id);
-    return c.json(maskTask(task), 200);
+    return c.json(await presentTask(deps, task), 200);
+  });
+
+  app.openapi(plan, async (c) => {
+    const p = deps.explain ? await deps.explain.plan(c.req.valid('param').id) : undefined;
+    if (!p) throw notFound();
+    return c.json(p, 200);
   });
 
   app.openapi(attempts, async (c) => {
@@ -145,7 +156,7 @@ export function registerTaskRoutes(app: OpenAPIHono, deps: ApiDeps, waiters: Wai
         status: q.status as Task['status'] | undefined, queue: q.queue, label: q.label, scheduleId: q.schedule,
         payloadField: q.payloadField, payloadValue: q.payloadValue, limit: q.limit ?? 50, cursor: q.cursor,
       });
-      return c.json({ ...page, tasks: page.tasks.map(maskTask) }, 200);
+      return c.json({ ...page, tasks: await presentTasks(deps, page.tasks) }, 200);
     } catch (err) {
       if (err instanceof InvalidCursorError) throw new ApiError(400, 'invalid_request', 'cursor is not valid; use nextCursor from a previous page', [{ path: ['cursor'], message: 'invalid' }]);
       throw err;

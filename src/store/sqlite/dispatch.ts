@@ -6,16 +6,18 @@ import type { AttemptFinish, ClaimedDelivery, ClaimedTask, DeliveryFinish } from
 import type { Ctx } from './context.js';
 import { insertTasks } from './tasks.js';
 
-const CLAIM = `UPDATE tasks SET status = 'running', attempts = attempts + 1, updated_at = ?
+const CLAIM = `UPDATE tasks SET status = 'running', attempts = attempts + 1, updated_at = ?,
+    awaiting_since = NULL, awaiting_deadline = NULL, awaiting_heartbeat_at = NULL
   WHERE seq IN (SELECT seq FROM tasks WHERE status = 'pending' AND queue = ? AND run_at <= ?
     ORDER BY priority DESC, run_at LIMIT ?)
   RETURNING seq, id, queue, target_url, method, headers, payload, timeout_ms, retries, backoff, attempts, attempts_base, priority, run_at,
-    webhook_url IS NOT NULL AS has_webhook, created_at, schedule_id, qstash`;
+    webhook_url IS NOT NULL AS has_webhook, created_at, schedule_id, qstash, async_timeout_ms, async_heartbeat_ms`;
 
 interface ClaimRow {
   seq: number; id: string; queue: string; target_url: string; method: ClaimedTask['method']; headers: string; payload: string;
   timeout_ms: number; retries: number; backoff: string; attempts: number; attempts_base: number; priority: number; run_at: number;
   has_webhook: number; created_at: number; schedule_id: string | null; qstash: string | null;
+  async_timeout_ms: number | null; async_heartbeat_ms: number | null;
 }
 
 export function claimTasks(ctx: Ctx, perQueue: Map<string, number>, now: number): ClaimedTask[] {
@@ -31,6 +33,7 @@ export function claimTasks(ctx: Ctx, perQueue: Map<string, number>, now: number)
         payloadJson: r.payload, timeoutMs: r.timeout_ms, retries: r.retries, backoff: JSON.parse(r.backoff),
         attempt: r.attempts, attemptsBase: r.attempts_base, startedAt: now, hasWebhook: r.has_webhook === 1,
         createdAt: r.created_at, scheduleId: r.schedule_id, qstash: r.qstash === null ? null : JSON.parse(r.qstash),
+        async: r.async_timeout_ms === null ? null : { timeoutMs: r.async_timeout_ms, heartbeatMs: r.async_heartbeat_ms },
       });
     }
   }
@@ -57,18 +60,19 @@ export function nextDeliveryAt(ctx: Ctx): number | null {
 }
 
 // A task's end in completed or failed is its next outcome (api.md §16: webhook-id <id>.<outcomes>).
-const WEBHOOK_ON_END = `outcomes = outcomes + 1, webhook_status = CASE WHEN webhook_url IS NULL THEN NULL ELSE 'pending' END,
+export const WEBHOOK_ON_END = `outcomes = outcomes + 1, webhook_status = CASE WHEN webhook_url IS NULL THEN NULL ELSE 'pending' END,
   webhook_run_at = CASE WHEN webhook_url IS NULL THEN NULL ELSE ? END, webhook_attempts = 0, webhook_attempts_base = 0, webhook_error = NULL`;
-const GUARD = `WHERE id = ? AND status = 'running' AND attempts = ? RETURNING queue`;
+// An open async attempt (after its 202) is ended only by async.ts, never by a late answer.
+const GUARD = `WHERE id = ? AND status = 'running' AND attempts = ? AND awaiting_since IS NULL RETURNING queue`;
 
 export function finishAttempts(ctx: Ctx, results: AttemptFinish[]): boolean[] {
-  const record = ctx.stmt(`INSERT OR IGNORE INTO attempts (task_id, n, started_at, duration_ms, status, error)
-    SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM tasks WHERE id = ?)`);
+  const record = ctx.stmt(`INSERT OR IGNORE INTO attempts (task_id, n, started_at, duration_ms, status, error, retry_after_ms)
+    SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM tasks WHERE id = ?)`);
   const completed = ctx.stmt(`UPDATE tasks SET status = 'completed', result = ?, error = NULL, updated_at = ?, completed_at = ?, ${WEBHOOK_ON_END} ${GUARD}`);
   const failed = ctx.stmt(`UPDATE tasks SET status = 'failed', error = ?, updated_at = ?, completed_at = ?, ${WEBHOOK_ON_END} ${GUARD}`);
   const retry = ctx.stmt(`UPDATE tasks SET status = 'pending', run_at = ?, error = ?, updated_at = ? ${GUARD}`);
   return results.map((r) => {
-    record.run(r.id, r.attempt, r.startedAt, r.durationMs, r.httpStatus ?? null, r.error ? JSON.stringify(r.error) : null, r.id);
+    record.run(r.id, r.attempt, r.startedAt, r.durationMs, r.httpStatus ?? null, r.error ? JSON.stringify(r.error) : null, r.retryAfterMs ?? null, r.id);
     ctx.tally(r.startedAt, 'dispatched');
     if (r.httpStatus === undefined || r.httpStatus < 200 || r.httpStatus > 299) ctx.tally(r.startedAt, 'failed');
     const n = r.next;
@@ -138,15 +142,17 @@ const INTERRUPTED: TaskError = { type: 'interrupted', message: 'the server stopp
 
 /**
  * Running tasks go back to pending, due now, with an `interrupted` attempt. The attempt counts
- * toward `retries`, but an interruption never fails a task (api.md §5 Crash).
+ * toward `retries`, but an interruption never fails a task (api.md §5 Crash). Open async
+ * attempts stay open with their deadlines: their work is at the target (api.md §10).
  */
 export function recoverInterrupted(ctx: Ctx, now: number): { tasks: number; deliveries: number } {
   const err = JSON.stringify(INTERRUPTED);
   const recorded = ctx.db.prepare(`INSERT OR IGNORE INTO attempts (task_id, n, started_at, duration_ms, status, error)
-    SELECT id, attempts, updated_at, MAX(0, ? - updated_at), NULL, ? FROM tasks WHERE status = 'running'`).run(now, err).changes;
+    SELECT id, attempts, updated_at, MAX(0, ? - updated_at), NULL, ? FROM tasks WHERE status = 'running' AND awaiting_since IS NULL`).run(now, err).changes;
   ctx.tally(now, 'dispatched', recorded);
   ctx.tally(now, 'failed', recorded);
-  const pendingRows = ctx.db.prepare(`UPDATE tasks SET status = 'pending', run_at = ?, error = ?, updated_at = ? WHERE status = 'running' RETURNING queue`).all(now, err, now) as { queue: string }[];
+  const pendingRows = ctx.db.prepare(`UPDATE tasks SET status = 'pending', run_at = ?, error = ?, updated_at = ?
+    WHERE status = 'running' AND awaiting_since IS NULL RETURNING queue`).all(now, err, now) as { queue: string }[];
   for (const r of pendingRows) ctx.move(r.queue, 'running', 'pending');
   const tasks = pendingRows.length;
   ctx.db.prepare(`UPDATE deliveries SET duration_ms = MAX(0, ? - started_at), error = ? WHERE duration_ms IS NULL

@@ -4,11 +4,12 @@ import type Database from 'better-sqlite3';
 import fs from 'node:fs';
 import type { NewTask } from '../../shared/defaults.js';
 import type { BulkFilter, QueueUpdate, RedeliverFilter } from '../../shared/types.js';
-import { StoreUnavailableError, type CreateResult, type QueueLimits, type AttemptFinish, type DeliveryFinish, type ListFilter, type ScheduleFiring, type ScheduleWrite, type Store } from '../store.js';
+import { StoreUnavailableError, type CreateResult, type QueueLimits, type AttemptFinish, type AsyncEnd, type AttemptAccept, type DeliveryFinish, type ListFilter, type ScheduleFiring, type ScheduleWrite, type Store } from '../store.js';
 import { WriteBatcher } from './batcher.js';
 import { WalSync } from './wal-sync.js';
 import { FileIdentity } from './identity.js';
 import { createCtx, type Ctx } from './context.js';
+import * as a from './async.js';
 import * as d from './dispatch.js';
 import * as m from './maintenance.js';
 import { SCHEMA_VERSION } from './migrations.js';
@@ -193,6 +194,26 @@ export class SqliteStore implements Store {
   }
   recoverInterrupted(now: number) {
     return this.write(() => d.recoverInterrupted(this.ctx, now));
+  }
+  acceptAttempts(accepts: AttemptAccept[]) {
+    return this.bookkeeping(() => a.acceptAttempts(this.ctx, accepts));
+  }
+  asyncAttempt(id: string, attempt?: number) {
+    return this.read(() => a.asyncAttempt(this.ctx, id, attempt));
+  }
+  /** The target's complete or fail is acknowledged after its commit; a timeout is bookkeeping. */
+  endAsyncAttempt(end: AsyncEnd) {
+    const fn = () => a.endAsyncAttempt(this.ctx, end);
+    return end.ended === 'timeout' ? this.bookkeeping(fn) : this.write(fn);
+  }
+  heartbeatAttempt(id: string, attempt: number, now: number) {
+    return this.bookkeeping(() => a.heartbeatAttempt(this.ctx, id, attempt, now));
+  }
+  expiredAttempts(now: number, limit: number) {
+    return this.read(() => a.expiredAttempts(this.ctx, now, limit));
+  }
+  nextAsyncDeadline() {
+    return this.read(() => a.nextAsyncDeadline(this.ctx));
   }
   putSchedule(s: ScheduleWrite, now: number) {
     return this.write(() => sc.putSchedule(this.ctx, s, now));

@@ -146,8 +146,35 @@ const V5 = `
 CREATE TABLE revoked_sessions (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID;
 `;
 
+/**
+ * Async completion (api.md §10): a task's async settings, its open attempt after a 202
+ * (meaningful only while the task is running), and how each async attempt ended. Also the
+ * Retry-After delay of each answer, for the plan of §11.
+ */
+const V6 = `
+ALTER TABLE tasks ADD COLUMN async_timeout_ms INTEGER;
+ALTER TABLE tasks ADD COLUMN async_heartbeat_ms INTEGER;
+ALTER TABLE tasks ADD COLUMN awaiting_since INTEGER;
+ALTER TABLE tasks ADD COLUMN awaiting_deadline INTEGER;
+ALTER TABLE tasks ADD COLUMN awaiting_heartbeat_at INTEGER;
+CREATE INDEX tasks_awaiting_deadline ON tasks(awaiting_deadline) WHERE status = 'running' AND awaiting_since IS NOT NULL;
+ALTER TABLE attempts ADD COLUMN retry_after_ms INTEGER;
+ALTER TABLE attempts ADD COLUMN accepted_at INTEGER;
+ALTER TABLE attempts ADD COLUMN ended TEXT;
+ALTER TABLE attempts ADD COLUMN ended_at INTEGER;
+ALTER TABLE attempts ADD COLUMN heartbeat_at INTEGER;
+-- A cancel (one task or many) of a task with an open async attempt closes that attempt's record.
+CREATE TRIGGER tasks_async_cancel AFTER UPDATE OF status ON tasks
+WHEN OLD.status = 'running' AND NEW.status = 'cancelled' AND OLD.awaiting_since IS NOT NULL BEGIN
+  UPDATE attempts SET duration_ms = MAX(0, NEW.updated_at - started_at), error = NEW.error, ended = 'cancelled',
+    ended_at = NEW.updated_at, heartbeat_at = OLD.awaiting_heartbeat_at
+    WHERE task_id = NEW.id AND n = NEW.attempts AND ended IS NULL;
+  UPDATE tasks SET awaiting_since = NULL, awaiting_deadline = NULL, awaiting_heartbeat_at = NULL WHERE seq = NEW.seq;
+END;
+`;
+
 /** Migration n brings the schema from version n-1 to n. */
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5];
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export class SchemaTooNewError extends Error {

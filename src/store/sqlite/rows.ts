@@ -1,6 +1,7 @@
 // Maps rows of the tasks and attempts tables to the wire objects, and encodes list cursors.
 import type { NewTask } from '../../shared/defaults.js';
-import type { Attempt, Delivery, Task, TaskError, TaskStatus } from '../../shared/types.js';
+import { ATTEMPTS_BASE } from '../store.js';
+import type { Attempt, AttemptAsync, Awaiting, Delivery, Task, TaskError, TaskStatus } from '../../shared/types.js';
 import { isoTime } from '../../shared/time.js';
 
 export interface TaskRow {
@@ -34,6 +35,11 @@ export interface TaskRow {
   webhook_error: string | null;
   schedule_id: string | null;
   qstash: string | null;
+  async_timeout_ms: number | null;
+  async_heartbeat_ms: number | null;
+  awaiting_since: number | null;
+  awaiting_deadline: number | null;
+  awaiting_heartbeat_at: number | null;
 }
 
 export interface AttemptRow {
@@ -42,12 +48,33 @@ export interface AttemptRow {
   duration_ms: number | null;
   status: number | null;
   error: string | null;
+  retry_after_ms: number | null;
+  accepted_at: number | null;
+  ended: AttemptAsync['ended'];
+  ended_at: number | null;
+  heartbeat_at: number | null;
+}
+
+/** The task's async settings in seconds (api.md §10), from their columns. */
+export function asyncOf(timeoutMs: number | null, heartbeatMs: number | null): Task['async'] {
+  return timeoutMs === null ? null : { timeout: timeoutMs / 1000, heartbeat: heartbeatMs === null ? null : heartbeatMs / 1000 };
+}
+
+/** The open attempt of a running task after its 202, from the awaiting columns. */
+export function awaitingOf(r: Pick<TaskRow, 'status' | 'attempts' | 'awaiting_since' | 'awaiting_deadline' | 'awaiting_heartbeat_at'>): Awaiting | null {
+  if (r.status !== 'running' || r.awaiting_since === null || r.awaiting_deadline === null) return null;
+  return {
+    attempt: r.attempts,
+    since: iso(r.awaiting_since),
+    deadline: iso(r.awaiting_deadline),
+    heartbeatAt: r.awaiting_heartbeat_at === null ? null : iso(r.awaiting_heartbeat_at),
+  };
 }
 
 const iso = isoTime;
 
 export function toTask(r: TaskRow): Task {
-  return {
+  const task: Task = {
     id: r.id,
     queue: r.queue,
     status: r.status,
@@ -80,7 +107,12 @@ export function toTask(r: TaskRow): Task {
           },
     scheduleId: r.schedule_id,
     qstash: r.qstash === null ? null : JSON.parse(r.qstash),
+    async: asyncOf(r.async_timeout_ms, r.async_heartbeat_ms),
+    awaiting: awaitingOf(r),
+    waiting: null,
   };
+  if (r.attempts_base > 0) Object.defineProperty(task, ATTEMPTS_BASE, { value: r.attempts_base, enumerable: true });
+  return task;
 }
 
 /** The Task a fresh insert of `t` makes, without reading the row back (the create hot path). */
@@ -92,6 +124,7 @@ export function newTaskToTask(t: NewTask, payload: unknown): Task {
     priority: t.priority, idempotencyKey: t.idempotencyKey, labels: t.labels, attempts: 0, runAt: iso(t.runAt), createdAt: created,
     updatedAt: created, completedAt: null, result: null, error: null, webhook: null, scheduleId: t.scheduleId,
     qstash: t.qstash ?? null,
+    async: t.async && asyncOf(t.async.timeoutMs, t.async.heartbeatMs), awaiting: null, waiting: null,
   };
 }
 
@@ -99,6 +132,15 @@ export function toAttempt(r: AttemptRow): Attempt {
   const a: Attempt = { n: r.n, startedAt: iso(r.started_at), durationMs: r.duration_ms };
   if (r.status !== null) a.status = r.status;
   if (r.error !== null) a.error = JSON.parse(r.error);
+  if (r.retry_after_ms !== null) a.retryAfter = r.retry_after_ms / 1000;
+  if (r.accepted_at !== null) {
+    a.async = {
+      acceptedAt: iso(r.accepted_at),
+      ended: r.ended,
+      endedAt: r.ended_at === null ? null : iso(r.ended_at),
+      lastHeartbeatAt: r.heartbeat_at === null ? null : iso(r.heartbeat_at),
+    };
+  }
   return a;
 }
 

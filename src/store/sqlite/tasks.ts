@@ -6,8 +6,9 @@ import type { Ctx } from './context.js';
 import { decodeCursor, encodeCursor, newTaskToTask, toAttempt, toDelivery, toTask, type AttemptRow, type DeliveryRow, type TaskRow } from './rows.js';
 
 const INSERT = `INSERT INTO tasks (id, queue, status, target_url, method, headers, payload, webhook_url, webhook_retries,
-  retries, timeout_ms, backoff, priority, idempotency_key, labels, run_at, created_at, updated_at, schedule_id, qstash)
-  VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  retries, timeout_ms, backoff, priority, idempotency_key, labels, run_at, created_at, updated_at, schedule_id, qstash,
+  async_timeout_ms, async_heartbeat_ms)
+  VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
   RETURNING seq`;
 
@@ -22,6 +23,7 @@ export function insertTasks(ctx: Ctx, tasks: NewTask[]): CreateResult[] {
       t.id, t.queue, t.targetUrl, t.method, JSON.stringify(t.headers), t.payloadJson, t.webhookUrl, t.webhookRetries,
       t.retries, t.timeoutMs, JSON.stringify(t.backoff), t.priority, t.idempotencyKey, JSON.stringify(t.labels),
       t.runAt, t.createdAt, t.createdAt, t.scheduleId, t.qstash ? JSON.stringify(t.qstash) : null,
+      t.async?.timeoutMs ?? null, t.async?.heartbeatMs ?? null,
     ) as { seq: number } | undefined;
     if (row) {
       for (const label of new Set(t.labels)) ctx.stmt('INSERT OR IGNORE INTO task_labels (label, seq) VALUES (?, ?)').run(label, row.seq);
@@ -92,7 +94,7 @@ export function listAttempts(ctx: Ctx, id: string): Attempt[] | undefined {
     | { status: string; attempts: number; updated_at: number }
     | undefined;
   if (!task) return undefined;
-  const rows = ctx.stmt('SELECT n, started_at, duration_ms, status, error FROM attempts WHERE task_id = ? ORDER BY n').all(id) as AttemptRow[];
+  const rows = ctx.stmt('SELECT * FROM attempts WHERE task_id = ? ORDER BY n').all(id) as AttemptRow[];
   const attempts = rows.map(toAttempt);
   if (task.status === 'running' && !rows.some((r) => r.n === task.attempts)) {
     attempts.push({ n: task.attempts, startedAt: new Date(task.updated_at).toISOString(), durationMs: null });
