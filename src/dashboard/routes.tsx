@@ -83,13 +83,13 @@ export function registerPages(app: Hono<any, any, any>, ctx: DashboardContext): 
     '/tasks/:id',
     guarded(async (c, api) => {
       const id = c.req.param('id') ?? '';
-      const [task, attempts, deliveries] = await Promise.all([api.task(id), api.attempts(id), api.deliveries(id)]);
+      const [task, attempts, deliveries, plan] = await Promise.all([api.task(id), api.attempts(id), api.deliveries(id), api.plan(id)]);
       if (task.status === 404) {
         return render(c, 'tasks', 'Not found', <Notice kind="empty">{`No task ${id}: it never existed or was purged by --retention.`}</Notice>, { status: 404 });
       }
       if (!task.ok) return failed(c, 'tasks', task.error);
       const events = `/v1/events${query({ id })}`;
-      return render(c, 'tasks', `Task ${id}`, <TaskDetail task={task.body!} attempts={attempts.body?.attempts ?? []} deliveries={deliveries.body?.deliveries ?? []} now={opts.clock.now()} />, { events });
+      return render(c, 'tasks', `Task ${id}`, <TaskDetail task={task.body!} attempts={attempts.body?.attempts ?? []} deliveries={deliveries.body?.deliveries ?? []} plan={plan.body} now={opts.clock.now()} />, { events });
     }),
   );
 

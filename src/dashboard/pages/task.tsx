@@ -1,9 +1,10 @@
 // One task (GET /tasks/:id): its fields, payload and result pretty-printed, last error and why
-// it stopped, attempts as a timeline, the webhook's delivery history with a re-deliver button,
-// and the retry / cancel / delete actions.
+// it stopped, why it waits and its plan (api.md §11), an awaiting async attempt (§10), attempts
+// as a timeline, the webhook's delivery history with a re-deliver button, and the retry /
+// cancel / delete actions.
 // Credential-like header values are masked (format.ts). A QStash message (made through /v2)
 // is marked as one and shows the Upstash-* headers it was published with.
-import type { Attempt, Delivery, Task, TaskError } from '../../shared/types.js';
+import type { Attempt, Delivery, Task, TaskError, TaskPlan } from '../../shared/types.js';
 import { formatDuration, formatTime, maskHeaders, prettyJson, relative } from '../format.js';
 import { Badge, Notice } from '../layout.js';
 
@@ -100,13 +101,98 @@ function Deliveries({ task: t, deliveries, now }: { task: Task; deliveries: Deli
   );
 }
 
+/** Why a pending task waits, in words, and the open attempt of an async task with its deadline. */
+function Status({ task: t, now }: { task: Task; now: number }) {
+  if (!t.waiting && !t.awaiting) return null;
+  return (
+    <section class="why" aria-label="Why">
+      {t.waiting && (
+        <p id="waiting" data-reason={t.waiting.reason}>
+          <strong>Waiting</strong> ({t.waiting.reason.replace(/_/g, ' ')}): {t.waiting.message}
+          {t.waiting.until && (
+            <>
+              {' '}
+              <span class="muted">— {relative(t.waiting.until, now)}</span>
+            </>
+          )}
+        </p>
+      )}
+      {t.awaiting && (
+        <p id="awaiting">
+          <strong>Awaiting completion</strong> of attempt {t.awaiting.attempt}: the target answered 202{' '}
+          <time datetime={t.awaiting.since}>{relative(t.awaiting.since, now)}</time>; deadline{' '}
+          <time datetime={t.awaiting.deadline}>{formatTime(t.awaiting.deadline)}</time> <span class="muted">({relative(t.awaiting.deadline, now)})</span>;
+          last heartbeat {t.awaiting.heartbeatAt ? <time datetime={t.awaiting.heartbeatAt}>{relative(t.awaiting.heartbeatAt, now)}</time> : 'none yet'}
+          {t.async?.heartbeat ? ` (every ${t.async.heartbeat} s expected)` : ''}.
+        </p>
+      )}
+    </section>
+  );
+}
+
+/** The plan as a small timeline: each remaining attempt's start band, then the give-up time. */
+function Plan({ plan, now }: { plan: TaskPlan | null; now: number }) {
+  if (!plan || (plan.attempts.length === 0 && plan.givesUpAt === null)) return null;
+  return (
+    <section aria-label="Plan" id="plan">
+      <h2>If every attempt fails</h2>
+      <ol class="timeline plan">
+        {plan.attempts.map((a) => (
+          <li class="t-planned">
+            <span class="dot" aria-hidden="true"></span>
+            <span class="n">Attempt {a.n}</span>
+            <time datetime={a.earliest} title={relative(a.earliest, now)}>
+              {formatTime(a.earliest)}
+            </time>
+            <span class="outcome">
+              {a.latest === null ? 'latest unknown (queue paused)' : a.latest === a.earliest ? relative(a.earliest, now) : `to ${formatTime(a.latest)}`}
+            </span>
+          </li>
+        ))}
+        <li class="t-bad">
+          <span class="dot" aria-hidden="true"></span>
+          <span class="n">Gives up</span>
+          {plan.givesUpAt ? (
+            <time datetime={plan.givesUpAt} title={relative(plan.givesUpAt, now)}>
+              by {formatTime(plan.givesUpAt)}
+            </time>
+          ) : (
+            <span class="muted">unknown while the queue is paused</span>
+          )}
+        </li>
+      </ol>
+    </section>
+  );
+}
+
+function attemptOutcome(a: Attempt) {
+  if (a.async) {
+    const how = a.async.ended === null ? 'awaiting completion' : a.async.ended === 'timeout' ? 'timed out' : a.async.ended;
+    const hb = a.async.lastHeartbeatAt ? `, last heartbeat ${formatTime(a.async.lastHeartbeatAt)}` : '';
+    return (
+      <>
+        HTTP 202 → {how}
+        {hb}
+        {a.error && (
+          <>
+            {' '}
+            <ErrorText error={a.error} />
+          </>
+        )}
+      </>
+    );
+  }
+  if (a.error) return <ErrorText error={a.error} />;
+  return a.status !== undefined ? `HTTP ${a.status}` : a.durationMs === null ? 'in flight' : '—';
+}
+
 function Timeline({ attempts, now }: { attempts: Attempt[]; now: number }) {
   if (attempts.length === 0) return <Notice kind="empty">No attempts yet.</Notice>;
   return (
     <ol class="timeline">
       {attempts.map((a) => {
         const ok = a.status !== undefined && a.status >= 200 && a.status < 300 && !a.error;
-        const state = a.durationMs === null ? 'running' : ok ? 'ok' : 'bad';
+        const state = a.durationMs === null ? 'running' : ok && (!a.async || a.async.ended === 'completed') ? 'ok' : 'bad';
         return (
           <li class={`t-${state}`}>
             <span class="dot" aria-hidden="true"></span>
@@ -115,9 +201,7 @@ function Timeline({ attempts, now }: { attempts: Attempt[]; now: number }) {
               {formatTime(a.startedAt)}
             </time>
             <span class="dur">{formatDuration(a.durationMs)}</span>
-            <span class="outcome">
-              {a.error ? <ErrorText error={a.error} /> : a.status !== undefined ? `HTTP ${a.status}` : a.durationMs === null ? 'in flight' : '—'}
-            </span>
+            <span class="outcome">{attemptOutcome(a)}</span>
           </li>
         );
       })}
@@ -195,7 +279,9 @@ function Json({ label, value }: { label: string; value: unknown }) {
   );
 }
 
-export function TaskDetail({ task: t, attempts, deliveries = [], now }: { task: Task; attempts: Attempt[]; deliveries?: Delivery[]; now: number }) {
+export function TaskDetail({
+  task: t, attempts, deliveries = [], plan = null, now,
+}: { task: Task; attempts: Attempt[]; deliveries?: Delivery[]; plan?: TaskPlan | null; now: number }) {
   const headers = maskHeaders(t.headers);
   const stopped = stopReason(t);
   return (
@@ -211,6 +297,7 @@ export function TaskDetail({ task: t, attempts, deliveries = [], now }: { task: 
         {t.qstash && <span class="badge qstash-tag">{QSTASH_KIND[t.qstash.kind]}</span>}
       </div>
       <Actions task={t} />
+      <Status task={t} now={now} />
       <div class="grid2">
         <dl class="props">
           <dt>Target</dt>
@@ -271,6 +358,7 @@ export function TaskDetail({ task: t, attempts, deliveries = [], now }: { task: 
       </div>
       <h2>Attempts</h2>
       <Timeline attempts={attempts} now={now} />
+      <Plan plan={plan} now={now} />
       {t.webhookUrl && <Deliveries task={t} deliveries={deliveries} now={now} />}
       <QstashDetail task={t} />
       {headers.length > 0 && (
