@@ -93,8 +93,8 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
   const store = isPostgresUrl(config.db)
     ? await PostgresStore.open({
         url: config.db, nodeId: config.nodeId ?? undefined, durability: config.durability,
-        // A virtual clock (api.md §15) is the only time: claims and due checks use it, not the database's.
-        dbTime: virtual === undefined,
+        // A virtual (api.md §15) or given clock is the only time: claims, due checks and async deadlines use it, not the database's.
+        dbTime: clock === systemClock,
         onConnectionError: (err) => log.warn('a PostgreSQL connection failed', { err: err.message }),
       })
     : new SqliteStore({

@@ -2,7 +2,7 @@
 // server — a future runAt, a backoff after a 503, a paused queue, a full queue, a rate limit,
 // a full global concurrency, a blocker plugged in as flow control will — and its cost on a list.
 import { describe, expect, it } from 'vitest';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { startServer, testStore, type TestServer } from '../helpers/server.js';
 import { startTarget } from '../helpers/target.js';
 import { createTask, taskInput, waitForTask } from '../helpers/tasks.js';
 import type { Task } from '../../src/shared/types.js';
@@ -52,7 +52,8 @@ describe('waiting', () => {
   });
 
   it('a queue out of rate tokens says queue_rate until the next token', async () => {
-    const server = await startServer();
+    const now = Date.now();
+    const server = await startServer({ clock: { now: () => now } });
     const target = await startTarget();
     await server.api('/v1/queues/slow', { method: 'PUT', body: { ratePerSecond: 0.01 } });
     const first = await createTask(server, taskInput(target.url, { queue: 'slow' }));
@@ -61,7 +62,8 @@ describe('waiting', () => {
     const w = (await get(server, second.id)).waiting!;
     expect(w).toMatchObject({ reason: 'queue_rate', message: expect.stringContaining('rate limit of 0.01 per second') });
     const started = Date.parse((await server.api(`/v1/tasks/${first.id}/attempts`)).body.attempts[0].startedAt);
-    expect(Date.parse(w.until!)).toBe(started + 100_000);
+    expect(started).toBe(now);
+    expect(Date.parse(w.until!)).toBe(now + 100_000);
   });
 
   it('a server with every --concurrency slot in flight says global_concurrency', async () => {
@@ -94,12 +96,15 @@ describe('waiting', () => {
     for (const name of Object.getOwnPropertyNames(Object.getPrototypeOf(server.store))) {
       const fn = store[name];
       if (name === 'constructor' || typeof fn !== 'function') continue;
+      // The SQLite store's private paths (read, write, …) count the database calls themselves.
       store[name] = (...args: unknown[]) => (calls.set(name, (calls.get(name) ?? 0) + 1), (fn as (...a: unknown[]) => unknown).apply(server.store, args));
     }
     const page = await server.api('/v1/tasks?limit=500');
     expect(page.body.tasks).toHaveLength(500);
     expect(new Set((page.body.tasks as Task[]).map((t) => t.waiting?.reason))).toEqual(new Set(['queue_paused']));
-    // `read` is the SQLite store's one path to the database for reads.
-    expect(Object.fromEntries(calls)).toEqual({ listTasks: 1, queueLimits: 1, read: 2 });
+    const { read, ...methods } = Object.fromEntries(calls);
+    expect(methods).toEqual({ listTasks: 1, queueLimits: 1 });
+    // SQLite: `read` is its one path to the database for reads: two in all for the page of 500.
+    if (testStore === 'sqlite') expect(read).toBe(2);
   });
 });

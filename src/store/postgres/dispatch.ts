@@ -15,6 +15,7 @@ interface ClaimRow {
   seq: number; id: string; queue: string; target_url: string; method: ClaimedTask['method']; headers: string; payload: string;
   timeout_ms: number; retries: number; backoff: string; attempts: number; attempts_base: number; priority: number; run_at: number;
   has_webhook: boolean; started_at: number; created_at: number; schedule_id: string | null; qstash: string | null;
+  async_timeout_ms: number | null; async_heartbeat_ms: number | null;
 }
 
 // $1 queues, $2 how many of each, $3 now (null: the database's clock), $4 this node, $5 the claim's token.
@@ -32,10 +33,12 @@ const claimSql = (onlyUnlimited: boolean) => `WITH now AS (SELECT ${nowSql(3)} A
       ORDER BY t.priority DESC, t.run_at LIMIT want.n FOR UPDATE SKIP LOCKED
     ) p
   )
-  UPDATE tasks t SET status = 'running', attempts = t.attempts + 1, updated_at = now.ms, claimed_by = $4, claim_token = $5
+  UPDATE tasks t SET status = 'running', attempts = t.attempts + 1, updated_at = now.ms, claimed_by = $4, claim_token = $5,
+    awaiting_since = NULL, awaiting_deadline = NULL, awaiting_heartbeat_at = NULL
   FROM picked, now WHERE t.seq = picked.seq
   RETURNING t.seq, t.id, t.queue, t.target_url, t.method, t.headers, t.payload, t.timeout_ms, t.retries, t.backoff, t.attempts,
-    t.attempts_base, t.priority, t.run_at, t.webhook_url IS NOT NULL AS has_webhook, now.ms AS started_at, t.created_at, t.schedule_id, t.qstash`;
+    t.attempts_base, t.priority, t.run_at, t.webhook_url IS NOT NULL AS has_webhook, now.ms AS started_at, t.created_at, t.schedule_id, t.qstash,
+    t.async_timeout_ms, t.async_heartbeat_ms`;
 const CLAIM_UNLIMITED = claimSql(true);
 const CLAIM_ANY = claimSql(false);
 
@@ -45,6 +48,7 @@ function toClaimed(r: ClaimRow): ClaimedTask {
     payloadJson: r.payload, timeoutMs: r.timeout_ms, retries: r.retries, backoff: JSON.parse(r.backoff),
     attempt: r.attempts, attemptsBase: r.attempts_base, startedAt: r.started_at, hasWebhook: r.has_webhook,
     createdAt: r.created_at, scheduleId: r.schedule_id, qstash: r.qstash === null ? null : JSON.parse(r.qstash),
+    async: r.async_timeout_ms === null ? null : { timeoutMs: r.async_timeout_ms, heartbeatMs: r.async_heartbeat_ms },
   };
 }
 
@@ -76,7 +80,9 @@ async function claimLimited(ctx: PgCtx, want: Map<string, number>, now: number, 
     await sql.query('SELECT 1 FROM queues WHERE name = ANY($1::text[]) ORDER BY name FOR UPDATE', [queues], 'aq_lock_queues');
     const locked = await sql.query<LockedQueue>(
       `SELECT q.name, q.concurrency, q.rate_per_second, q.paused, q.tokens, q.tokens_at, ${nowSql(2)} AS now,
-         COALESCE((SELECT sum(c.n) FROM counts c WHERE c.queue = q.name AND c.status = 'running'), 0)::bigint AS running
+         (COALESCE((SELECT sum(c.n) FROM counts c WHERE c.queue = q.name AND c.status = 'running'), 0)
+           -- open async attempts hold no slot (api.md §10): their request is over
+           - (SELECT count(*) FROM tasks a WHERE a.queue = q.name AND a.status = 'running' AND a.awaiting_since IS NOT NULL))::bigint AS running
        FROM queues q WHERE q.name = ANY($1::text[])`,
       [queues, nowParam(ctx, now)],
       'aq_queue_caps',
@@ -164,18 +170,20 @@ export async function nextDeliveryAt(ctx: PgCtx): Promise<number | null> {
 // lost counts nothing twice). $1..$11 are the columns of the batch, $12 this node.
 export const FINISH_SQL = `WITH r AS (
     SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::bigint[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[],
-      $10::bigint[], $11::bigint[]) AS r(id, attempt, started_at, duration_ms, http_status, error, next, result, next_error, run_at, now)
+      $10::bigint[], $11::bigint[], $13::bigint[]) AS r(id, attempt, started_at, duration_ms, http_status, error, next, result, next_error, run_at, now,
+      retry_after_ms)
   ),
   -- each result's row by its id, locked: one index lookup each (LIMIT keeps the planner from
   -- making it a join), and the guard (still running this attempt, on this node) read from the
   -- newest row version, which stays as it is until this statement commits
   found AS (
-    SELECT r.*, x.seq, (x.status = 'running' AND x.attempts = r.attempt AND x.claimed_by = $12) AS live
-    FROM r CROSS JOIN LATERAL (SELECT t.seq, t.status, t.attempts, t.claimed_by FROM tasks t WHERE t.id = r.id LIMIT 1 FOR UPDATE) x
+    -- an open async attempt (after its 202) is ended only by async.ts, never by a late answer
+    SELECT r.*, x.seq, (x.status = 'running' AND x.attempts = r.attempt AND x.claimed_by = $12 AND x.awaiting_since IS NULL) AS live
+    FROM r CROSS JOIN LATERAL (SELECT t.seq, t.status, t.attempts, t.claimed_by, t.awaiting_since FROM tasks t WHERE t.id = r.id LIMIT 1 FOR UPDATE) x
   ),
   recorded AS (
-    INSERT INTO attempts (task_id, n, started_at, duration_ms, status, error)
-    SELECT f.id, f.attempt, f.started_at, f.duration_ms, f.http_status, f.error FROM found f
+    INSERT INTO attempts (task_id, n, started_at, duration_ms, status, error, retry_after_ms)
+    SELECT f.id, f.attempt, f.started_at, f.duration_ms, f.http_status, f.error, f.retry_after_ms FROM found f
     ON CONFLICT DO NOTHING
     RETURNING started_at, status
   ),
@@ -225,7 +233,7 @@ export async function finishAttempts(ctx: PgCtx, results: AttemptFinish[]): Prom
     ];
     for (let c = 0; c < 11; c++) cols[c]![i] = v[c];
   });
-  const args = [...cols, ctx.nodeId];
+  const args = [...cols, ctx.nodeId, results.map((r) => r.retryAfterMs ?? null)];
   // Follow-up tasks (QStash callbacks) are created in the same transaction, for applied decisions only.
   if (!results.some((r) => r.followUps && r.followUps.length > 0)) {
     const applied = new Set((await ctx.book.query<{ id: string }>(FINISH_SQL, args, 'aq_finish_attempts')).map((r) => r.id));
@@ -337,7 +345,9 @@ export async function recoverInterrupted(ctx: PgCtx, now: number): Promise<{ tas
   const [r] = await ctx.db.query<{ tasks: number; deliveries: number }>(
     `WITH now AS (SELECT ${nowSql(1)} AS ms),
      mine AS (
-       SELECT seq, updated_at AS started FROM tasks WHERE status = 'running' AND (claimed_by IS NULL OR claimed_by = $3) ORDER BY seq FOR UPDATE
+       -- open async attempts stay open: their work is at the target (api.md §10)
+       SELECT seq, updated_at AS started FROM tasks WHERE status = 'running' AND (claimed_by IS NULL OR claimed_by = $3) AND awaiting_since IS NULL
+       ORDER BY seq FOR UPDATE
      ),
      reset AS (
        UPDATE tasks t SET status = 'pending', run_at = now.ms, error = $2, updated_at = now.ms, claimed_by = NULL, claim_token = NULL
@@ -381,6 +391,7 @@ export async function releaseClaims(ctx: PgCtx, tokens: number[]): Promise<numbe
   const [r] = await ctx.book.query<{ n: number }>(
     `WITH lost AS (
        SELECT seq, updated_at AS started FROM tasks WHERE claimed_by = $1 AND claim_token = ANY($2::bigint[]) AND status = 'running'
+         AND awaiting_since IS NULL
        ORDER BY seq FOR UPDATE
      ),
      reset AS (

@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { NewTask } from '../../shared/defaults.js';
 import type { BulkFilter, QueueUpdate, RedeliverFilter } from '../../shared/types.js';
-import type { AttemptFinish, CreateResult, DeliveryFinish, ListFilter, QueueLimits, ScheduleFiring, ScheduleWrite, Store } from '../store.js';
+import type { AsyncEnd, AttemptAccept, AttemptFinish, CreateResult, DeliveryFinish, ListFilter, QueueLimits, ScheduleFiring, ScheduleWrite, Store } from '../store.js';
+import * as a from './async.js';
 import type { PgCtx } from './context.js';
 import * as d from './dispatch.js';
 import * as m from './maintenance.js';
@@ -326,6 +327,24 @@ export class PostgresStore implements Store {
   }
   recoverInterrupted(now: number) {
     return d.recoverInterrupted(this.ctx, now);
+  }
+  acceptAttempts(accepts: AttemptAccept[]) {
+    return this.persist(() => a.acceptAttempts(this.ctx, accepts));
+  }
+  asyncAttempt(id: string, attempt?: number) {
+    return a.asyncAttempt(this.ctx, id, attempt);
+  }
+  endAsyncAttempt(end: AsyncEnd) {
+    return end.ended === 'timeout' ? this.persist(() => a.endAsyncAttempt(this.ctx, end)) : a.endAsyncAttempt(this.ctx, end);
+  }
+  heartbeatAttempt(id: string, attempt: number, now: number) {
+    return a.heartbeatAttempt(this.ctx, id, attempt, now);
+  }
+  expiredAttempts(now: number, limit: number) {
+    return a.expiredAttempts(this.ctx, now, limit);
+  }
+  nextAsyncDeadline() {
+    return a.nextAsyncDeadline(this.ctx);
   }
   putSchedule(s: ScheduleWrite, now: number) {
     return sc.putSchedule(this.ctx, s, now);

@@ -180,8 +180,37 @@ const V2 = `
 CREATE TABLE revoked_sessions (id text PRIMARY KEY, expires_at bigint NOT NULL);
 `;
 
+/**
+ * Async completion (api.md §10), as in SQLite's migration 6: a task's async settings, its open
+ * attempt after a 202 (meaningful only while the task is running), how each async attempt ended,
+ * and the Retry-After delay of each answer (for the plan of §11).
+ */
+const V3 = `
+ALTER TABLE tasks ADD COLUMN async_timeout_ms bigint, ADD COLUMN async_heartbeat_ms bigint,
+  ADD COLUMN awaiting_since bigint, ADD COLUMN awaiting_deadline bigint, ADD COLUMN awaiting_heartbeat_at bigint;
+CREATE INDEX tasks_awaiting_deadline ON tasks (awaiting_deadline) WHERE status = 'running' AND awaiting_since IS NOT NULL;
+-- open attempts of a queue, subtracted from its running count by limited claims (they hold no slot)
+CREATE INDEX tasks_awaiting_queue ON tasks (queue) WHERE status = 'running' AND awaiting_since IS NOT NULL;
+ALTER TABLE attempts ADD COLUMN retry_after_ms bigint, ADD COLUMN accepted_at bigint, ADD COLUMN ended text,
+  ADD COLUMN ended_at bigint, ADD COLUMN heartbeat_at bigint;
+-- A cancel (one task or many) of a task with an open async attempt closes that attempt's record.
+CREATE FUNCTION aq_async_cancel() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE attempts SET duration_ms = GREATEST(0, NEW.updated_at - started_at), error = NEW.error, ended = 'cancelled',
+    ended_at = NEW.updated_at, heartbeat_at = OLD.awaiting_heartbeat_at
+    WHERE task_id = NEW.id AND n = NEW.attempts AND ended IS NULL;
+  NEW.awaiting_since := NULL;
+  NEW.awaiting_deadline := NULL;
+  NEW.awaiting_heartbeat_at := NULL;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER tasks_async_cancel BEFORE UPDATE OF status ON tasks FOR EACH ROW
+  WHEN (OLD.status = 'running' AND NEW.status = 'cancelled' AND OLD.awaiting_since IS NOT NULL)
+  EXECUTE FUNCTION aq_async_cancel();
+`;
+
 /** Migration n brings the schema from version n-1 to n. */
-export const MIGRATIONS: readonly string[] = [V1, V2];
+export const MIGRATIONS: readonly string[] = [V1, V2, V3];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Advisory lock key for migrations ("aqmigr" as a number); per database, held for one transaction. */

@@ -9,11 +9,12 @@ import type { PgCtx } from './context.js';
 import type { Sql } from './pool.js';
 
 const COLUMNS = `id, queue, target_url, method, headers, payload, webhook_url, webhook_retries, retries, timeout_ms, backoff,
-  priority, idempotency_key, labels, run_at, created_at, schedule_id, qstash`;
+  priority, idempotency_key, labels, run_at, created_at, schedule_id, qstash, async_timeout_ms, async_heartbeat_ms`;
 
 const INSERT = `WITH input AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::int[],
-      $10::int[], $11::text[], $12::int[], $13::text[], $14::text[], $15::bigint[], $16::bigint[], $17::text[], $18::text[]) WITH ORDINALITY
+      $10::int[], $11::text[], $12::int[], $13::text[], $14::text[], $15::bigint[], $16::bigint[], $17::text[], $18::text[],
+      $20::bigint[], $21::bigint[]) WITH ORDINALITY
       AS i(${COLUMNS}, ord)
   ),
   new_queues AS (
@@ -40,17 +41,18 @@ const INSERT = `WITH input AS (
  */
 export async function insertTasks(ctx: PgCtx, sql: Sql, tasks: NewTask[], afterCommit: (fn: () => void) => void = (fn) => fn()): Promise<CreateResult[]> {
   if (tasks.length === 0) return [];
-  const cols: unknown[][] = Array.from({ length: 18 }, () => new Array(tasks.length));
+  const cols: unknown[][] = Array.from({ length: 20 }, () => new Array(tasks.length));
   tasks.forEach((t, i) => {
     const v = [
       t.id, t.queue, t.targetUrl, t.method, JSON.stringify(t.headers), t.payloadJson, t.webhookUrl, t.webhookRetries, t.retries,
       t.timeoutMs, JSON.stringify(t.backoff), t.priority, t.idempotencyKey, JSON.stringify(t.labels), t.runAt, t.createdAt, t.scheduleId,
-      t.qstash ? JSON.stringify(t.qstash) : null,
+      t.qstash ? JSON.stringify(t.qstash) : null, t.async?.timeoutMs ?? null, t.async?.heartbeatMs ?? null,
     ];
-    for (let c = 0; c < 18; c++) cols[c]![i] = v[c];
+    for (let c = 0; c < 20; c++) cols[c]![i] = v[c];
   });
   const newQueues = [...new Set(tasks.map((t) => t.queue))].filter((q) => !ctx.knownQueues.has(q));
-  const rows = await sql.query<{ id: string }>(INSERT, [...cols, newQueues], 'aq_insert_tasks');
+  // $19 is the new queues; the async columns follow it ($20, $21).
+  const rows = await sql.query<{ id: string }>(INSERT, [...cols.slice(0, 18), newQueues, ...cols.slice(18)], 'aq_insert_tasks');
   // Known only once committed: a queue first seen in a rolled-back write is inserted again later.
   afterCommit(() => {
     for (const q of newQueues) ctx.knownQueues.add(q);
@@ -132,7 +134,8 @@ async function payloadSearch(ctx: PgCtx, f: ListFilter, windowSql: string, args:
 /** The attempts of a task, oldest first, with the one in flight (durationMs null) last. */
 export async function listAttempts(ctx: PgCtx, id: string): Promise<Attempt[] | undefined> {
   const rows = await ctx.db.query<AttemptRow & { t_status: string; t_attempts: number; t_updated_at: number }>(
-    `SELECT t.status AS t_status, t.attempts AS t_attempts, t.updated_at AS t_updated_at, a.n, a.started_at, a.duration_ms, a.status, a.error
+    `SELECT t.status AS t_status, t.attempts AS t_attempts, t.updated_at AS t_updated_at, a.n, a.started_at, a.duration_ms, a.status, a.error,
+       a.retry_after_ms, a.accepted_at, a.ended, a.ended_at, a.heartbeat_at
      FROM tasks t LEFT JOIN attempts a ON a.task_id = t.id WHERE t.id = $1 ORDER BY a.n`,
     [id],
     'aq_list_attempts',

@@ -3,10 +3,10 @@
 // deadline), heartbeats move the deadline within async.timeout, recovery leaves open attempts
 // alone, and the deadline queries the dispatcher's timer uses.
 import { describe, expect, it } from 'vitest';
-import { newTask, openStore, T0 } from './setup.js';
+import { newTask, openStore, T0 } from './stores.js';
 
 async function openAttempt(timeout = 600) {
-  const { store } = openStore();
+  const store = await openStore();
   const [r] = await store.createTasks([newTask({ async: { timeout, heartbeat: 60 }, retries: 1 })]);
   const [c] = await store.claimTasks(new Map([['default', 1]]), T0);
   expect(c!.async).toEqual({ timeoutMs: timeout * 1000, heartbeatMs: 60_000 });
@@ -89,9 +89,9 @@ describe('async attempts in the store', () => {
     expect(await store.nextAsyncDeadline()).toBeNull();
   });
 
-  it('ensureSetting keeps the first value', async () => {
-    const { store } = openStore();
-    expect(await store.ensureSetting('k', 'a')).toBe('a');
-    expect(await store.ensureSetting('k', 'b')).toBe('a');
+  it('initSetting keeps the first value', async () => {
+    const store = await openStore();
+    expect(await store.initSetting('k', 'a')).toBe('a');
+    expect(await store.initSetting('k', 'b')).toBe('a');
   });
 });
