@@ -55,7 +55,7 @@ const ACCEPT = `WITH a AS (
 
 export async function acceptAttempts(ctx: PgCtx, accepts: AttemptAccept[]): Promise<boolean[]> {
   if (accepts.length === 0) return [];
-  const rows = await ctx.db.query<{ id: string }>(
+  const rows = await ctx.book.query<{ id: string }>(
     ACCEPT,
     [accepts.map((a) => a.id), accepts.map((a) => a.attempt), accepts.map((a) => a.startedAt), accepts.map((a) => nowParam(ctx, a.now)), ctx.nodeId],
     'aq_accept_attempts',
@@ -124,7 +124,8 @@ const END_BY_TIMEOUT = endSql(true);
 
 export async function endAsyncAttempt(ctx: PgCtx, e: AsyncEnd): Promise<Task | undefined> {
   const n = e.next;
-  const [row] = await ctx.db.query<TaskRow>(
+  // The target's complete or fail is acknowledged after a durable commit; a timeout is bookkeeping.
+  const [row] = await (e.ended === 'timeout' ? ctx.book : ctx.db).query<TaskRow>(
     e.ended === 'timeout' ? END_BY_TIMEOUT : END_BY_TARGET,
     [
       e.id, e.attempt, nowParam(ctx, e.now), n.status, n.status === 'completed' ? n.resultJson : null,
@@ -153,7 +154,7 @@ const HEARTBEAT = `WITH now AS (SELECT ${nowSql(3)} AS ms),
   SELECT deadline FROM beat UNION ALL SELECT deadline FROM early`;
 
 export async function heartbeatAttempt(ctx: PgCtx, id: string, attempt: number, now: number): Promise<number | undefined> {
-  const [row] = await ctx.db.query<{ deadline: number }>(HEARTBEAT, [id, attempt, nowParam(ctx, now)], 'aq_heartbeat');
+  const [row] = await ctx.book.query<{ deadline: number }>(HEARTBEAT, [id, attempt, nowParam(ctx, now)], 'aq_heartbeat');
   return row?.deadline;
 }
 
