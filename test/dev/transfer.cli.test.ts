@@ -41,7 +41,8 @@ async function snapshot(server: TestServer, ids: string[]) {
     ids.map(async (id) => {
       const t = (await server.api(`/v1/tasks/${id}`)).body;
       const a = (await server.api(`/v1/tasks/${id}/attempts`)).body.attempts;
-      const { updatedAt: _u, webhook, ...task } = t;
+      // `waiting` says what holds a task on this server now (api.md §11), not data that moves.
+      const { updatedAt: _u, webhook, waiting: _w, ...task } = t;
       return { task: { ...task, webhookStatus: webhook?.status ?? null }, attempts: a };
     }),
   );

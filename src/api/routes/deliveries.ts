@@ -3,7 +3,7 @@
 // a task's own status, so it emits no task event; it only wakes the webhook sender.
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { RedeliverFilter } from '../../shared/types.js';
-import { maskTask } from '../../shared/mask.js';
+import { presentTask } from '../present.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError, notFound } from '../errors.js';
 import { DeliverySchema, ErrorBodySchema, IdParam, json, RedeliverFilterSchema, SigningSecretSchema, TaskSchema } from '../schemas.js';
@@ -54,7 +54,7 @@ export function registerDeliveryRoutes(app: OpenAPIHono, deps: ApiDeps): void {
       throw new ApiError(409, 'conflict', `task ${id} has no outcome to deliver: only a completed or failed task with a webhookUrl can be re-delivered`);
     }
     deps.wakeWebhooks?.();
-    return c.json(maskTask(r.task), 202);
+    return c.json(await presentTask(deps, r.task), 202);
   });
 
   app.openapi(redeliverMany, async (c) => {
