@@ -29,7 +29,9 @@ export default defineConfig({
     hookTimeout: 30_000,
     pool: 'forks',
     reporters: ['default'],
-    globalSetup: ['test/setup/postgres.ts'],
+    // postgres.ts: the PostgreSQL server of the postgres project; worktree-clean.ts fails the run
+    // if a test wrote into the working copy.
+    globalSetup: ['test/setup/postgres.ts', 'test/setup/worktree-clean.ts'],
     setupFiles: ['test/setup/per-file.ts'],
     projects: [
       { extends: true, test: { name: 'sqlite', include: ['test/**/*.test.ts', 'examples/**/*.test.ts'], exclude: ['test/store/postgres.*.test.ts'] } },

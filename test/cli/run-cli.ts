@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { onTestFinished } from 'vitest';
+import { hermeticEnv, tempDir } from '../helpers/temp.js';
 
 export const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/asyncqueue.js');
 
@@ -16,22 +17,18 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Options of a run: extra environment (AQ_URL…), and text for standard input. */
+/** Options of a run: extra environment (AQ_URL…), text for standard input, the working directory (default: a temp dir). */
 export interface CliOptions {
   env?: Record<string, string | undefined>;
   input?: string;
+  cwd?: string;
 }
 
-function baseEnv(extra: CliOptions['env']): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', AQ_URL: undefined, AQ_TOKEN: undefined, ...extra };
-  for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
-  return env;
-}
-
-/** Starts the CLI with `args`; killed when the test finishes if it is still running. */
+/** Starts the CLI with `args` in a temp dir (or `opts.cwd`), without the caller's AQ_* variables; killed when the test finishes if it is still running. */
 export function spawnCli(args: string[], opts: CliOptions = {}): ChildProcessWithoutNullStreams {
   if (!existsSync(new URL('../../dist/cli/main.js', import.meta.url))) throw new Error('dist/cli/main.js is missing: run `npm run build` first');
-  const child = spawn(process.execPath, [BIN, ...args], { env: baseEnv(opts.env), stdio: 'pipe' });
+  const env = hermeticEnv({ NO_COLOR: '1', ...opts.env });
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? tempDir('aq-cli-'), env, stdio: 'pipe' });
   onTestFinished(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });

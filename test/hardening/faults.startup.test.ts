@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, spawnServer } from '../helpers/server.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
-import { tempDir } from '../helpers/temp.js';
+import { hermeticEnv, tempDir } from '../helpers/temp.js';
 import { canMount, mountTmpfs, remountReadOnly } from './mount.js';
 
 /** The bytes of a SQLite file made by `build` (then closed), as another application would leave it. */
@@ -24,7 +24,7 @@ function sqliteFile(build: (db: Database.Database) => void): Buffer {
 /** Runs `serve` expecting it to stop by itself; its exit code and output. */
 function serveUntilExit(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    const proc = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { cwd: tempDir(), env: hermeticEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     proc.stdout.on('data', (d) => (out += d));
     proc.stderr.on('data', (d) => (out += d));

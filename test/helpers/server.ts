@@ -11,7 +11,7 @@ import { createServer, type AsyncQueueServer, type ServerOptions } from '../../s
 import { silentLogger } from '../../src/log.js';
 import type { SqliteStore } from '../../src/store/sqlite/index.js';
 import { freshPgUrl, testStore } from './postgres.js';
-import { tempDir } from './temp.js';
+import { hermeticEnv, tempDir } from './temp.js';
 
 export { testStore } from './postgres.js';
 
@@ -76,13 +76,18 @@ export interface SpawnedServer {
   exited: Promise<number | null>;
 }
 
-/** Starts `asyncqueue serve` as a child process on a free port; resolves once it listens. Killed when the test ends. */
+/**
+ * Starts `asyncqueue serve` as a child process on a free port; resolves once it listens. Killed
+ * when the test ends. It runs in a temp dir with a temp `--db` unless `args` name one, and with
+ * no `AQ_*` variable of the caller's environment, so it never touches the working copy.
+ */
 export async function spawnServer(args: string[], env: Record<string, string> = {}): Promise<SpawnedServer> {
-  // Never the default ./asyncqueue.db: a test must not write into the working tree.
-  if (!args.includes('--db')) args = ['--db', path.join(tempDir(), 'aq.db'), ...args];
+  const dir = tempDir();
+  if (!args.includes('--db')) args = ['--db', path.join(dir, 'aq.db'), ...args];
   args = await testArgs(args);
   const proc = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--log-level', 'warn', ...args], {
-    env: { ...process.env, ...env },
+    cwd: dir,
+    env: hermeticEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { BIN } from '../helpers/server.js';
 import { startTarget } from '../helpers/target.js';
-import { tempDir } from '../helpers/temp.js';
+import { hermeticEnv, tempDir } from '../helpers/temp.js';
 
 const TOKEN = 'log-token-abcdef123456';
 const SECRET = 'whsec_' + Buffer.from('log-test-signing-secret-32-byte').toString('base64');
@@ -15,7 +15,7 @@ const PAYLOAD_VALUE = 'payload-value-that-must-not-be-logged';
 /** Runs `serve` with `args`; resolves its URL and, after stop(), every stdout line. */
 async function serve(args: string[]) {
   const dir = tempDir();
-  const proc = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--db', path.join(dir, 'aq.db'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--db', path.join(dir, 'aq.db'), ...args], { cwd: dir, env: hermeticEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   onTestFinished(() => void (proc.exitCode === null && proc.signalCode === null && proc.kill('SIGKILL')));
   let stdout = '';
   let stderr = '';

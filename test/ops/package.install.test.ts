@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTarget } from '../helpers/target.js';
+import { hermeticEnv } from '../helpers/temp.js';
 import { linkTree } from './link-tree.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -48,7 +49,7 @@ function seedDependencies(): void {
 /** Runs a module script in the consumer directory and returns its stdout. */
 function runScript(name: string, source: string, env: Record<string, string> = {}): Promise<string> {
   fs.writeFileSync(path.join(app, name), source);
-  const child = spawn(process.execPath, [name], { cwd: app, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [name], { cwd: app, env: hermeticEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.on('data', (d) => (out += d));
@@ -95,7 +96,7 @@ describe('the npm package', () => {
   it('`npx asyncqueue serve` in an empty directory serves, runs a task to completion through the SDK, and stops on SIGTERM', async () => {
     const target = await startTarget(() => ({ status: 200, body: { done: true } }));
     const proc = spawn('npx', ['--offline', '--no', 'asyncqueue', 'serve', '--port', '0', '--log-level', 'info'], {
-      cwd: app, env: { ...process.env, AQ_DB: '', AQ_PORT: '' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+      cwd: app, env: hermeticEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true,
     });
     let output = '';
     proc.stdout.on('data', (d) => (output += d));
