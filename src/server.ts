@@ -60,6 +60,8 @@ export interface AsyncQueueServer {
   sink: Sink | undefined;
   /** Says why tasks wait and what happens next (api.md §11). */
   explainer: Explainer;
+  /** The webhook sender (its `wakeAt` shows whether a timer is armed). */
+  webhooks: WebhookSender;
   /** Fingerprint of the signing secret, safe to log. */
   secretFingerprint: string;
   /** The signing secret (`whsec_…`) every dispatch and webhook is signed with: what receivers verify with (api.md §16). */
@@ -242,5 +244,5 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
       log.info('stopped');
     })());
 
-  return { url, port, config, store, events, scheduler, explainer, clock, sink, secretFingerprint: secretFingerprint(secret), signingSecret: secret, signingSecretSource: secretSource, close };
+  return { url, port, config, store, events, scheduler, webhooks, explainer, clock, sink, secretFingerprint: secretFingerprint(secret), signingSecret: secret, signingSecretSource: secretSource, close };
 }

@@ -48,6 +48,11 @@ export class Loop {
     if (o.backstopMs) this.backstop = setInterval(() => this.wake(), o.backstopMs).unref();
   }
 
+  /** When the armed timer fires (ms since the epoch, on the loop's clock); undefined when none is armed. */
+  get wakeAt(): number | undefined {
+    return this.timer ? this.timerAt : undefined;
+  }
+
   /** Asks for a pass soon; many calls in one tick make one pass. */
   wake(): void {
     if (this.scheduled || this.stopped) return;

@@ -94,6 +94,11 @@ export class Scheduler {
     return this.running.size;
   }
 
+  /** When the scheduler's timer next wakes it (ms since the epoch), if armed: the next runAt or rate-limit token, at most an hour ahead. */
+  get wakeAt(): number | undefined {
+    return this.loop.wakeAt;
+  }
+
   /** Asks for a claim soon; many calls in one tick make one claim. */
   wake(): void {
     this.loop.wake();

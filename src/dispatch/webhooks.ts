@@ -49,6 +49,11 @@ export class WebhookSender {
     });
   }
 
+  /** When the sender's timer next wakes it (ms since the epoch), if armed: the next delivery's run time. */
+  get wakeAt(): number | undefined {
+    return this.loop.wakeAt;
+  }
+
   /** Asks for a claim soon (a task with a webhookUrl just ended); many calls in one tick make one claim. */
   wake(): void {
     this.loop.wake();

@@ -1,5 +1,7 @@
 // The dispatcher end to end against real target and webhook servers on 127.0.0.1: the §5
 // request and webhook, retries, exhaustion, timeouts, AQ-No-Retry, Retry-After, delay/runAt.
+// Times are checked on a clock the test moves (manualClock), so they are exact numbers: "not
+// before its time" means scheduler passes ran at the millisecond before and claimed nothing.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
@@ -8,6 +10,7 @@ import { generateSecret } from '../../src/shared/signing.js';
 import type { Attempt } from '../../src/shared/types.js';
 import { packageVersion } from '../../src/version.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { countCalls, manualClock } from '../helpers/clock.js';
 import { startTarget } from '../helpers/target.js';
 import { createTask, taskInput, waitForTask, waitForTerminal } from '../helpers/tasks.js';
 
@@ -21,7 +24,8 @@ const ms = (iso: string) => Date.parse(iso);
 describe('dispatch', () => {
   it('delivers the payload with the §5 headers, then the §5 webhook, and GET shows completed', async () => {
     const secret = generateSecret();
-    const server = await startServer({ signingSecret: secret });
+    const clock = manualClock();
+    const server = await startServer({ signingSecret: secret, clock });
     const target = await startTarget(() => ({ status: 200, body: { done: 42 } }));
     const hook = await startTarget();
     const task = await createTask(server, taskInput(target.url + '/work?x=1', {
@@ -37,7 +41,7 @@ describe('dispatch', () => {
       'content-type': 'application/json', 'user-agent': `AsyncQueue/${packageVersion()}`, 'x-custom': 'yes',
       'aq-task-id': task.id, 'aq-attempt': '1', 'aq-queue': 'emails', 'webhook-id': task.id,
     });
-    expect(Math.abs(Number(req!.headers['webhook-timestamp']) - Date.now() / 1000)).toBeLessThan(60);
+    expect(Number(req!.headers['webhook-timestamp'])).toBe(clock.now() / 1000);
     expect(new Webhook(secret).verify(req!.body, req!.headers as Record<string, string>)).toEqual({ to: 'a@b.c', n: [1, 2] });
     expect(() => new Webhook(generateSecret()).verify(req!.body, req!.headers as Record<string, string>)).toThrow();
 
@@ -81,18 +85,21 @@ describe('dispatch', () => {
     expect((await attemptsOf(server, task.id)).map((a) => [a.n, a.status])).toEqual([[1, 500], [2, 500], [3, 500]]);
   });
 
-  it('a target that hangs past timeout: 1 is aborted and recorded as a timeout', async () => {
-    const server = await startServer();
+  it('an attempt is aborted once its timeout has passed on the server clock, and recorded as a timeout', async () => {
+    const clock = manualClock();
+    const server = await startServer({ clock });
     const target = await startTarget(() => ({ hang: true }));
-    const task = await createTask(server, taskInput(target.url, { timeout: 1, retries: 0 }));
+    // 20 s: within this test only the server clock, moved below, can reach the deadline.
+    const task = await createTask(server, taskInput(target.url, { timeout: 20, retries: 0 }));
+    await target.waitForRequests(1);
+    expect((await server.api(`/v1/tasks/${task.id}`)).body.status).toBe('running');
+    clock.advance(20_000);
     const done = await waitForTerminal(server, task.id);
     expect(done).toMatchObject({ status: 'failed', attempts: 1, error: { type: 'timeout' } });
     const [a] = await attemptsOf(server, task.id);
     expect(a!.error!.type).toBe('timeout');
-    expect(a!.error!.message).toContain('timed out after 1 s');
-    // Sanity bounds only: aborted by the 1 s limit, neither failing fast nor hanging on.
-    expect(a!.durationMs).toBeGreaterThanOrEqual(500);
-    expect(a!.durationMs).toBeLessThan(10_000);
+    expect(a!.error!.message).toContain('timed out after 20 s');
+    await target.waitForAborted(1); // the request was dropped, not left open
   });
 
   it('a target that sends its headers but trickles its body past the timeout is also a timeout', async () => {
@@ -121,61 +128,73 @@ describe('dispatch', () => {
     expect(refusing.requests).toHaveLength(1);
   });
 
-  it('Retry-After: 1 delays the next attempt by at least a second despite a tiny backoff', async () => {
-    const server = await startServer();
+  it('Retry-After: 1 sets the next attempt one second after the answer, despite a tiny backoff, and not a millisecond sooner', async () => {
+    const clock = manualClock();
+    const T = clock.now();
+    const server = await startServer({ clock });
     const target = await startTarget((_r, i) => (i === 0 ? { status: 503, headers: { 'Retry-After': '1' } } : { status: 200 }));
     const task = await createTask(server, taskInput(target.url, { backoff: { initial: 0.01, factor: 2, max: 60 } }));
-    const done = await waitForTerminal(server, task.id);
-    expect(done).toMatchObject({ status: 'completed', attempts: 2 });
+    const waiting = await waitForTask(server, task.id, (t) => t.status === 'pending' && t.attempts === 1);
+    expect(ms(waiting.runAt)).toBe(T + 1_000);
+    const passes = countCalls(server.store, 'dueQueues');
+    clock.set(T + 999);
+    await passes.next(2, (_q, now) => now === T + 999);
+    expect(target.requests).toHaveLength(1);
+    clock.set(T + 1_000);
+    expect(await waitForTerminal(server, task.id)).toMatchObject({ status: 'completed', attempts: 2 });
     const [a1, a2] = await attemptsOf(server, task.id);
-    // The task's runAt is the time the retry was scheduled for; the claim does not change it.
-    expect(ms(done.runAt) - ms(a1!.startedAt)).toBeGreaterThanOrEqual(1_000);
-    expect(ms(a2!.startedAt)).toBeGreaterThanOrEqual(ms(done.runAt));
+    expect([ms(a1!.startedAt), ms(a2!.startedAt)]).toEqual([T, T + 1_000]);
   });
 
   it('a Retry-After longer than backoff.max is capped at backoff.max', async () => {
-    const server = await startServer();
+    const clock = manualClock();
+    const T = clock.now();
+    const server = await startServer({ clock });
     const target = await startTarget((_r, i) => (i === 0 ? { status: 429, headers: { 'Retry-After': '100' } } : { status: 200 }));
     const task = await createTask(server, taskInput(target.url, { backoff: { initial: 0.01, factor: 2, max: 0.2 } }));
-    const done = await waitForTerminal(server, task.id);
-    expect(done).toMatchObject({ status: 'completed', attempts: 2 });
-    const [a1, a2] = await attemptsOf(server, task.id);
-    const end1 = ms(a1!.startedAt) + a1!.durationMs!;
-    expect(ms(done.runAt) - end1).toBeGreaterThanOrEqual(200 - 5);
-    expect(ms(done.runAt) - end1).toBeLessThan(10_000); // about 0.2 s, far from 100 s
-    expect(ms(a2!.startedAt)).toBeGreaterThanOrEqual(ms(done.runAt));
+    const waiting = await waitForTask(server, task.id, (t) => t.status === 'pending' && t.attempts === 1);
+    expect(ms(waiting.runAt)).toBe(T + 200); // 0.2 s, not 100 s
+    clock.set(T + 200);
+    expect(await waitForTerminal(server, task.id)).toMatchObject({ status: 'completed', attempts: 2 });
+    const [, a2] = await attemptsOf(server, task.id);
+    expect(ms(a2!.startedAt)).toBe(T + 200);
   });
 
   it('a task with delay or runAt is not dispatched before its run time', async () => {
-    const server = await startServer();
+    const clock = manualClock();
+    const T = clock.now();
+    const server = await startServer({ clock });
     const target = await startTarget();
     const delayed = await createTask(server, taskInput(target.url, { delay: 0.7 }));
-    const at = await createTask(server, taskInput(target.url, { runAt: new Date(Date.now() + 500).toISOString() }));
+    const at = await createTask(server, taskInput(target.url, { runAt: new Date(T + 500).toISOString() }));
     const now = await createTask(server, taskInput(target.url));
-    expect(ms(delayed.runAt) - ms(delayed.createdAt)).toBe(700);
-    for (const t of [delayed, at, now]) expect(await waitForTerminal(server, t.id)).toMatchObject({ status: 'completed' });
-    for (const t of [delayed, at]) {
+    expect([ms(delayed.runAt), ms(at.runAt)]).toEqual([T + 700, T + 500]);
+    expect(await waitForTerminal(server, now.id)).toMatchObject({ status: 'completed' });
+    const passes = countCalls(server.store, 'dueQueues');
+    for (const [t, runAt] of [[at, T + 500], [delayed, T + 700]] as const) {
+      const before = target.requests.length;
+      clock.set(runAt - 1);
+      await passes.next(2, (_q, n) => n === runAt - 1);
+      expect(target.requests).toHaveLength(before);
+      clock.set(runAt);
+      expect(await waitForTerminal(server, t.id)).toMatchObject({ status: 'completed' });
       const [a] = await attemptsOf(server, t.id);
-      expect(ms(a!.startedAt)).toBeGreaterThanOrEqual(ms(t.runAt));
-      expect(target.requests.find((r) => r.headers['aq-task-id'] === t.id)!.at).toBeGreaterThanOrEqual(ms(t.runAt));
+      expect(ms(a!.startedAt)).toBe(runAt);
     }
-    expect(target.requests[0]!.headers['aq-task-id']).toBe(now.id);
+    expect(target.requests.map((r) => r.headers['aq-task-id'])).toEqual([now.id, at.id, delayed.id]);
   });
 
-  it('a task due in a month waits quietly: the scheduler does not spin on an overlong timer', async () => {
-    const server = await startServer();
+  it('a task due in a month waits quietly: the scheduler arms one timer an hour ahead, not an overlong one that fires at once', async () => {
+    const clock = manualClock();
+    const T = clock.now();
+    const server = await startServer({ clock });
     const target = await startTarget();
     const far = await createTask(server, taskInput(target.url, { delay: 30 * 86_400 }));
-    // Count (without changing) the scheduler's store reads; a 1 ms timer loop made hundreds.
-    let reads = 0;
-    const store = server.store;
-    const nextDueAt = store.nextDueAt.bind(store);
-    store.nextDueAt = (queues) => (reads++, nextDueAt(queues));
-    await new Promise((r) => setTimeout(r, 300));
-    store.nextDueAt = nextDueAt;
-    expect(reads).toBeLessThanOrEqual(2); // the 1 s backstop at most
     const near = await createTask(server, taskInput(target.url));
     expect((await waitForTerminal(server, near.id)).status).toBe('completed');
+    // setTimeout fires at once past 2^31−1 ms; a month is approached in hour-long steps instead.
+    expect(server.scheduler.wakeAt).toBe(T + 3_600_000);
     expect((await server.api(`/v1/tasks/${far.id}`)).body.status).toBe('pending');
+    expect(target.requests).toHaveLength(1);
   });
 });

@@ -3,6 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Task } from '../../src/shared/types.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import * as tb from '../../src/dispatch/token-bucket.js';
+import { countCalls, manualClock } from '../helpers/clock.js';
 import { startTarget, type Target } from '../helpers/target.js';
 import { taskInput, waitForTerminal } from '../helpers/tasks.js';
 
@@ -23,7 +25,15 @@ const inQueue = (target: Target, queue: string) => target.requests.filter((r) =>
 describe('queue limits', () => {
   it('a queue with concurrency 3 never has more than 3 attempts in flight, and reaches 3', async () => {
     const server = await startServer();
-    const target = await startTarget(() => ({ status: 200, delayMs: 30 }));
+    // Requests are answered three at a time, once three are waiting: a 4th in flight would be seen.
+    const held: (() => void)[] = [];
+    const target = await startTarget(
+      () =>
+        new Promise((r) => {
+          held.push(() => r({ status: 200 }));
+          if (held.length === 3) for (const release of held.splice(0)) release();
+        }),
+    );
     expect(await putQueue(server, 'q', { concurrency: 3 })).toMatchObject({ name: 'q', concurrency: 3 });
     const tasks = await createBatch(server, Array.from({ length: 30 }, (_, i) => taskInput(target.url, { queue: 'q', payload: i })));
     await target.waitForRequests(30);
@@ -31,15 +41,32 @@ describe('queue limits', () => {
     expect(target.maxInFlight).toBe(3);
   });
 
-  it('a queue limited to 20 per second starts its tasks 20 per second (±10 %)', async () => {
-    const server = await startServer();
+  it('a queue limited to 20 per second starts exactly as many tasks as its token bucket holds at each moment of the server clock', async () => {
+    const clock = manualClock();
+    const T = clock.now();
+    const server = await startServer({ clock });
     const target = await startTarget();
     await putQueue(server, 'slow', { ratePerSecond: 20 });
-    await createBatch(server, Array.from({ length: 40 }, (_, i) => taskInput(target.url, { queue: 'slow', payload: i })));
-    const reqs = await target.waitForRequests(40, 10_000);
-    const rate = (reqs.length - 1) / ((reqs.at(-1)!.at - reqs[0]!.at) / 1000);
-    expect(rate).toBeGreaterThanOrEqual(18);
-    expect(rate).toBeLessThanOrEqual(22);
+    const tasks = await createBatch(server, Array.from({ length: 12 }, (_, i) => taskInput(target.url, { queue: 'slow', payload: i })));
+    const passes = countCalls(server.store, 'queueLimits');
+    // The bucket starts full: capacity(20) = 2 tokens, then one token every 50 ms of the clock.
+    for (let step = 0; step <= 10; step++) {
+      clock.set(T + step * 50);
+      await target.waitForRequests(2 + step);
+      await passes.next(2); // more passes at this moment start nothing more
+      expect(target.requests).toHaveLength(2 + step);
+    }
+    for (const t of tasks) expect((await waitForTerminal(server, t.id)).status).toBe('completed');
+    // The token bucket's own arithmetic replayed on the recorded start times never goes below zero.
+    const starts = (await Promise.all(tasks.map(async (t) => (await server.api(`/v1/tasks/${t.id}/attempts`)).body.attempts[0].startedAt as string)))
+      .map((iso) => Date.parse(iso))
+      .sort((a, b) => a - b);
+    let bucket = tb.fullBucket(20, starts[0]!);
+    for (const at of starts) {
+      expect(tb.available(bucket, 20, at), `start at +${at - T} ms`).toBeGreaterThanOrEqual(1);
+      bucket = tb.take(bucket, 20, at, 1);
+    }
+    expect(starts.slice(0, 12)).toEqual([T, T, ...Array.from({ length: 10 }, (_, i) => T + (i + 1) * 50)]);
   });
 
   it('a paused queue accepts tasks but dispatches none until it is resumed', async () => {
@@ -72,16 +99,21 @@ describe('queue limits', () => {
     expect(reqs.map((r) => r.json)).toEqual([100, 5, 5, 1, 0, -3, -100]);
   });
 
-  it('with --concurrency 4, five tasks of queue B finish while queue A has a backlog of 2,000', async () => {
+  it('with --concurrency 4, five tasks of queue B start within the next ten slots while queue A has a backlog of 2,000', async () => {
     const server = await startServer({ concurrency: 4 });
-    const target = await startTarget(() => ({ status: 200, delayMs: 5 }));
+    // The target holds every request until the test frees it, so the slots are handed out one at a time.
+    const held: (() => void)[] = [];
+    const target = await startTarget(() => new Promise((r) => held.push(() => r({ status: 200 }))));
     for (let b = 0; b < 2; b++) await createBatch(server, Array.from({ length: 1000 }, (_, i) => taskInput(target.url, { queue: 'A', payload: b * 1000 + i })));
-    const aAtCreate = inQueue(target, 'A').length;
-    const bTasks = await createBatch(server, Array.from({ length: 5 }, (_, i) => taskInput(target.url, { queue: 'B', payload: i })));
-    for (const t of bTasks) expect((await waitForTerminal(server, t.id)).status).toBe('completed');
-    const aAtDone = inQueue(target, 'A').length;
-    expect(aAtCreate).toBeLessThan(1_500); // A still had a backlog when B arrived
-    expect(aAtDone - aAtCreate).toBeLessThan(200);
-    expect(target.maxInFlight).toBeLessThanOrEqual(4);
+    await target.waitForRequests(4);
+    await createBatch(server, Array.from({ length: 5 }, (_, i) => taskInput(target.url, { queue: 'B', payload: i })));
+    for (let n = 4; inQueue(target, 'B').length < 5; n++) {
+      held.shift()!();
+      await target.waitForRequests(n + 1);
+    }
+    // Each freed slot goes to the two due queues in turn: B's five need at most ten.
+    expect(target.requests.length - 4).toBeLessThanOrEqual(10);
+    expect(inQueue(target, 'A').length).toBeGreaterThanOrEqual(4);
+    expect(target.maxInFlight).toBe(4);
   });
 });

@@ -11,6 +11,8 @@ export interface RecordedRequest {
   body: string;
   json: any;
   at: number;
+  /** Set when the client dropped the request before it was answered. */
+  aborted?: boolean;
 }
 
 export interface Reply {
@@ -29,25 +31,33 @@ export interface Target {
   url: string;
   requests: RecordedRequest[];
   maxInFlight: number;
-  /** Resolves once `n` requests have arrived (rejects after `timeoutMs`). */
+  /** Resolves once `n` requests have arrived (rejects after `timeoutMs`, if given; else the test's own timeout applies). */
   waitForRequests(n: number, timeoutMs?: number): Promise<RecordedRequest[]>;
+  /** Resolves once the client has dropped `n` requests before their answer (a timeout, a cancel, a stop). */
+  waitForAborted(n: number): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startTarget(respond: Respond = () => ({ status: 200, body: { ok: true } })): Promise<Target> {
   const requests: RecordedRequest[] = [];
   const waiters: { n: number; resolve: () => void }[] = [];
+  const abortWaiters: { n: number; resolve: () => void }[] = [];
+  let aborted = 0;
   let inFlight = 0;
   const target: Target = {
     url: '',
     requests,
     maxInFlight: 0,
-    waitForRequests(n, timeoutMs = 15_000) {
+    waitForRequests(n, timeoutMs) {
       if (requests.length >= n) return Promise.resolve(requests.slice(0, n));
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`target got ${requests.length} of ${n} requests`)), timeoutMs);
+        const timer = timeoutMs === undefined ? undefined : setTimeout(() => reject(new Error(`target got ${requests.length} of ${n} requests`)), timeoutMs);
         waiters.push({ n, resolve: () => (clearTimeout(timer), resolve(requests.slice(0, n))) });
       });
+    },
+    waitForAborted(n) {
+      if (aborted >= n) return Promise.resolve();
+      return new Promise((resolve) => abortWaiters.push({ n, resolve }));
     },
     close: () => new Promise((r) => (server.closeAllConnections(), server.close(() => r()))),
   };
@@ -66,6 +76,12 @@ export async function startTarget(respond: Respond = () => ({ status: 200, body:
       }
       const rec: RecordedRequest = { method: req.method!, path: req.url!, headers: req.headers, body, json: parsed, at: Date.now() };
       const index = requests.push(rec) - 1;
+      res.on('close', () => {
+        if (res.writableEnded) return;
+        rec.aborted = true;
+        aborted++;
+        for (const w of [...abortWaiters]) if (aborted >= w.n) (abortWaiters.splice(abortWaiters.indexOf(w), 1), w.resolve());
+      });
       for (const w of [...waiters]) if (requests.length >= w.n) (waiters.splice(waiters.indexOf(w), 1), w.resolve());
       const reply = await respond(rec, index);
       if (reply.hang) return;
