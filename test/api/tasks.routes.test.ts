@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { countCalls } from '../helpers/clock.js';
 import { startServer } from '../helpers/server.js';
 
 const target = 'http://127.0.0.1:9/never';
@@ -118,12 +119,14 @@ describe('task routes', () => {
   it('GET ?wait= holds until the task ends (here: a cancel) and create ?wait= times out with the task as it is', async () => {
     const s = await pausedServer();
     const t = (await s.api('/v1/tasks', { body: input() })).body;
+    const subscribed = countCalls(s.events, 'onTask').next(1, (id) => id === t.id);
+    // The create's wait runs out (its queue is paused) while the other waits for the cancel.
+    const held = s.api('/v1/tasks?wait=1', { body: input() });
     const waiting = s.api(`/v1/tasks/${t.id}?wait=30`);
-    await new Promise((r) => setImmediate(r));
+    await subscribed; // the GET's wait listens before the cancel is sent
     await s.api(`/v1/tasks/${t.id}/cancel`, { method: 'POST' });
     expect((await waiting).body.status).toBe('cancelled');
-    const held = await s.api('/v1/tasks?wait=1', { body: input() });
-    expect(held).toMatchObject({ status: 201, body: { status: 'pending' } });
+    expect(await held).toMatchObject({ status: 201, body: { status: 'pending' } });
     expect((await s.api(`/v1/tasks/${t.id}?wait=61`)).status).toBe(400);
   });
 

@@ -118,7 +118,16 @@ export function registerTaskRoutes(app: OpenAPIHono, deps: ApiDeps, waiters: Wai
     if (wait && waiters.full) throw new ApiError(503, 'unavailable', `too many open waits (max ${deps.maxWaiters}); try again or wait less`);
     const r = await creator.one(body, now);
     let task = r.task;
-    if (wait) task = (await waiters.wait(task.id, wait, c.req.raw.signal).catch(() => undefined)) ?? task;
+    if (wait) {
+      // The task is stored: whatever happens to the wait, the caller gets it (a 5xx now would
+      // make them create it again). A wait refused because every slot filled meanwhile answers
+      // at once; any other failure is logged.
+      try {
+        task = (await waiters.wait(task.id, wait, c.req.raw.signal)) ?? task;
+      } catch (err) {
+        if (!(err instanceof ApiError)) deps.log.error('waiting for a created task failed; answering with it as created', { err, task: task.id });
+      }
+    }
     return c.json(await presentTask(deps, task), r.created ? 201 : 200);
   });
 
