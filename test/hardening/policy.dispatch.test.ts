@@ -6,6 +6,7 @@ import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createAgent, send } from '../../src/dispatch/deliver.js';
 import { policyConnector } from '../../src/dispatch/policy.js';
+import { countCalls } from '../helpers/clock.js';
 import { startServer } from '../helpers/server.js';
 import { startTarget } from '../helpers/target.js';
 import { createTask, taskInput, waitForTerminal } from '../helpers/tasks.js';
@@ -77,11 +78,13 @@ describe('outbound policy in the server', () => {
     const task = await createTask(first, taskInput(target.url + '/private', { retries: 5, webhookUrl: target.url + '/hook', webhookRetries: 5 }));
     await first.close(0);
     const s = await startServer({ db, blockPrivateTargets: true });
+    const settled = countCalls(s.store, 'finishDeliveries').next(1, (rs) => rs.some((d) => d.id === task.id && d.next.status !== 'pending'));
     await s.api('/v1/queues/default', { method: 'PUT', body: { paused: false } });
     const t = await waitForTerminal(s, task.id);
     expect(t).toMatchObject({ status: 'failed', attempts: 1, error: { type: 'blocked' } });
     expect(t.error!.message).toMatch(/127\.0\.0\.1 is a loopback address; refused by --block-private-targets: POST http:\/\/127\.0\.0\.1:\d+\/private/);
-    const hooked = await waitForTaskWebhook(s, task.id);
+    await settled;
+    const hooked = (await s.api(`/v1/tasks/${task.id}`)).body.webhook;
     expect(hooked).toMatchObject({ status: 'failed', attempts: 1, error: { type: 'blocked' } });
     expect(target.requests).toHaveLength(0);
   });
@@ -93,12 +96,3 @@ describe('outbound policy in the server', () => {
     expect(t.status).toBe('completed');
   });
 });
-
-async function waitForTaskWebhook(s: Awaited<ReturnType<typeof startServer>>, id: string) {
-  for (let i = 0; i < 200; i++) {
-    const t = (await s.api(`/v1/tasks/${id}`)).body;
-    if (t.webhook && t.webhook.status !== 'pending') return t.webhook;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error('webhook never settled');
-}

@@ -1,6 +1,6 @@
 // manualClock: a server clock the test moves by hand, so times written by the server (runAt,
 // startedAt, deadlines) are exact numbers instead of wall-clock ranges. countCalls: counts a
-// store method's calls (without changing them) and resolves once a condition on them holds.
+// store method's calls (without changing them) and resolves once matching calls have finished.
 import { onTestFinished } from 'vitest';
 import type { Clock } from '../../src/clock.js';
 
@@ -22,7 +22,7 @@ export function manualClock(start = Math.floor(Date.now() / 1000) * 1000): Manua
 export interface CallCounter<A extends unknown[]> {
   /** Every call's arguments so far. */
   calls: A[];
-  /** Resolves once `n` calls (counted from now) matched `test`. */
+  /** Resolves once `n` calls (counted from now) that matched `test` have finished (their promise settled). */
   next(n: number, test?: (...args: A) => boolean): Promise<void>;
 }
 
@@ -34,8 +34,11 @@ export function countCalls<T extends object, K extends keyof T>(obj: T, name: K)
   const waiters: { left: number; test: (...a: A) => boolean; resolve: () => void }[] = [];
   (obj as Record<K, unknown>)[name] = (...args: A) => {
     calls.push(args);
-    for (const w of [...waiters]) if (w.test(...args) && --w.left === 0) (waiters.splice(waiters.indexOf(w), 1), w.resolve());
-    return original.apply(obj, args);
+    const done = waiters.filter((w) => w.test(...args) && --w.left === 0);
+    for (const w of done) waiters.splice(waiters.indexOf(w), 1);
+    const result = original.apply(obj, args);
+    if (done.length > 0) void Promise.resolve(result).finally(() => done.forEach((w) => w.resolve())).catch(() => undefined);
+    return result;
   };
   onTestFinished(() => void ((obj as Record<K, unknown>)[name] = original));
   return {
