@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 const TOKEN = 'fuzz-token-0123456789abcdef';
-const RUNS = Number(process.env.FUZZ_RUNS ?? 3000);
+// A fixed number of runs, never cut short by a time limit: the same FC_SEED replays the same requests on any machine.
+const RUNS = Number(process.env.FUZZ_RUNS ?? 1000);
 const seed = Number(process.env.FC_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
 const hostileString = fc.oneof(
@@ -152,8 +153,7 @@ describe('fuzzing every route with hostile requests', () => {
         if (r.idempotencyKey !== undefined) headers['idempotency-key'] = r.idempotencyKey;
         if (r.requestId !== undefined) headers['x-request-id'] = r.requestId;
         const hasBody = r.body !== undefined && method !== 'GET' && method !== 'HEAD';
-        const abort = AbortSignal.timeout(5000);
-        const res = await fetch(`${s.url}${path}${qs ? '?' + qs : ''}`, { method, headers, body: hasBody ? r.body : undefined, signal: abort });
+        const res = await fetch(`${s.url}${path}${qs ? '?' + qs : ''}`, { method, headers, body: hasBody ? r.body : undefined });
         seen.set(res.status, (seen.get(res.status) ?? 0) + 1);
         const streaming = (res.headers.get('content-type') ?? '').startsWith('text/event-stream');
         const text = streaming ? (await res.body?.cancel(), '') : await res.text();
@@ -182,12 +182,12 @@ describe('fuzzing every route with hostile requests', () => {
           before = await snapshot(s);
         }
       }),
-      { seed, numRuns: RUNS, interruptAfterTimeLimit: 35_000, endOnFailure: true },
+      { seed, numRuns: RUNS, endOnFailure: true },
     );
 
     const statuses = [...seen.entries()].sort((a, b) => a[0] - b[0]).map(([k, v]) => `${k}×${v}`).join(' ');
     console.log(`fuzz: ${tried} hostile requests, statuses ${statuses}, ${ids.length} tasks created`);
-    expect(tried).toBeGreaterThan(Math.min(RUNS, 1000) - 1);
+    expect(tried).toBe(RUNS);
     expect((await s.api('/healthz')).body).toEqual({ ok: true });
     expect(s.store.db.pragma('integrity_check', { simple: true })).toBe('ok');
     const ok = await s.api('/v1/tasks', { body: { targetUrl: 'http://127.0.0.1:9/after' } });
