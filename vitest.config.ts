@@ -32,7 +32,9 @@ export default defineConfig({
     // postgres.ts: the PostgreSQL server of the postgres project; worktree-clean.ts fails the run
     // if a test wrote into the working copy.
     globalSetup: ['test/setup/postgres.ts', 'test/setup/worktree-clean.ts'],
-    setupFiles: ['test/setup/per-file.ts'],
+    // per-file.ts: drops the file's PostgreSQL databases; leaks.ts fails a file that leaves a
+    // server, socket, timer or child process behind.
+    setupFiles: ['test/setup/per-file.ts', 'test/setup/leaks.ts'],
     projects: [
       { extends: true, test: { name: 'sqlite', include: ['test/**/*.test.ts', 'examples/**/*.test.ts'], exclude: ['test/store/postgres.*.test.ts'] } },
       ...(withPostgres ? [{ extends: true, test: { name: 'postgres', include: POSTGRES_SUITES, env: { AQ_TEST_STORE: 'postgres' } } }] : []),

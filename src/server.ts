@@ -25,6 +25,7 @@ import { WebhookSender } from './dispatch/webhooks.js';
 import { createLogger, type Logger } from './log.js';
 import { createDoctor } from './ops/doctor.js';
 import { Metrics } from './ops/metrics.js';
+import { registerOpsRoutes } from './ops/routes.js';
 import { Retention } from './retention.js';
 import { ScheduleRunner } from './schedules/runner.js';
 import { decodeSecret, generateSecret, secretFingerprint } from './shared/signing.js';
@@ -177,7 +178,10 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
     signingSecret: { fingerprint: secretFingerprint(secret), source: secretSource },
   });
   const dashboard = createDashboard({ tokens: config.tokens, host: config.host, version, clock, log, dev: config.dev, store });
-  const { app } = createApp(deps, { ops: { metrics: () => metrics.render(), doctor }, authenticate: dashboard.authenticate });
+  const { app } = createApp(deps, {
+    routes: [(a, d) => registerOpsRoutes(a, d, { metrics: () => metrics.render(), doctor })],
+    authenticate: dashboard.authenticate,
+  });
   dashboard.register(app);
   const honoListener = getRequestListener(app.fetch, {
     // What the adapter cannot turn into a Request (a target or Host no URL can be built from)

@@ -20,7 +20,6 @@ import { registerQueueRoutes } from './routes/queues.js';
 import { registerScheduleRoutes } from './routes/schedules.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerTaskRoutes } from './routes/tasks.js';
-import { registerOpsRoutes, type OpsHandlers } from '../ops/routes.js';
 import { Waiters } from './waiters.js';
 import { createQstashApp } from './qstash/index.js';
 import { registerQstashDocs } from './qstash/openapi.js';
@@ -31,8 +30,11 @@ export const OPEN_PATHS = new Set(['/healthz', '/openapi.json']);
 export interface AppExtras {
   /** Extra credential check (the dashboard's session cookie); true lets the request through. */
   authenticate?: (c: Context) => boolean | Promise<boolean>;
-  /** /metrics and /v1/doctor from the server (its registry and hooks); see ops/routes.ts. */
-  ops?: OpsHandlers;
+  /**
+   * More routes, registered behind the same middleware and error handling (the server adds
+   * /metrics and /v1/doctor from ops/routes.ts this way, so api/ never imports ops/).
+   */
+  routes?: ((app: OpenAPIHono, deps: ApiDeps) => void)[];
 }
 
 /** Content types accepted as a JSON body. */
@@ -118,7 +120,7 @@ export function createApp(deps: ApiDeps, extras: AppExtras = {}) {
   app.use('/v1/*', utf8Body);
 
   registerSystemRoutes(app, deps);
-  registerOpsRoutes(app, deps, extras.ops);
+  for (const register of extras.routes ?? []) register(app, deps);
   registerTaskRoutes(app, deps, waiters);
   registerActionRoutes(app, deps);
   registerDeliveryRoutes(app, deps);

@@ -7,16 +7,15 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from '../log.js';
 import { StoreUnavailableError } from '../store/store.js';
 
+/** Every code the API answers with (each one is produced somewhere; api.md §3). */
 export type ErrorCode =
   | 'invalid_request'
   | 'unauthorized'
-  | 'forbidden'
   | 'not_found'
   | 'method_not_allowed'
   | 'conflict'
   | 'payload_too_large'
   | 'unsupported_media_type'
-  | 'too_many_requests'
   | 'unavailable'
   | 'not_supported'
   | 'internal';

@@ -3,34 +3,15 @@
 // and static assets. Pages are rendered on the server (pages/*.tsx); assets/app.js adds
 // actions and live updates. Reads go through the public API in-process (api.ts).
 import type { Context, Hono } from 'hono';
-import type { JSX } from 'hono/jsx/jsx-runtime';
 import { bearer, tokenChecker } from '../api/auth.js';
-import type { Clock } from '../clock.js';
-import type { Logger } from '../log.js';
 import { loadAssets } from './assets.js';
 import { isLoopback } from './format.js';
-import type { Shell } from './layout.js';
 import { registerLogin } from './login.js';
+import type { DashboardContext, DashboardOptions } from './context.js';
 import { registerPages } from './routes.js';
-import { cookieAuthenticator, createSessions, readCookie, type Sessions, type SessionStore } from './session.js';
+import { cookieAuthenticator, createSessions, readCookie } from './session.js';
 
-export interface DashboardOptions {
-  /** The server's bearer tokens (config.tokens); with none, pages need no login. */
-  tokens: string[];
-  /** The interface the server listens on (config.host); a non-loopback one without a token shows a warning. */
-  host: string;
-  version: string;
-  clock: Clock;
-  log: Logger;
-  /** `serve --dev`: show the request sink page in the navigation. */
-  dev?: boolean;
-  /** Where logouts are recorded (the server's store), so that every node ends the session. */
-  store: SessionStore;
-  /** Login session lifetime in seconds (default 7 days). */
-  sessionSeconds?: number;
-  /** Folder of the static files (default ./assets beside this module). */
-  assetsDir?: string;
-}
+export type { DashboardContext, DashboardOptions } from './context.js';
 
 export interface Dashboard {
   /** For createApp's `extras.authenticate`: accepts a valid session cookie (same-origin for writes). */
@@ -42,17 +23,6 @@ export interface Dashboard {
 /** Content-Security-Policy of every page: this origin only, no inline script or style. */
 export const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-
-/** What the route modules share. */
-export interface DashboardContext {
-  opts: DashboardOptions;
-  sessions: Sessions;
-  shell: Shell;
-  /** True when the request may see task data (no tokens, a valid session cookie, or a bearer token). */
-  signedIn(c: Context): Promise<boolean>;
-  /** Sends a rendered page with the dashboard's security headers. */
-  send(c: Context, page: JSX.Element, status?: number): Promise<Response>;
-}
 
 export function createDashboard(opts: DashboardOptions): Dashboard {
   const sessions = createSessions(opts.tokens, opts.store, opts.sessionSeconds);

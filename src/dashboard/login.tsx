@@ -4,7 +4,7 @@
 import type { Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { tokenChecker } from '../api/auth.js';
-import type { DashboardContext } from './index.js';
+import type { DashboardContext } from './context.js';
 import { Page } from './layout.js';
 import { readCookie, sameOrigin, sessionCookie } from './session.js';
 

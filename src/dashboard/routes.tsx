@@ -6,7 +6,7 @@ import type { Child } from 'hono/jsx';
 import { TASK_STATUSES, type TaskStatus } from '../shared/types.js';
 import { DashboardApi } from './api.js';
 import { query } from './format.js';
-import type { DashboardContext } from './index.js';
+import type { DashboardContext } from './context.js';
 import { Notice, Page, type Section } from './layout.js';
 import { Overview } from './pages/overview.js';
 import { Schedules } from './pages/schedules.js';

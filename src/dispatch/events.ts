@@ -33,13 +33,6 @@ export class TaskEvents {
       if (set!.size === 0) this.byId.delete(id);
     };
   }
-
-  /** Listeners registered, for leak checks. */
-  get size(): number {
-    let n = this.listeners.size;
-    for (const s of this.byId.values()) n += s.size;
-    return n;
-  }
 }
 
 export function isTerminal(status: TaskStatus): boolean {

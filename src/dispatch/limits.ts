@@ -22,11 +22,6 @@ export class Limits {
     for (const name of this.buckets.keys()) if (!this.queues.get(name)?.ratePerSecond) this.buckets.delete(name);
   }
 
-  /** A queue seen for the first time (created by a task) has no limits until set. */
-  knows(name: string): boolean {
-    return this.queues.has(name);
-  }
-
   /** The global concurrency. */
   get capacity(): number {
     return this.concurrency;

@@ -50,7 +50,7 @@ export class Loop {
 
   /** When the armed timer fires (ms since the epoch, on the loop's clock); undefined when none is armed. */
   get wakeAt(): number | undefined {
-    return this.timer ? this.timerAt : undefined;
+    return this.cancelTimer ? this.timerAt : undefined;
   }
 
   /** Asks for a pass soon; many calls in one tick make one pass. */

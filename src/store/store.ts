@@ -304,8 +304,10 @@ export interface Store {
   dueSchedules(now: number, limit: number): Promise<DueSchedule[]>;
   /** Earliest next_fire_at (ms) of an unpaused schedule; null if none. */
   nextScheduleAt(): Promise<number | null>;
-  /** Inserts the firing's tasks and updates the schedule; undefined (nothing written) when it is gone or `expect` fails. */
-  /** Fires a schedule: its tasks and its new times in one transaction; `onCommitted` as for createTasks. */
+  /**
+   * Fires a schedule: inserts the firing's tasks and updates its times in one transaction;
+   * undefined (nothing written) when it is gone or `expect` fails. `onCommitted` as for createTasks.
+   */
   fireSchedule(f: ScheduleFiring, onCommitted?: (results: CreateResult[] | undefined) => void): Promise<CreateResult[] | undefined>;
   // URL groups (QStash topics, api.md §14)
   /** Adds endpoints to group `name` (created on first use); an endpoint with a known url gets the new name. */
@@ -355,4 +357,16 @@ export class StoreUnsupportedError extends Error {
 /** Thrown by listTasks for a cursor it did not make (tampered or from another server). */
 export class InvalidCursorError extends Error {
   override name = 'InvalidCursorError';
+}
+
+/** Thrown by listTasks for a filter value it cannot use (a status that is not one of api.md §2's). */
+export class InvalidFilterError extends Error {
+  override name = 'InvalidFilterError';
+  constructor(
+    /** The filter's field, e.g. `status`. */
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
 }

@@ -3,6 +3,7 @@
 // and every route the app answers documented, so a client generator sees the whole API.
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
+import { registerOpsRoutes } from '../../src/ops/routes.js';
 import { systemClock } from '../../src/clock.js';
 import { TaskEvents } from '../../src/dispatch/events.js';
 import { silentLogger } from '../../src/log.js';
@@ -77,7 +78,7 @@ async function appDocument(tokens: string[] = []) {
   const { app } = createApp({
     store: server.store, events: new TaskEvents(), clock: systemClock, log: silentLogger, wake: () => {}, inFlight: () => 0,
     tokens, maxBody: 1 << 20, maxDepth: 64, maxWaiters: 10, maxSseClients: 10, corsOrigins: [], version: '0.0.0-test',
-  } as never);
+  } as never, { routes: [(a, d) => registerOpsRoutes(a, d)] });
   return { app, doc: (await (await app.request('/openapi.json')).json()) as Json };
 }
 

@@ -39,7 +39,6 @@ describe('Limits', () => {
 
   it('an unknown queue has no limits of its own', () => {
     const l = new Limits(10);
-    expect(l.knows('new')).toBe(false);
     expect(l.capacityOf('new', 0)).toBe(Infinity);
   });
 

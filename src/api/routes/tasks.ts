@@ -11,7 +11,7 @@ import { presentTask, presentTasks } from '../present.js';
 import { AttemptSchema, BatchSchema, CreateTaskSchema, ErrorBodySchema, IdParam, json, ListQuery, PlanSchema, TaskSchema, WaitQuery } from '../schemas.js';
 import type { Waiters } from '../waiters.js';
 import { headerText } from '../text.js';
-import { InvalidCursorError, type CreateResult } from '../../store/store.js';
+import { InvalidCursorError, InvalidFilterError, type CreateResult } from '../../store/store.js';
 
 const errors = {
   400: json(ErrorBodySchema, 'invalid_request'),
@@ -168,6 +168,7 @@ export function registerTaskRoutes(app: OpenAPIHono, deps: ApiDeps, waiters: Wai
       return c.json({ ...page, tasks: await presentTasks(deps, page.tasks) }, 200);
     } catch (err) {
       if (err instanceof InvalidCursorError) throw new ApiError(400, 'invalid_request', 'cursor is not valid; use nextCursor from a previous page', [{ path: ['cursor'], message: 'invalid' }]);
+      if (err instanceof InvalidFilterError) throw new ApiError(400, 'invalid_request', err.message, [{ path: [err.field], message: err.message }]);
       throw err;
     }
   });

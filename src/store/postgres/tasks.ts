@@ -3,7 +3,7 @@
 // existing task. Reads: get, list with cursors, attempts.
 import type { NewTask } from '../../shared/defaults.js';
 import { TASK_STATUSES, type Attempt, type Delivery, type Task } from '../../shared/types.js';
-import { InvalidCursorError, PAYLOAD_SCAN_LIMIT, type CreateResult, type ListFilter } from '../store.js';
+import { InvalidCursorError, InvalidFilterError, PAYLOAD_SCAN_LIMIT, type CreateResult, type ListFilter } from '../store.js';
 import { decodeCursor, encodeCursor, newTaskToTask, toAttempt, toDelivery, toTask, type AttemptRow, type DeliveryRow, type TaskRow } from '../sqlite/rows.js';
 import type { PgCtx } from './context.js';
 import type { Sql } from './pool.js';
@@ -76,7 +76,7 @@ export async function getTask(ctx: PgCtx, id: string): Promise<Task | undefined>
   return row && toTask(row);
 }
 
-/** Newest first; each page is one indexed query. Throws InvalidCursorError for a tampered cursor. */
+/** Newest first; each page is one indexed query. Throws InvalidCursorError for a tampered cursor, InvalidFilterError for an unknown status. */
 export async function listTasks(ctx: PgCtx, f: ListFilter): Promise<{ tasks: Task[]; nextCursor: string | null }> {
   let before = Number.MAX_SAFE_INTEGER;
   if (f.cursor !== undefined) {
@@ -93,7 +93,7 @@ export async function listTasks(ctx: PgCtx, f: ListFilter): Promise<{ tasks: Tas
   }
   // The status is one of a fixed set, written literally so partial indexes can serve it.
   if (f.status) {
-    if (!TASK_STATUSES.includes(f.status)) throw new InvalidCursorError('unknown status');
+    if (!TASK_STATUSES.includes(f.status)) throw new InvalidFilterError('status', `unknown status ${JSON.stringify(f.status)}`);
     where.push(`t.status = '${f.status}'`);
   }
   if (f.queue) {

@@ -29,7 +29,11 @@ export { StoreOpenError } from './open.js';
 export interface SqliteStoreOptions {
   /** Database file (":memory:" for a throwaway store). */
   file: string;
-  /** `full` fsyncs every commit (default); `normal` survives a process crash but not a power loss. */
+  /**
+   * `full` (default): every acknowledged write (a create, a cancel…) is fsynced before it resolves;
+   * bookkeeping commits (claims, attempt results) are not, as a crash only repeats that work.
+   * `normal`: nothing is fsynced at commit; survives a process crash but not a power loss.
+   */
   durability?: 'full' | 'normal';
   /** Attempts in flight right now, reported by stats(); supplied by the dispatcher. */
   inFlight?: () => number;

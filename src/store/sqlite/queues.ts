@@ -1,4 +1,5 @@
-// SQL for queues (limits, pause), counts by state (kept by triggers) and per-minute stats.
+// SQL for queues (limits, pause), counts by state (kept by each write's deltas, applied once per
+// group commit; see context.ts) and per-minute stats.
 import type { Queue, QueueUpdate, Stats, TaskStatus } from '../../shared/types.js';
 import { TASK_STATUSES } from '../../shared/types.js';
 import type { QueueLimits } from '../store.js';

@@ -1,7 +1,7 @@
 // SQL for creating and reading tasks: insert with idempotency, get, list with cursors, attempts.
 import type { NewTask } from '../../shared/defaults.js';
 import { TASK_STATUSES, type Attempt, type Delivery, type Task } from '../../shared/types.js';
-import { InvalidCursorError, PAYLOAD_SCAN_LIMIT, type CreateResult, type ListFilter } from '../store.js';
+import { InvalidCursorError, InvalidFilterError, PAYLOAD_SCAN_LIMIT, type CreateResult, type ListFilter } from '../store.js';
 import type { Ctx } from './context.js';
 import { decodeCursor, encodeCursor, newTaskToTask, toAttempt, toDelivery, toTask, type AttemptRow, type DeliveryRow, type TaskRow } from './rows.js';
 
@@ -41,7 +41,7 @@ export function getTaskRow(ctx: Ctx, id: string): TaskRow | undefined {
   return ctx.stmt('SELECT * FROM tasks WHERE id = ?').get(id) as TaskRow | undefined;
 }
 
-/** Newest first; each page is one indexed query. Throws InvalidCursorError for a tampered cursor. */
+/** Newest first; each page is one indexed query. Throws InvalidCursorError for a tampered cursor, InvalidFilterError for an unknown status. */
 export function listTasks(ctx: Ctx, f: ListFilter): { tasks: Task[]; nextCursor: string | null } {
   let before = Number.MAX_SAFE_INTEGER;
   if (f.cursor !== undefined) {
@@ -55,7 +55,7 @@ export function listTasks(ctx: Ctx, f: ListFilter): { tasks: Task[]; nextCursor:
   if (f.label) (where.push('l.label = ?'), args.push(f.label));
   // The status is one of a fixed set, written literally so partial indexes can serve it.
   if (f.status) {
-    if (!TASK_STATUSES.includes(f.status)) throw new InvalidCursorError('unknown status');
+    if (!TASK_STATUSES.includes(f.status)) throw new InvalidFilterError('status', `unknown status ${JSON.stringify(f.status)}`);
     where.push(`t.status = '${f.status}'`);
   }
   if (f.queue) (where.push('t.queue = ?'), args.push(f.queue));

@@ -1,6 +1,6 @@
 // Shared store cases (SQLite and PostgreSQL): listing with cursors and filters.
 import { describe, expect, it } from 'vitest';
-import { InvalidCursorError } from '../../../src/store/store.js';
+import { InvalidCursorError, InvalidFilterError } from '../../../src/store/store.js';
 import { newTask, openStore, T0 } from './stores.js';
 
 describe('listing tasks', () => {
@@ -31,6 +31,13 @@ describe('listing tasks', () => {
     await store.cancelTask(a!.task.id, T0);
     expect((await store.listTasks({ status: 'cancelled', limit: 10 })).tasks.map((t) => t.id)).toEqual([a!.task.id]);
     expect((await store.listTasks({ status: 'pending', limit: 10 })).tasks.map((t) => t.id)).toEqual([b!.task.id]);
+  });
+
+  it('refuses an unknown status as a bad filter (not a bad cursor), naming the field', async () => {
+    const store = await openStore();
+    const err = await store.listTasks({ status: "done' OR 1=1 --" as never, limit: 10 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidFilterError);
+    expect(err).toMatchObject({ field: 'status' });
   });
 
   it('refuses a tampered cursor', async () => {
