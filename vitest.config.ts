@@ -34,7 +34,7 @@ export default defineConfig({
     globalSetup: ['test/setup/postgres.ts', 'test/setup/worktree-clean.ts'],
     // per-file.ts: drops the file's PostgreSQL databases; leaks.ts fails a file that leaves a
     // server, socket, timer or child process behind.
-    setupFiles: ['test/setup/per-file.ts', 'test/setup/leaks.ts'],
+    setupFiles: ['test/setup/leaks.ts', 'test/setup/per-file.ts'],
     projects: [
       { extends: true, test: { name: 'sqlite', include: ['test/**/*.test.ts', 'examples/**/*.test.ts'], exclude: ['test/store/postgres.*.test.ts'] } },
       ...(withPostgres ? [{ extends: true, test: { name: 'postgres', include: POSTGRES_SUITES, env: { AQ_TEST_STORE: 'postgres' } } }] : []),

@@ -11,6 +11,7 @@ import { StoreUnavailableError } from '../store/store.js';
 export type ErrorCode =
   | 'invalid_request'
   | 'unauthorized'
+  | 'forbidden'
   | 'not_found'
   | 'method_not_allowed'
   | 'conflict'

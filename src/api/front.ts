@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../log.js';
+import type { ErrorCode } from './errors.js';
 
 export interface FrontOptions {
   /** The interface the server listens on (config.host): on loopback, Host names are checked. */
@@ -37,14 +38,14 @@ export function loopbackHostAllowed(name: string, allowed: string[]): boolean {
 }
 
 /** Writes a complete error answer (api.md §3 shape) and closes the connection after it. */
-export function answerError(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
+export function answerError(res: ServerResponse, status: number, code: ErrorCode, message: string, headers: Record<string, string> = {}): void {
   const body = JSON.stringify({ error: { code, message } });
   res.writeHead(status, { ...headers, 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)), Connection: 'close' });
   res.end(body);
 }
 
 /** The same answer written straight to a socket (CONNECT, upgrades: no ServerResponse exists). */
-export function answerSocket(socket: Duplex, status: string, code: string, message: string): void {
+export function answerSocket(socket: Duplex, status: string, code: ErrorCode, message: string): void {
   const body = JSON.stringify({ error: { code, message } });
   if (!socket.writable) return void socket.destroy();
   socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
@@ -56,7 +57,7 @@ export function answerSocket(socket: Duplex, status: string, code: string, messa
  */
 export function createFrontGuard(o: FrontOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
   const checkHost = isLoopbackInterface(o.listenHost) && !o.allowedHosts.includes('*');
-  const refuse = (req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string, headers?: Record<string, string>) => {
+  const refuse = (req: IncomingMessage, res: ServerResponse, status: number, code: ErrorCode, message: string, headers?: Record<string, string>) => {
     o.log.debug('request refused before routing', { method: req.method, status, reason: message });
     answerError(res, status, code, message, headers);
     return true;
