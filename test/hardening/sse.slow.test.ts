@@ -2,7 +2,7 @@
 // events), so it cannot hold a --max-sse-clients slot forever; a client that reads keeps its
 // stream through the same events.
 import net from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { taskEvent } from '../../src/dispatch/events.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
@@ -11,6 +11,7 @@ function stalledClient(s: TestServer): Promise<net.Socket> {
   const { port } = new URL(s.url);
   return new Promise((resolve, reject) => {
     const sock = net.connect(Number(port), '127.0.0.1', () => sock.write('GET /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'));
+    onTestFinished(() => void sock.destroy());
     sock.once('data', (d) => {
       expect(d.toString('latin1')).toMatch(/^HTTP\/1\.1 200/);
       sock.pause();

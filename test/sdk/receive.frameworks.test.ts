@@ -36,7 +36,7 @@ function recorder() {
 async function listen(listener: http.RequestListener): Promise<string> {
   const server = http.createServer(listener);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  onTestFinished(() => new Promise<void>((r) => server.close(() => r())));
+  onTestFinished(() => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
