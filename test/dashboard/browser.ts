@@ -1,6 +1,7 @@
 // Browser helpers for the dashboard tests: Debian's chromium driven by playwright-core (one
-// browser per test file), pages that record console errors, screenshots under test-output/.
+// browser per test file), pages that record console errors, screenshots under $TMPDIR/asyncqueue-test-output (or AQ_TEST_SHOTS).
 import { existsSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { onTestFinished } from 'vitest';
@@ -12,7 +13,8 @@ if (!HAVE_CHROMIUM) {
   console.warn(`SKIPPING dashboard browser tests: no chromium at ${CHROMIUM} (apt-get install -y chromium, or set AQ_CHROMIUM)`);
 }
 
-export const SHOTS = path.resolve(import.meta.dirname, '../../test-output');
+/** Screenshots go outside the working copy (tests write only into temp dirs); AQ_TEST_SHOTS overrides. */
+export const SHOTS = process.env.AQ_TEST_SHOTS ?? path.join(os.tmpdir(), 'asyncqueue-test-output');
 
 export function launch(): Promise<Browser> {
   return chromium.launch({
