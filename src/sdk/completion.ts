@@ -14,19 +14,9 @@ export interface Completion {
   baseUrl: string;
 }
 
-type HeaderBag = Headers | Record<string, string | string[] | undefined>;
+import { header } from '../shared/signing.js';
 
-function header(headers: HeaderBag, name: string): string | undefined {
-  if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined;
-  const rec = headers as Record<string, string | string[] | undefined>;
-  for (const key of Object.keys(rec)) {
-    if (key.toLowerCase() === name) {
-      const v = rec[key];
-      return Array.isArray(v) ? v[0] : v;
-    }
-  }
-  return undefined;
-}
+type HeaderBag = Headers | Record<string, string | string[] | undefined>;
 
 /**
  * The completion details of a dispatch request (a `Headers` object or Node's `req.headers`), or

@@ -46,7 +46,8 @@ export interface VerifyOptions {
   now?: number;
 }
 
-function header(headers: VerifyOptions['headers'], name: string): string | undefined {
+/** Header `name` (lower-case) from a Headers object or a plain object of any name case; the first value of an array. */
+export function header(headers: VerifyOptions['headers'], name: string): string | undefined {
   if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined;
   const rec = headers as Record<string, string | string[] | undefined>;
   for (const key of Object.keys(rec)) {
