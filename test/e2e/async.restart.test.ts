@@ -17,7 +17,8 @@ async function call(url: string, pathname: string, body?: unknown, token?: strin
 }
 
 async function untilAwaiting(url: string, id: string): Promise<Task> {
-  for (let i = 0; i < 200; i++) {
+  // bounded by the test's timeout, not by a count of polls a loaded machine may need more of
+  for (const end = Date.now() + 25_000; Date.now() < end; ) {
     const t = (await call(url, `/v1/tasks/${id}`)).body as Task;
     if (t.awaiting) return t;
     await new Promise((r) => setTimeout(r, 25));
