@@ -129,6 +129,8 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
   // Known once the server listens (the port may be 0); only dispatches need it, and they start after.
   let baseUrl = config.publicUrl ?? '';
   const events = new TaskEvents();
+  // Task events have one origin: the store's commits (store/signals.ts).
+  const unlisten = events.listen(store.signals);
   // One log line per state change (api.md §6): the dispatcher logs how attempts end, with
   // their HTTP status or error type; creations and cancels are logged here; starts at debug.
   if (log.enabled('debug') || log.enabled('info')) {
@@ -150,7 +152,7 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
     completion: { key: completionKey, url: (id) => `${baseUrl}/v1/tasks/${encodeURIComponent(id)}/complete` },
   });
   const completions = new Completions({
-    store, events, clock, log, key: completionKey, maxResultBytes: config.maxResult,
+    store, clock, log, key: completionKey, maxResultBytes: config.maxResult,
     wake: () => scheduler.wake(), onWebhookDue: () => webhooks.wake(),
   });
   inFlight = () => scheduler.inFlight;
@@ -158,7 +160,7 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
   const recovered = await store.recoverInterrupted(clock.now());
   if (recovered.tasks + recovered.deliveries > 0) log.warn('recovered work interrupted by a stop', recovered);
   const retention = new Retention({ store, clock, log, retentionMs: config.retention });
-  const schedules = new ScheduleRunner({ store, events, clock, log, wake: () => scheduler.wake() });
+  const schedules = new ScheduleRunner({ store, clock, log, wake: () => scheduler.wake() });
 
   const sink = config.dev ? new Sink({ secret }) : undefined;
   if (virtual) virtual.settle = settler(virtual, { loops: [scheduler.loop, webhooks.loop, schedules.loop], inFlight: () => scheduler.inFlight + webhooks.deliveriesInFlight });
@@ -244,6 +246,7 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
       await httpClosed;
       await agent.close().catch(() => undefined);
       await store.close();
+      unlisten();
       metrics.close();
       log.info('stopped');
     })());

@@ -8,11 +8,9 @@ import { looksLikeCompletionToken, verifyCompletionToken } from '../shared/compl
 import type { Task } from '../shared/types.js';
 import type { AsyncAttemptState, AttemptFinish, Store } from '../store/store.js';
 import { asyncFailError, decideAsyncFailure } from './async-decide.js';
-import { taskEvent, type TaskEvents } from './events.js';
 
 export interface CompletionsOptions {
   store: Store;
-  events: TaskEvents;
   clock: Clock;
   log: Logger;
   /** The key completion tokens are made with (kept in the store's settings). */
@@ -112,7 +110,7 @@ export class Completions {
       const next = decide(state, n, now);
       const task = await this.o.store.endAsyncAttempt({ id, attempt: n, ended, next, now });
       if (task) {
-        this.announce(task, state, n, next.status, now, ended);
+        this.announce(task, state, n, next.status, ended);
         return { ok: true, value: task };
       }
     }
@@ -156,8 +154,7 @@ export class Completions {
     return refuse(409, `cannot ${call}: attempt ${n} of task ${s.id} ${why}`);
   }
 
-  private announce(task: Task, s: AsyncAttemptState, n: number, next: Task['status'], now: number, ended: string): void {
-    this.o.events.emit(taskEvent(task.id, task.queue, next, n, now));
+  private announce(task: Task, s: AsyncAttemptState, n: number, next: Task['status'], ended: string): void {
     if (next === 'pending') this.o.wake();
     else if (s.hasWebhook) this.o.onWebhookDue?.();
     this.o.log.info('task ' + next, { task: task.id, queue: task.queue, attempt: n, via: ended === 'completed' ? 'complete' : 'fail' });

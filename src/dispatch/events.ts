@@ -1,20 +1,31 @@
 // The in-process notification of task state changes: one typed emitter that long-polls,
-// SSE streams, metrics and the scheduler's cancel handling all listen to.
+// SSE streams, metrics and the scheduler's cancel handling all listen to. Its one source is the
+// store (store.signals, see store/signals.ts): listen() connects them; nothing else emits.
 import type { TaskEvent, TaskStatus } from '../shared/types.js';
 import { TERMINAL_STATUSES } from '../shared/types.js';
-import { isoTime } from '../shared/time.js';
+import type { StoreSignals } from '../store/signals.js';
 
-export type TaskListener = (event: TaskEvent) => void;
+export { taskEvent } from '../store/signals.js';
+
+/** `origin`: the change was committed by this node (`local`) or by another node of the cluster (`remote`, PostgreSQL). */
+export type TaskListener = (event: TaskEvent, origin: 'local' | 'remote') => void;
 
 export class TaskEvents {
   private readonly listeners = new Set<TaskListener>();
   private readonly byId = new Map<string, Set<TaskListener>>();
 
+  /** Emits every task state change the store announces (this node's commits and, on PostgreSQL, the other nodes'); returns the function that stops. */
+  listen(signals: StoreSignals): () => void {
+    return signals.on((events, origin) => {
+      for (const e of events) this.emit(e, origin);
+    });
+  }
+
   /** Tells every listener that task `id` is now in `status`. */
-  emit(event: TaskEvent): void {
-    for (const l of this.listeners) l(event);
+  emit(event: TaskEvent, origin: 'local' | 'remote' = 'local'): void {
+    for (const l of this.listeners) l(event, origin);
     const set = this.byId.get(event.id);
-    if (set) for (const l of [...set]) l(event);
+    if (set) for (const l of [...set]) l(event, origin);
   }
 
   /** Listens to every change; returns the function that stops listening. */
@@ -37,9 +48,4 @@ export class TaskEvents {
 
 export function isTerminal(status: TaskStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
-}
-
-/** Builds an event for `id` at time `now` (ms). */
-export function taskEvent(id: string, queue: string, status: TaskStatus, attempts: number, now: number): TaskEvent {
-  return { id, queue, status, attempts, at: isoTime(now) };
 }

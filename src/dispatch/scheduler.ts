@@ -11,7 +11,7 @@ import type { AttemptAccept, ClaimedTask, Store } from '../store/store.js';
 import { acceptDeadline, asyncTimeoutError, decideAsyncFailure } from './async-decide.js';
 import { decideNext, type Decision } from './decide.js';
 import { send, type Outbound } from './deliver.js';
-import { taskEvent, type TaskEvents } from './events.js';
+import type { TaskEvents } from './events.js';
 import { outboundHeaders } from './headers.js';
 import { callbackTask, qstashBody, qstashHeaders, retryDelayOf } from './qstash.js';
 import { Limits } from './limits.js';
@@ -147,7 +147,6 @@ export class Scheduler {
     const controller = new AbortController();
     const entry: Running = { controller, deadline: t.startedAt + t.timeoutMs, queue: t.queue };
     this.running.add(t.id, entry);
-    this.o.events.emit(taskEvent(t.id, t.queue, 'running', t.attempt, t.startedAt));
     const q = t.qstash;
     const body = NO_BODY.has(t.method) ? null : q ? qstashBody({ payloadJson: t.payloadJson, qstash: q }) : t.payloadJson;
     const ours: Record<string, string> = { 'aq-task-id': t.id, 'aq-attempt': String(t.attempt), 'aq-queue': t.queue };
@@ -218,14 +217,10 @@ export class Scheduler {
         let retrying = false;
         let created = false;
         const info = this.o.log.enabled('info');
-        batch.forEach(({ t, d, now, followUp }, i) => {
+        batch.forEach(({ t, d, followUp }, i) => {
           if (!applied[i]) return;
           if (d.next.status === 'pending') retrying = true;
-          this.o.events.emit(taskEvent(t.id, t.queue, d.next.status, t.attempt, now));
-          if (followUp) {
-            this.o.events.emit(taskEvent(followUp.id, followUp.queue, 'pending', 0, now));
-            created = true;
-          }
+          if (followUp) created = true;
           if (t.hasWebhook && d.next.status !== 'pending') webhookDue = true;
           if (info) this.o.log.info('task ' + d.next.status, { task: t.id, queue: t.queue, attempt: t.attempt, status: d.httpStatus, error: d.error?.type });
         });
@@ -264,7 +259,6 @@ export class Scheduler {
         const next = decideAsyncFailure(error, true, { ...s, attempt: s.attempts }, now, this.random());
         const task = await this.o.store.endAsyncAttempt({ id: s.id, attempt: s.attempts, ended: 'timeout', next, now });
         if (!task) return;
-        this.o.events.emit(taskEvent(s.id, s.queue, next.status, s.attempts, now));
         this.o.onAttempt?.({ queue: s.queue, durationMs: now - s.awaiting.since, next: next.status });
         if (s.hasWebhook && next.status !== 'pending') webhookDue = true;
         this.o.log.info('task ' + next.status, { task: s.id, queue: s.queue, attempt: s.attempts, error: 'timeout', message: error.message });

@@ -123,7 +123,10 @@ export class Metrics {
       },
     });
     this.withProcess = opts.processMetrics ?? true;
-    this.unsubscribe = opts.events.on((e) => this.onEvent(e));
+    // Each node counts what it committed: summed over the nodes, a change counts once.
+    this.unsubscribe = opts.events.on((e, origin) => {
+      if (origin === 'local') this.onEvent(e);
+    });
   }
 
   private onEvent(e: TaskEvent): void {

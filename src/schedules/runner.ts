@@ -3,16 +3,14 @@
 // keyed `sch:<id>:<fire time>`, so no slot ever makes two tasks), then re-arms. It creates tasks
 // only; the dispatcher, woken through `wake`, delivers them.
 import type { Clock } from '../clock.js';
-import { taskEvent, type TaskEvents } from '../dispatch/events.js';
 import { Loop, type PassResult } from '../dispatch/loop.js';
 import type { Logger } from '../log.js';
-import type { CreateResult, DueSchedule, Store } from '../store/store.js';
+import type { DueSchedule, Store } from '../store/store.js';
 import { compileCron, LATE_MS, planFires } from './fire-times.js';
 import { firingTask } from './spec.js';
 
 export interface ScheduleRunnerOptions {
   store: Store;
-  events: TaskEvents;
   clock: Clock;
   log: Logger;
   /** The dispatcher's wake(), called after tasks were created. */
@@ -87,11 +85,8 @@ export class ScheduleRunner {
     const missedBefore = Math.max(this.startedAt, now - LATE_MS);
     const plan = planFires({ job, from: s.nextFireAt, now, missedBefore, catchUp: s.catchUp, catchUpMax: s.catchUpMax });
     const tasks = plan.fire.map((slot) => firingTask(s.id, s.task, slot, now));
-    // Created events go out at commit, before the disk sync (see api/routes/tasks.ts).
-    const announce = (rs: CreateResult[] | undefined) => {
-      for (const r of rs ?? []) if (r.created) this.o.events.emit(taskEvent(r.task.id, r.task.queue, r.task.status, r.task.attempts, now));
-    };
-    const results = await this.o.store.fireSchedule({ id: s.id, tasks, lastFireAt: plan.fire.at(-1) ?? null, nextFireAt: plan.next, expect }, announce);
+    // Created events go out at the store's commit, before the disk sync (store.signals).
+    const results = await this.o.store.fireSchedule({ id: s.id, tasks, lastFireAt: plan.fire.at(-1) ?? null, nextFireAt: plan.next, expect });
     if (!results) return false;
     const created = results.filter((r) => r.created).map((r) => r.task);
     if (created.length > 0) this.o.wake();

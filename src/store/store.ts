@@ -5,6 +5,7 @@
 import type { NewTask } from '../shared/defaults.js';
 import type { ImportItem } from '../shared/transfer.js';
 import type { QstashMeta, UrlGroup, UrlGroupEndpoint } from '../shared/qstash.js';
+import type { StoreSignals } from './signals.js';
 import type { Attempt, BulkFilter, Delivery, Queue, QueueUpdate, RedeliverFilter, Schedule, Stats, Task, TaskError, TaskStatus } from '../shared/types.js';
 
 export type { NewTask };
@@ -220,6 +221,13 @@ export interface ScheduleFiring {
 }
 
 export interface Store {
+  /**
+   * Every task state change this store commits, announced right after its transaction commits
+   * (before the disk sync an acknowledged write waits for), in commit order: the one origin of
+   * task events (src/store/signals.ts). A new state change in a store module announces itself
+   * there (SQLite: ctx.signal() inside the write; PostgreSQL: ctx.signal() after the commit).
+   */
+  readonly signals: StoreSignals;
   // tasks
   /**
    * Stores tasks durably; resolves once they are on disk. `onCommitted` runs as soon as they are

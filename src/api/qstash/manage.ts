@@ -2,7 +2,6 @@
 // AsyncQueue queues (`parallelism` = concurrency); a flow-control key is the queue `fc.<key>`
 // until per-key concurrency exists; URL groups live in the store.
 import type { Context, Hono } from 'hono';
-import { taskEvent } from '../../dispatch/events.js';
 import type { ApiDeps } from '../deps.js';
 import { badRequest, notFound } from './errors.js';
 import { checkUrl, flowQueue, NAME, parseFlowControl } from './message.js';
@@ -32,7 +31,7 @@ function parallelismOf(v: unknown): number {
 }
 
 export function registerManageRoutes(v2: Hono, deps: ApiDeps): void {
-  const { store, events, clock } = deps;
+  const { store, clock } = deps;
 
   const queue = async (n: string) => {
     const q = await store.getQueue(name(n, 'queue name'));
@@ -65,8 +64,7 @@ export function registerManageRoutes(v2: Hono, deps: ApiDeps): void {
   v2.delete('/queues/:name', async (c) => {
     const q = await queue(c.req.param('name'));
     const now = clock.now();
-    const r = await store.cancelMany({ queue: q.name }, now);
-    for (const t of r.changed) events.emit(taskEvent(t.id, t.queue, 'cancelled', t.attempts, now));
+    await store.cancelMany({ queue: q.name }, now);
     await store.deleteQueue(q.name);
     await forgetQueue(store, q.name);
     return c.json({}, 200);

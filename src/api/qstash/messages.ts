@@ -2,7 +2,6 @@
 // the DLQ is its failed QStash tasks (`dlqId` = task id); a DLQ retry is the task's `/v1` retry;
 // logs are derived from each task's attempts. Each change is announced on the event stream.
 import type { Context, Hono } from 'hono';
-import { taskEvent } from '../../dispatch/events.js';
 import type { Task } from '../../shared/types.js';
 import type { ApiDeps } from '../deps.js';
 import { badRequest, notFound } from './errors.js';
@@ -31,7 +30,7 @@ function cursorOf(q: URLSearchParams): string | undefined {
 const LOG_STATES = new Set<LogState>(['CREATED', 'ACTIVE', 'DELIVERED', 'ERROR', 'RETRY', 'FAILED', 'CANCELED', 'IN_PROGRESS']);
 
 export function registerMessageRoutes(v2: Hono, deps: ApiDeps): void {
-  const { store, events, clock } = deps;
+  const { store, clock } = deps;
 
   const message = async (id: string) => {
     const t = ID.test(id) ? await store.getTask(id) : undefined;
@@ -43,7 +42,6 @@ export function registerMessageRoutes(v2: Hono, deps: ApiDeps): void {
   async function cancel(tasks: Task[]): Promise<number> {
     const now = clock.now();
     const r = await store.cancelMany({ ids: tasks.map((t) => t.id) }, now);
-    for (const t of r.changed) events.emit(taskEvent(t.id, t.queue, 'cancelled', t.attempts, now));
     return r.count;
   }
 
@@ -111,7 +109,6 @@ export function registerMessageRoutes(v2: Hono, deps: ApiDeps): void {
     for (const t of tasks) {
       const r = await store.retryTask(t.id, now);
       if (!r.ok) continue;
-      events.emit(taskEvent(r.task.id, r.task.queue, 'pending', r.task.attempts, now));
       out.push({ messageId: r.task.id });
     }
     if (out.length > 0) deps.wake();

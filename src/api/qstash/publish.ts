@@ -2,7 +2,6 @@
 // `POST /v2/enqueue/{queue}/{destination}` and `POST /v2/batch`. Every message of a call is
 // validated first and stored in one write, so a refused call creates nothing.
 import type { Context, Hono } from 'hono';
-import { taskEvent } from '../../dispatch/events.js';
 import type { CreateResult } from '../../store/store.js';
 import type { ApiDeps } from '../deps.js';
 import { badRequest, QstashError } from './errors.js';
@@ -58,10 +57,7 @@ function replyOf(p: Prepared, results: CreateResult[]): Reply | Reply[] {
 }
 
 export function registerPublishRoutes(v2: Hono, deps: ApiDeps): void {
-  const { store, events, clock } = deps;
-  const announce = (results: CreateResult[]) => {
-    for (const r of results) if (r.created) events.emit(taskEvent(r.task.id, r.task.queue, r.task.status, r.task.attempts, Date.parse(r.task.createdAt)));
-  };
+  const { store, clock } = deps;
 
   async function prepare(input: Omit<PublishInput, 'endpoints'>): Promise<Prepared> {
     let endpoints: PublishInput['endpoints'];
@@ -81,7 +77,7 @@ export function registerPublishRoutes(v2: Hono, deps: ApiDeps): void {
       const queue = p.tasks[0]?.queue;
       if (queue && Object.keys(limits).length > 0 && queue.startsWith('fc.') && !(await isPinned(store, fc.key))) await store.updateQueue(queue, limits, now);
     }
-    const results = await store.createTasks(prepared.flatMap((p) => p.tasks), announce);
+    const results = await store.createTasks(prepared.flatMap((p) => p.tasks));
     if (results.some((r) => r.created)) deps.wake();
     return results;
   }

@@ -2,7 +2,6 @@
 // and the bulk forms by filter. Each change is announced on the event stream, which is also
 // how a running attempt learns to abort.
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { taskEvent } from '../../dispatch/events.js';
 import type { BulkFilter } from '../../shared/types.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError, notFound } from '../errors.js';
@@ -28,7 +27,7 @@ const del = createRoute({
 });
 
 export function registerActionRoutes(app: OpenAPIHono, deps: ApiDeps): void {
-  const { store, events, clock } = deps;
+  const { store, clock } = deps;
 
   app.openapi(one('cancel', 'Cancel a pending or running task'), async (c) => {
     const now = clock.now();
@@ -38,7 +37,6 @@ export function registerActionRoutes(app: OpenAPIHono, deps: ApiDeps): void {
       if (r.reason === 'not_found') throw notFound('task', id);
       throw new ApiError(409, 'conflict', 'the task is already terminal; only pending or running tasks can be cancelled');
     }
-    events.emit(taskEvent(r.task.id, r.task.queue, 'cancelled', r.task.attempts, now));
     return c.json(await presentTask(deps, r.task), 200);
   });
 
@@ -50,7 +48,6 @@ export function registerActionRoutes(app: OpenAPIHono, deps: ApiDeps): void {
       if (r.reason === 'not_found') throw notFound('task', id);
       throw new ApiError(409, 'conflict', 'only failed or cancelled tasks can be retried');
     }
-    events.emit(taskEvent(r.task.id, r.task.queue, 'pending', r.task.attempts, now));
     deps.wake();
     return c.json(await presentTask(deps, r.task), 200);
   });
@@ -58,26 +55,21 @@ export function registerActionRoutes(app: OpenAPIHono, deps: ApiDeps): void {
   app.openapi(del, async (c) => {
     const id = c.req.valid('param').id;
     const now = clock.now();
-    const task = await store.getTask(id);
-    if (!task) throw notFound('task', id);
+    // A running attempt is aborted through the cancel event the store announces (api.md §3: cancelled first).
     const r = await store.deleteTask(id, now);
     if (!r.ok) throw notFound('task', id);
-    // A running attempt is aborted through the cancel event (api.md §3: cancelled first).
-    if (r.previous === 'running' || r.previous === 'pending') events.emit(taskEvent(id, task.queue, 'cancelled', task.attempts, now));
     return c.body(null, 204);
   });
 
   app.openapi(many('cancel', 'Cancel every pending or running task matching a filter'), async (c) => {
     const now = clock.now();
     const r = await store.cancelMany(c.req.valid('json') as BulkFilter, now);
-    for (const t of r.changed) events.emit(taskEvent(t.id, t.queue, 'cancelled', t.attempts, now));
     return c.json({ count: r.count }, 200);
   });
 
   app.openapi(many('retry', 'Retry every failed or cancelled task matching a filter'), async (c) => {
     const now = clock.now();
     const r = await store.retryMany(c.req.valid('json') as BulkFilter, now);
-    for (const t of r.changed) events.emit(taskEvent(t.id, t.queue, 'pending', t.attempts, now));
     if (r.count > 0) deps.wake();
     return c.json({ count: r.count }, 200);
   });

@@ -2,7 +2,6 @@
 // Fire times are computed in src/schedules; the runner is told of every change through
 // deps.schedulesChanged so its one timer re-arms.
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { taskEvent } from '../../dispatch/events.js';
 import { ScheduleSpecError } from '../../schedules/fire-times.js';
 import { firingTask, newScheduleId, SCHEDULE_ID, toScheduleWrite } from '../../schedules/spec.js';
 import type { Schedule, ScheduleInput, ScheduleUpdate } from '../../shared/types.js';
@@ -140,7 +139,6 @@ export function registerScheduleRoutes(app: OpenAPIHono, deps: ApiDeps): void {
     const results = await store.fireSchedule({ id: s.id, tasks: [firingTask(s.id, s.task, null, now)], lastFireAt: now });
     if (!results) throw notFound('schedule');
     const task = results[0]!.task;
-    deps.events.emit(taskEvent(task.id, task.queue, task.status, task.attempts, now));
     deps.wake();
     return c.json(await presentTask(deps, task), 201);
   });

@@ -3,7 +3,6 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { toNewTask } from '../../shared/defaults.js';
 import type { CreateTaskInput, Task } from '../../shared/types.js';
 import { MAX_BATCH } from '../../shared/types.js';
-import { taskEvent } from '../../dispatch/events.js';
 import type { ApiDeps } from '../deps.js';
 import { deeperThan } from '../depth.js';
 import { ApiError, notFound } from '../errors.js';
@@ -75,30 +74,21 @@ export function applyKeyHeader(body: CreateTaskInput, rawKey: string | undefined
   }
 }
 
-// Created events go out when the tasks are committed (before the disk sync the answer waits
-// for), so no event about a task, such as its first attempt, can come before its creation.
-function announcer(deps: ApiDeps) {
-  return (results: CreateResult[]) => {
-    for (const r of results) if (r.created) deps.events.emit(taskEvent(r.task.id, r.task.queue, r.task.status, r.task.attempts, Date.parse(r.task.createdAt)));
-  };
-}
-
 /**
  * What `POST /v1/tasks` and `POST /v1/tasks/batch` do once the body is valid: defaults, the
  * checks zod cannot make, one store write, a wake. Shared by the Hono routes and the raw
  * create path (fast-create.ts), so both answer the same.
  */
 export function taskCreator(deps: ApiDeps) {
-  const announce = announcer(deps);
   return {
     async one(body: CreateTaskInput, now: number): Promise<CreateResult> {
-      const [r] = await deps.store.createTasks([prepare(body, deps, now)], announce);
+      const [r] = await deps.store.createTasks([prepare(body, deps, now)]);
       if (r!.created) deps.wake();
       return r!;
     },
     async batch(tasks: CreateTaskInput[], now: number): Promise<CreateResult[]> {
       const prepared = tasks.map((t, i) => prepare(t, deps, now, ['tasks', i]));
-      const results = await deps.store.createTasks(prepared, announce);
+      const results = await deps.store.createTasks(prepared);
       if (results.some((r) => r.created)) deps.wake();
       return results;
     },

@@ -7,6 +7,7 @@ import type { Task } from '../../shared/types.js';
 import { toTask, type TaskRow } from '../sqlite/rows.js';
 import type { AsyncAttemptState, AsyncEnd, AttemptAccept } from '../store.js';
 import { nowParam, nowSql, type PgCtx } from './context.js';
+import { taskEvent } from '../signals.js';
 
 const STATE_COLUMNS = `t.id, t.queue, t.status, t.attempts, t.attempts_base, t.retries, t.backoff, t.async_timeout_ms, t.async_heartbeat_ms,
   t.webhook_url IS NOT NULL AS has_webhook, t.awaiting_since, t.awaiting_deadline, t.awaiting_heartbeat_at`;
@@ -133,6 +134,7 @@ export async function endAsyncAttempt(ctx: PgCtx, e: AsyncEnd): Promise<Task | u
     ],
     e.ended === 'timeout' ? 'aq_end_async_timeout' : 'aq_end_async',
   );
+  if (row) ctx.signals.fire([taskEvent(e.id, row.queue, n.status, e.attempt, e.now)]);
   return row && toTask(row);
 }
 

@@ -1,5 +1,6 @@
 // What every PostgreSQL module gets: the pool, this node's id (recorded on the rows it
 // claims), whether times come from the database, and the queues known to exist.
+import type { StoreSignals } from '../signals.js';
 import type { Db } from './pool.js';
 
 export interface PgCtx {
@@ -17,6 +18,8 @@ export interface PgCtx {
   dbTime: boolean;
   /** Queue rows known to be committed (a create skips inserting them). */
   knownQueues: Set<string>;
+  /** Where committed task state changes are announced (store.signals): modules fire them after their commit. */
+  signals: StoreSignals;
 }
 
 /** The SQL parameter for "now": null when the database's clock is used (see the `AQ_NOW` fragment). */

@@ -10,6 +10,7 @@ import type { AttemptFinish, ClaimedDelivery, ClaimedTask, DeliveryFinish, Queue
 import { nowParam, nowSql, type PgCtx } from './context.js';
 import type { Sql } from './pool.js';
 import { insertTasks } from './tasks.js';
+import { taskEvent } from '../signals.js';
 
 interface ClaimRow {
   seq: number; id: string; queue: string; target_url: string; method: ClaimedTask['method']; headers: string; payload: string;
@@ -132,6 +133,7 @@ export async function claimTasks(ctx: PgCtx, perQueue: Map<string, number>, now:
   ]);
   const rows = a.concat(b);
   rows.sort((x, y) => (x.queue < y.queue ? -1 : x.queue > y.queue ? 1 : 0) || y.priority - x.priority || x.run_at - y.run_at || x.seq - y.seq);
+  ctx.signals.fire(rows.map((r) => taskEvent(r.id, r.queue, 'running', r.attempts, r.started_at)));
   return rows.map(toClaimed);
 }
 
@@ -204,7 +206,7 @@ export const FINISH_SQL = `WITH r AS (
       webhook_error = CASE WHEN r.next = 'pending' THEN t.webhook_error ELSE NULL END,
       claimed_by = NULL, claim_token = NULL
     FROM found r WHERE t.seq = r.seq AND r.live
-    RETURNING t.id, t.status, t.updated_at
+    RETURNING t.id, t.queue, t.status, t.updated_at
   ),
   tally AS (
     SELECT minute, sum(d)::bigint AS d, sum(c)::bigint AS c, sum(f)::bigint AS f FROM (
@@ -219,7 +221,7 @@ export const FINISH_SQL = `WITH r AS (
     ON CONFLICT (minute, shard) DO UPDATE SET dispatched = m.dispatched + excluded.dispatched,
       completed = m.completed + excluded.completed, failed = m.failed + excluded.failed
   )
-  SELECT id FROM applied`;
+  SELECT id, queue FROM applied`;
 
 export async function finishAttempts(ctx: PgCtx, results: AttemptFinish[]): Promise<boolean[]> {
   if (results.length === 0) return [];
@@ -235,19 +237,29 @@ export async function finishAttempts(ctx: PgCtx, results: AttemptFinish[]): Prom
   });
   const args = [...cols, ctx.nodeId, results.map((r) => r.retryAfterMs ?? null)];
   // Follow-up tasks (QStash callbacks) are created in the same transaction, for applied decisions only.
+  const announce = (applied: Map<string, string>) => {
+    const events = [];
+    for (const r of results) {
+      const queue = applied.get(r.id);
+      if (queue !== undefined) events.push(taskEvent(r.id, queue, r.next.status, r.attempt, r.now));
+    }
+    ctx.signals.fire(events);
+  };
   if (!results.some((r) => r.followUps && r.followUps.length > 0)) {
-    const applied = new Set((await ctx.book.query<{ id: string }>(FINISH_SQL, args, 'aq_finish_attempts')).map((r) => r.id));
+    const applied = new Map((await ctx.book.query<{ id: string; queue: string }>(FINISH_SQL, args, 'aq_finish_attempts')).map((r) => [r.id, r.queue]));
+    announce(applied);
     return results.map((r) => applied.has(r.id));
   }
   const committed: (() => void)[] = [];
-  const out = await ctx.book.tx(async (sql) => {
-    const applied = new Set((await sql.query<{ id: string }>(FINISH_SQL, args, 'aq_finish_attempts')).map((r) => r.id));
+  const applied = await ctx.book.tx(async (sql) => {
+    const applied = new Map((await sql.query<{ id: string; queue: string }>(FINISH_SQL, args, 'aq_finish_attempts')).map((r) => [r.id, r.queue]));
     const followUps = results.filter((r) => applied.has(r.id)).flatMap((r) => r.followUps ?? []);
     if (followUps.length > 0) await insertTasks(ctx, sql, followUps, (fn) => committed.push(fn));
-    return results.map((r) => applied.has(r.id));
+    return applied;
   });
+  announce(applied);
   for (const fn of committed) fn();
-  return out;
+  return results.map((r) => applied.has(r.id));
 }
 
 // $1 now (null: database clock), $2 limit, $3 this node, $4 the claim's token. The history row of
@@ -334,6 +346,13 @@ export async function finishDeliveries(ctx: PgCtx, results: DeliveryFinish[]): P
   );
 }
 
+/** [id, queue, attempts, at] of a task a recovery made pending again. */
+type PendingRow = [string, string, number, number];
+
+function firePending(ctx: PgCtx, rows: PendingRow[] | null | undefined): void {
+  if (rows) ctx.signals.fire(rows.map(([id, queue, attempts, at]) => taskEvent(id, queue, 'pending', attempts, at)));
+}
+
 const INTERRUPTED: TaskError = { type: 'interrupted', message: 'the server stopped while this attempt was in flight' };
 
 /**
@@ -342,7 +361,7 @@ const INTERRUPTED: TaskError = { type: 'interrupted', message: 'the server stopp
  * for webhook deliveries being sent. One statement, so a crash halfway leaves nothing half done.
  */
 export async function recoverInterrupted(ctx: PgCtx, now: number): Promise<{ tasks: number; deliveries: number }> {
-  const [r] = await ctx.db.query<{ tasks: number; deliveries: number }>(
+  const [r] = await ctx.db.query<{ tasks: number; deliveries: number; events: PendingRow[] | null }>(
     `WITH now AS (SELECT ${nowSql(1)} AS ms),
      mine AS (
        -- open async attempts stay open: their work is at the target (api.md §10)
@@ -352,7 +371,7 @@ export async function recoverInterrupted(ctx: PgCtx, now: number): Promise<{ tas
      reset AS (
        UPDATE tasks t SET status = 'pending', run_at = now.ms, error = $2, updated_at = now.ms, claimed_by = NULL, claim_token = NULL
        FROM mine, now WHERE t.seq = mine.seq
-       RETURNING t.id, t.attempts, t.updated_at AS at, mine.started
+       RETURNING t.id, t.queue, t.attempts, t.updated_at AS at, mine.started
      ),
      recorded AS (
        INSERT INTO attempts (task_id, n, started_at, duration_ms, status, error)
@@ -374,9 +393,11 @@ export async function recoverInterrupted(ctx: PgCtx, now: number): Promise<{ tas
        UPDATE deliveries d SET duration_ms = GREATEST(0, now.ms - d.started_at), error = $2 FROM reopened r, now
        WHERE d.task_id = r.id AND d.outcome = r.outcomes AND d.attempt = r.webhook_attempts AND d.duration_ms IS NULL
      )
-     SELECT (SELECT count(*) FROM reset)::int AS tasks, (SELECT count(*) FROM reopened)::int AS deliveries`,
+     SELECT (SELECT count(*) FROM reset)::int AS tasks, (SELECT count(*) FROM reopened)::int AS deliveries,
+       (SELECT json_agg(json_build_array(id, queue, attempts, at)) FROM reset) AS events`,
     [nowParam(ctx, now), JSON.stringify(INTERRUPTED), ctx.nodeId],
   );
+  firePending(ctx, r?.events);
   return { tasks: r?.tasks ?? 0, deliveries: r?.deliveries ?? 0 };
 }
 
@@ -388,7 +409,7 @@ const RELEASED: TaskError = { type: 'interrupted', message: 'the connection to t
  * an `interrupted` attempt, as after a crash. Returns how many.
  */
 export async function releaseClaims(ctx: PgCtx, tokens: number[]): Promise<number> {
-  const [r] = await ctx.book.query<{ n: number }>(
+  const [r] = await ctx.book.query<{ n: number; events: PendingRow[] | null }>(
     `WITH lost AS (
        SELECT seq, updated_at AS started FROM tasks WHERE claimed_by = $1 AND claim_token = ANY($2::bigint[]) AND status = 'running'
          AND awaiting_since IS NULL
@@ -397,7 +418,7 @@ export async function releaseClaims(ctx: PgCtx, tokens: number[]): Promise<numbe
      reset AS (
        UPDATE tasks t SET status = 'pending', run_at = aq_now_ms(), error = $3, updated_at = aq_now_ms(), claimed_by = NULL, claim_token = NULL
        FROM lost WHERE t.seq = lost.seq
-       RETURNING t.id, t.attempts, lost.started
+       RETURNING t.id, t.queue, t.attempts, t.updated_at AS at, lost.started
      ),
      recorded AS (
        INSERT INTO attempts (task_id, n, started_at, duration_ms, status, error)
@@ -413,8 +434,10 @@ export async function releaseClaims(ctx: PgCtx, tokens: number[]): Promise<numbe
        UPDATE deliveries d SET duration_ms = GREATEST(0, aq_now_ms() - d.started_at), error = $3 FROM reopened r
        WHERE d.task_id = r.id AND d.outcome = r.outcomes AND d.attempt = r.webhook_attempts AND d.duration_ms IS NULL
      )
-     SELECT (SELECT count(*) FROM reset)::int + (SELECT count(*) FROM reopened)::int AS n`,
+     SELECT (SELECT count(*) FROM reset)::int + (SELECT count(*) FROM reopened)::int AS n,
+       (SELECT json_agg(json_build_array(id, queue, attempts, at)) FROM reset) AS events`,
     [ctx.nodeId, tokens, JSON.stringify(RELEASED)],
   );
+  firePending(ctx, r?.events);
   return r?.n ?? 0;
 }

@@ -20,6 +20,7 @@ import * as ug from './url-groups.js';
 import * as tf from './transfer.js';
 import type { ImportItem } from '../../shared/transfer.js';
 import { StoreUnsupportedError } from '../store.js';
+import { StoreSignals } from '../signals.js';
 import type { UrlGroupEndpoint } from '../../shared/qstash.js';
 
 export { isUnavailable } from './pool.js';
@@ -96,6 +97,7 @@ export class PostgresStore implements Store {
   readonly ctx: PgCtx;
   readonly nodeId: string;
   inFlight: () => number;
+  readonly signals = new StoreSignals();
   private limitsCache: QueueLimits[] | undefined;
   private limitsKey = '';
   private limitsAt = 0;
@@ -110,7 +112,7 @@ export class PostgresStore implements Store {
     const onError = opts.onConnectionError ?? (() => undefined);
     this.db = new Db({ url: opts.url, max: opts.poolSize, asyncCommit: opts.durability === 'normal' }, onError);
     this.book = new Db({ url: opts.url, max: 4, asyncCommit: true }, onError);
-    this.ctx = { db: this.db, book: this.book, nodeId: this.nodeId, dbTime: opts.dbTime ?? true, knownQueues: new Set() };
+    this.ctx = { db: this.db, book: this.book, nodeId: this.nodeId, dbTime: opts.dbTime ?? true, knownQueues: new Set(), signals: this.signals };
     this.inFlight = opts.inFlight ?? (() => 0);
   }
 
@@ -204,8 +206,8 @@ export class PostgresStore implements Store {
   retryTask(id: string, now: number) {
     return tr.retryTask(this.ctx, id, now);
   }
-  deleteTask(id: string) {
-    return tr.deleteTask(this.ctx, id);
+  deleteTask(id: string, now: number) {
+    return tr.deleteTask(this.ctx, id, now);
   }
   cancelMany(filter: BulkFilter, now: number) {
     return tr.cancelMany(this.ctx, filter, now);

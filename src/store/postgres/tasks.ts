@@ -7,6 +7,7 @@ import { InvalidCursorError, InvalidFilterError, PAYLOAD_SCAN_LIMIT, type Create
 import { decodeCursor, encodeCursor, newTaskToTask, toAttempt, toDelivery, toTask, type AttemptRow, type DeliveryRow, type TaskRow } from '../sqlite/rows.js';
 import type { PgCtx } from './context.js';
 import type { Sql } from './pool.js';
+import { taskEvent } from '../signals.js';
 
 const COLUMNS = `id, queue, target_url, method, headers, payload, webhook_url, webhook_retries, retries, timeout_ms, backoff,
   priority, idempotency_key, labels, run_at, created_at, schedule_id, qstash, async_timeout_ms, async_heartbeat_ms`;
@@ -58,6 +59,10 @@ export async function insertTasks(ctx: PgCtx, sql: Sql, tasks: NewTask[], afterC
     for (const q of newQueues) ctx.knownQueues.add(q);
   });
   const created = new Set(rows.map((r) => r.id));
+  if (created.size > 0) {
+    const events = tasks.filter((t) => created.has(t.id)).map((t) => taskEvent(t.id, t.queue, 'pending', 0, t.createdAt));
+    afterCommit(() => ctx.signals.fire(events));
+  }
   let existing: Map<string, Task> | undefined;
   const missing = tasks.filter((t) => !created.has(t.id)).map((t) => t.idempotencyKey!);
   if (missing.length > 0) {

@@ -5,6 +5,7 @@ import type { ImportItem } from '../../shared/transfer.js';
 import type { PgCtx } from './context.js';
 import type { Sql } from './pool.js';
 import { insertTasks } from './tasks.js';
+import { taskEvent } from '../signals.js';
 
 const STATE = `UPDATE tasks SET status = $1, attempts = $2, updated_at = $3, completed_at = $4, result = $5, error = $6,
   webhook_status = $7, webhook_attempts = $8, webhook_run_at = $9, webhook_error = $10, outcomes = $11 WHERE id = $12`;
@@ -43,6 +44,7 @@ export async function importTasks(ctx: PgCtx, items: ImportItem[], now: number):
           a.map((x) => (x.error ? JSON.stringify(x.error) : null)),
         ], 'aq_import_attempts');
       }
+      if (s.status !== 'pending') committed.push(() => ctx.signals.fire([taskEvent(it.task.id, it.task.queue, s.status, s.attempts, now)]));
       imported++;
     }
     return { imported, skipped };

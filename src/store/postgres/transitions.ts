@@ -5,6 +5,7 @@ import type { BulkFilter, RedeliverFilter, TaskError, TaskStatus } from '../../s
 import type { BulkResult, RedeliverResult, Refusal, Transition } from '../store.js';
 import { toTask, type TaskRow } from '../sqlite/rows.js';
 import type { PgCtx } from './context.js';
+import { taskEvent } from '../signals.js';
 
 const CANCELLED: TaskError = { type: 'cancelled', message: 'cancelled by request' };
 // $1 error, $2 now
@@ -14,7 +15,7 @@ const RETRY_SET = `status = 'pending', attempts_base = t.attempts, run_at = $1, 
   error = NULL, result = NULL, webhook_status = NULL, webhook_attempts = 0, webhook_attempts_base = 0, webhook_run_at = NULL, webhook_error = NULL, webhook_claimed_by = NULL`;
 
 /** One task: `old` locks it and reads its status; `upd` changes it only from an allowed status. */
-async function one(ctx: PgCtx, id: string, set: string, args: unknown[], allowed: TaskStatus[], name: string): Promise<Transition> {
+async function one(ctx: PgCtx, id: string, set: string, args: unknown[], allowed: TaskStatus[], name: string, to: TaskStatus, now: number): Promise<Transition> {
   const n = args.length + 1;
   const rows = await ctx.db.query<TaskRow & { previous: TaskStatus; changed: boolean }>(
     `WITH old AS (SELECT seq, status FROM tasks WHERE id = $${n} FOR UPDATE),
@@ -26,28 +27,31 @@ async function one(ctx: PgCtx, id: string, set: string, args: unknown[], allowed
   const r = rows[0];
   if (!r) return { ok: false, reason: 'not_found' };
   if (!r.changed) return { ok: false, reason: 'conflict' };
+  ctx.signals.fire([taskEvent(r.id, r.queue, to, r.attempts, now)]);
   return { ok: true, task: toTask(r), previous: r.previous };
 }
 
 export function cancelTask(ctx: PgCtx, id: string, now: number): Promise<Transition> {
-  return one(ctx, id, CANCEL_SET, [JSON.stringify(CANCELLED), now], ['pending', 'running'], 'aq_cancel_task');
+  return one(ctx, id, CANCEL_SET, [JSON.stringify(CANCELLED), now], ['pending', 'running'], 'aq_cancel_task', 'cancelled', now);
 }
 
 export function retryTask(ctx: PgCtx, id: string, now: number): Promise<Transition> {
-  return one(ctx, id, RETRY_SET, [now], ['failed', 'cancelled'], 'aq_retry_task');
+  return one(ctx, id, RETRY_SET, [now], ['failed', 'cancelled'], 'aq_retry_task', 'pending', now);
 }
 
-export async function deleteTask(ctx: PgCtx, id: string): Promise<{ ok: true; previous: TaskStatus } | Refusal> {
-  const rows = await ctx.db.query<{ status: TaskStatus }>(
-    `WITH old AS (DELETE FROM tasks WHERE id = $1 RETURNING seq, id, status),
+export async function deleteTask(ctx: PgCtx, id: string, now: number): Promise<{ ok: true; previous: TaskStatus } | Refusal> {
+  const rows = await ctx.db.query<{ status: TaskStatus; queue: string; attempts: number }>(
+    `WITH old AS (DELETE FROM tasks WHERE id = $1 RETURNING seq, id, status, queue, attempts),
      a AS (DELETE FROM attempts WHERE task_id IN (SELECT id FROM old)),
      d AS (DELETE FROM deliveries WHERE task_id IN (SELECT id FROM old)),
      l AS (DELETE FROM task_labels WHERE seq IN (SELECT seq FROM old))
-     SELECT status FROM old`,
+     SELECT status, queue, attempts FROM old`,
     [id],
     'aq_delete_task',
   );
   const r = rows[0];
+  // A pending or running task is cancelled first (api.md §3): its running attempt is aborted by this event.
+  if (r && (r.status === 'pending' || r.status === 'running')) ctx.signals.fire([taskEvent(id, r.queue, 'cancelled', r.attempts, now)]);
   return r ? { ok: true, previous: r.status } : { ok: false, reason: 'not_found' };
 }
 
@@ -69,7 +73,7 @@ function filterWhere(f: RedeliverFilter, allowed: TaskStatus[], first: number): 
   return { sql: where.join(' AND '), args };
 }
 
-async function bulk(ctx: PgCtx, f: BulkFilter, allowed: TaskStatus[], set: string, setArgs: unknown[]): Promise<BulkResult> {
+async function bulk(ctx: PgCtx, f: BulkFilter, allowed: TaskStatus[], set: string, setArgs: unknown[], to: TaskStatus, now: number): Promise<BulkResult> {
   const w = filterWhere(f, allowed, setArgs.length + 1);
   if (w.sql === 'false') return { count: 0, changed: [] };
   // The row locks re-check the filter (READ COMMITTED re-evaluates it on the newest row version),
@@ -79,15 +83,16 @@ async function bulk(ctx: PgCtx, f: BulkFilter, allowed: TaskStatus[], set: strin
      UPDATE tasks t SET ${set} FROM old WHERE t.seq = old.seq RETURNING t.id, t.queue, t.attempts, old.status AS previous`,
     [...setArgs, ...w.args],
   );
+  ctx.signals.fire(rows.map((r) => taskEvent(r.id, r.queue, to, r.attempts, now)));
   return { count: rows.length, changed: rows.map((r) => ({ id: r.id, queue: r.queue, attempts: r.attempts, previous: r.previous })) };
 }
 
 export function cancelMany(ctx: PgCtx, f: BulkFilter, now: number): Promise<BulkResult> {
-  return bulk(ctx, f, ['pending', 'running'], CANCEL_SET, [JSON.stringify(CANCELLED), now]);
+  return bulk(ctx, f, ['pending', 'running'], CANCEL_SET, [JSON.stringify(CANCELLED), now], 'cancelled', now);
 }
 
 export function retryMany(ctx: PgCtx, f: BulkFilter, now: number): Promise<BulkResult> {
-  return bulk(ctx, f, ['failed', 'cancelled'], RETRY_SET, [now]);
+  return bulk(ctx, f, ['failed', 'cancelled'], RETRY_SET, [now], 'pending', now);
 }
 
 // api.md §16: the latest outcome again, due now, with a fresh webhookRetries. A delivery in

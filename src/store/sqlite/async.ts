@@ -86,6 +86,7 @@ export function endAsyncAttempt(ctx: Ctx, e: AsyncEnd): Task | undefined {
   }
   if (n.status !== 'completed') ctx.tally(cur.updated_at, 'failed');
   ctx.move(cur.queue, 'running', n.status);
+  ctx.signal(e.id, cur.queue, n.status, e.attempt, e.now);
   return toTask(row);
 }
 

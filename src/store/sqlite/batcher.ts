@@ -117,9 +117,12 @@ export class WriteBatcher {
     // Committed into a file that is no longer at its path: nothing is acknowledged or announced.
     const lost = this.verify?.();
     if (lost) {
+      this.hooks?.discard();
       for (const p of batch) p.reject(lost);
       return;
     }
+    // The batch's task events (store.signals), before any write resolves or waits for the sync.
+    this.hooks?.announce();
     let synced: Promise<void> | undefined;
     for (let i = 0; i < batch.length; i++) {
       const r = results[i]!;

@@ -3,7 +3,8 @@
 // per group commit (a few rows per transaction instead of two per task), inside the same
 // transaction, so counts are exactly as durable as the tasks they count.
 import type Database from 'better-sqlite3';
-import type { TaskStatus } from '../../shared/types.js';
+import type { TaskEvent, TaskStatus } from '../../shared/types.js';
+import { taskEvent, type StoreSignals } from '../signals.js';
 
 export type MinuteField = 'dispatched' | 'completed' | 'failed';
 
@@ -15,6 +16,11 @@ export interface Ctx {
   move(queue: string, from: TaskStatus | null, to: TaskStatus | null, n?: number): void;
   /** Adds `n` to a per-minute counter for time `at` (ms). */
   tally(at: number, field: MinuteField, n?: number): void;
+  /**
+   * Announces that task `id` is now in `status` (after `attempts` attempts, at `at` ms): kept with
+   * the write (dropped if it rolls back) and fired on `signals` once the batch commits.
+   */
+  signal(id: string, queue: string, status: TaskStatus, attempts: number, at: number): void;
   /** Bumped whenever a queue row is created or changed (so limits can be cached). */
   queuesVersion: number;
   /** Makes sure the queue row exists (a queue is created on first use); cheap once committed. */
@@ -22,10 +28,10 @@ export interface Ctx {
   /** Forgets that a queue row exists (it is being deleted), so the next use inserts it again. */
   forgetQueue(name: string): void;
   /** Group-commit hooks (batcher.ts): one write starts, ends (kept or rolled back), the batch commits. */
-  hooks: { begin(): void; end(ok: boolean): void; beforeCommit(): void; committed(): void; discard(): void };
+  hooks: { begin(): void; end(ok: boolean): void; beforeCommit(): void; committed(): void; discard(): void; announce(): void };
 }
 
-export function createCtx(db: Database.Database): Ctx {
+export function createCtx(db: Database.Database, signals?: StoreSignals): Ctx {
   const cache = new Map<string, Database.Statement>();
   let op = new Map<string, number>();
   let batch = new Map<string, number>();
@@ -33,6 +39,8 @@ export function createCtx(db: Database.Database): Ctx {
   const knownQueues = new Set<string>();
   let opQueues: string[] = [];
   let batchQueues: string[] = [];
+  let opEvents: TaskEvent[] = [];
+  let batchEvents: TaskEvent[] = [];
   const add = (m: Map<string, number>, key: string, n: number) => m.set(key, (m.get(key) ?? 0) + n);
   const ctx: Ctx = {
     db,
@@ -59,6 +67,9 @@ export function createCtx(db: Database.Database): Ctx {
       knownQueues.delete(name);
       ctx.queuesVersion++;
     },
+    signal(id, queue, status, attempts, at) {
+      if (signals) opEvents.push(taskEvent(id, queue, status, attempts, at));
+    },
     tally(at, field, n = 1) {
       if (n !== 0) add(op, `m\0${Math.floor(at / 60000)}\0${field}`, n);
     },
@@ -66,14 +77,17 @@ export function createCtx(db: Database.Database): Ctx {
       begin() {
         op = new Map();
         opQueues = [];
+        opEvents = [];
       },
       end(ok) {
         if (ok) {
           for (const [k, n] of op) add(batch, k, n);
           batchQueues.push(...opQueues);
+          if (opEvents.length > 0) batchEvents = batchEvents.length === 0 ? opEvents : batchEvents.concat(opEvents);
         }
         op = new Map();
         opQueues = [];
+        opEvents = [];
       },
       committed() {
         for (const q of batchQueues) knownQueues.add(q);
@@ -95,6 +109,13 @@ export function createCtx(db: Database.Database): Ctx {
         batch = new Map();
         opQueues = [];
         batchQueues = [];
+        opEvents = [];
+        batchEvents = [];
+      },
+      announce() {
+        const events = batchEvents;
+        batchEvents = [];
+        if (events.length > 0) signals!.fire(events);
       },
     },
   };

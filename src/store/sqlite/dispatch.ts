@@ -28,6 +28,7 @@ export function claimTasks(ctx: Ctx, perQueue: Map<string, number>, now: number)
     rows.sort((a, b) => b.priority - a.priority || a.run_at - b.run_at || a.seq - b.seq);
     ctx.move(queue, 'pending', 'running', rows.length);
     for (const r of rows) {
+      ctx.signal(r.id, r.queue, 'running', r.attempts, now);
       out.push({
         seq: r.seq, id: r.id, queue: r.queue, targetUrl: r.target_url, method: r.method, headers: JSON.parse(r.headers),
         payloadJson: r.payload, timeoutMs: r.timeout_ms, retries: r.retries, backoff: JSON.parse(r.backoff),
@@ -82,6 +83,7 @@ export function finishAttempts(ctx: Ctx, results: AttemptFinish[]): boolean[] {
     else row = retry.get(n.runAt, JSON.stringify(n.error), r.now, r.id, r.attempt) as typeof row;
     if (!row) return false;
     ctx.move(row.queue, 'running', n.status);
+    ctx.signal(r.id, row.queue, n.status, r.attempt, r.now);
     if (n.status === 'completed') ctx.tally(r.now, 'completed');
     if (r.followUps && r.followUps.length > 0) insertTasks(ctx, r.followUps);
     return true;
@@ -152,8 +154,11 @@ export function recoverInterrupted(ctx: Ctx, now: number): { tasks: number; deli
   ctx.tally(now, 'dispatched', recorded);
   ctx.tally(now, 'failed', recorded);
   const pendingRows = ctx.db.prepare(`UPDATE tasks SET status = 'pending', run_at = ?, error = ?, updated_at = ?
-    WHERE status = 'running' AND awaiting_since IS NULL RETURNING queue`).all(now, err, now) as { queue: string }[];
-  for (const r of pendingRows) ctx.move(r.queue, 'running', 'pending');
+    WHERE status = 'running' AND awaiting_since IS NULL RETURNING id, queue, attempts`).all(now, err, now) as { id: string; queue: string; attempts: number }[];
+  for (const r of pendingRows) {
+    ctx.move(r.queue, 'running', 'pending');
+    ctx.signal(r.id, r.queue, 'pending', r.attempts, now);
+  }
   const tasks = pendingRows.length;
   ctx.db.prepare(`UPDATE deliveries SET duration_ms = MAX(0, ? - started_at), error = ? WHERE duration_ms IS NULL
     AND (task_id, outcome, attempt) IN (SELECT id, outcomes, webhook_attempts FROM tasks WHERE webhook_status = 'sending')`).run(now, err);

@@ -4,6 +4,7 @@ import type Database from 'better-sqlite3';
 import fs from 'node:fs';
 import type { NewTask } from '../../shared/defaults.js';
 import type { BulkFilter, QueueUpdate, RedeliverFilter } from '../../shared/types.js';
+import { StoreSignals } from '../signals.js';
 import { StoreUnavailableError, type CreateResult, type QueueLimits, type AttemptFinish, type AsyncEnd, type AttemptAccept, type DeliveryFinish, type ListFilter, type ScheduleFiring, type ScheduleWrite, type Store } from '../store.js';
 import { WriteBatcher } from './batcher.js';
 import { WalSync } from './wal-sync.js';
@@ -60,11 +61,12 @@ export class SqliteStore implements Store {
   private lost: StoreUnavailableError | undefined;
   private queuesVersion = -1;
   inFlight: () => number;
+  readonly signals = new StoreSignals();
 
   constructor(private readonly opts: SqliteStoreOptions) {
     this.durability = opts.durability ?? 'full';
     this.db = openDatabase(opts.file, this.durability);
-    this.ctx = createCtx(this.db);
+    this.ctx = createCtx(this.db, this.signals);
     // --durability full: commits are written with NORMAL and the WAL is fsynced off the event
     // loop before acknowledged writes resolve (wal-sync.ts); same guarantee as synchronous=FULL.
     const memory = opts.file === ':memory:' || opts.file === '';
@@ -132,8 +134,8 @@ export class SqliteStore implements Store {
   retryTask(id: string, now: number) {
     return this.write(() => tr.retryTask(this.ctx, id, now));
   }
-  deleteTask(id: string) {
-    return this.write(() => tr.deleteTask(this.ctx, id));
+  deleteTask(id: string, now: number) {
+    return this.write(() => tr.deleteTask(this.ctx, id, now));
   }
   cancelMany(filter: BulkFilter, now: number) {
     return this.write(() => tr.cancelMany(this.ctx, filter, now));

@@ -28,6 +28,7 @@ export function insertTasks(ctx: Ctx, tasks: NewTask[]): CreateResult[] {
     if (row) {
       for (const label of new Set(t.labels)) ctx.stmt('INSERT OR IGNORE INTO task_labels (label, seq) VALUES (?, ?)').run(label, row.seq);
       ctx.move(t.queue, null, 'pending');
+      ctx.signal(t.id, t.queue, 'pending', 0, t.createdAt);
       out.push({ task: newTaskToTask(t, t.payload !== undefined ? t.payload : JSON.parse(t.payloadJson)), created: true });
     } else {
       const existing = ctx.stmt('SELECT * FROM tasks WHERE idempotency_key = ?').get(t.idempotencyKey) as TaskRow;

@@ -27,6 +27,7 @@ export function importTasks(ctx: Ctx, items: ImportItem[], now: number): { impor
       terminal ? 1 : 0, it.task.id,
     );
     ctx.move(it.task.queue, 'pending', s.status);
+    if (s.status !== 'pending') ctx.signal(it.task.id, it.task.queue, s.status, s.attempts, now);
     for (const a of it.attempts) attempt.run(it.task.id, a.n, a.startedAt, a.durationMs, a.status ?? null, a.error ? JSON.stringify(a.error) : null);
     imported++;
   }

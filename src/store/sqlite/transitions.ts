@@ -28,10 +28,11 @@ function refusal(ctx: Ctx, id: string): Refusal {
   return { ok: false, reason: exists ? 'conflict' : 'not_found' };
 }
 
-function transition(ctx: Ctx, id: string, from: readonly TaskStatus[], to: TaskStatus, set: string, setArgs: unknown[]): Transition {
+function transition(ctx: Ctx, id: string, from: readonly TaskStatus[], to: TaskStatus, set: string, setArgs: unknown[], now: number): Transition {
   const [hit] = guarded<TaskRow>(ctx, from, (g) => `UPDATE tasks SET ${set} WHERE id = ? AND ${g} RETURNING *`, (st) => [...setArgs, id, st]);
   if (!hit) return refusal(ctx, id);
   ctx.move(hit.row.queue, hit.previous, to);
+  ctx.signal(hit.row.id, hit.row.queue, to, hit.row.attempts, now);
   return { ok: true, task: toTask(hit.row), previous: hit.previous };
 }
 
@@ -39,20 +40,22 @@ const CANCEL_FROM = ['pending', 'running'] as const;
 const RETRY_FROM = ['failed', 'cancelled'] as const;
 
 export function cancelTask(ctx: Ctx, id: string, now: number): Transition {
-  return transition(ctx, id, CANCEL_FROM, 'cancelled', CANCEL_SET, [JSON.stringify(CANCELLED), now, now]);
+  return transition(ctx, id, CANCEL_FROM, 'cancelled', CANCEL_SET, [JSON.stringify(CANCELLED), now, now], now);
 }
 
 export function retryTask(ctx: Ctx, id: string, now: number): Transition {
-  return transition(ctx, id, RETRY_FROM, 'pending', RETRY_SET, [now, now]);
+  return transition(ctx, id, RETRY_FROM, 'pending', RETRY_SET, [now, now], now);
 }
 
-export function deleteTask(ctx: Ctx, id: string): { ok: true; previous: TaskStatus } | Refusal {
+export function deleteTask(ctx: Ctx, id: string, now: number): { ok: true; previous: TaskStatus } | Refusal {
   // DELETE … RETURNING yields the row as it was: its state is the one counted out.
-  const gone = ctx.stmt('DELETE FROM tasks WHERE id = ? RETURNING status, queue').get(id) as { status: TaskStatus; queue: string } | undefined;
+  const gone = ctx.stmt('DELETE FROM tasks WHERE id = ? RETURNING status, queue, attempts').get(id) as { status: TaskStatus; queue: string; attempts: number } | undefined;
   if (!gone) return { ok: false, reason: 'not_found' };
   ctx.stmt('DELETE FROM attempts WHERE task_id = ?').run(id);
   ctx.stmt('DELETE FROM deliveries WHERE task_id = ?').run(id);
   ctx.move(gone.queue, gone.status, null);
+  // A pending or running task is cancelled first (api.md §3): its running attempt is aborted by this event.
+  if (gone.status === 'pending' || gone.status === 'running') ctx.signal(id, gone.queue, 'cancelled', gone.attempts, now);
   return { ok: true, previous: gone.status };
 }
 
@@ -74,7 +77,7 @@ function filterWhere(f: RedeliverFilter): { sql: string; args: unknown[] } | nul
 }
 
 /** `allowed` are the states the action may leave; a filter's `status` narrows them. */
-function bulk(ctx: Ctx, f: BulkFilter, allowed: readonly TaskStatus[], to: TaskStatus, set: string, setArgs: unknown[]): BulkResult {
+function bulk(ctx: Ctx, f: BulkFilter, allowed: readonly TaskStatus[], to: TaskStatus, set: string, setArgs: unknown[], now: number): BulkResult {
   const w = filterWhere(f);
   const from = f.status ? allowed.filter((s) => s === f.status) : allowed;
   if (!w || from.length === 0) return { count: 0, changed: [] };
@@ -85,17 +88,18 @@ function bulk(ctx: Ctx, f: BulkFilter, allowed: readonly TaskStatus[], to: TaskS
   );
   const changed: ChangedTask[] = hits.map(({ row, previous }) => {
     ctx.move(row.queue, previous, to);
+    ctx.signal(row.id, row.queue, to, row.attempts, now);
     return { id: row.id, queue: row.queue, attempts: row.attempts, previous };
   });
   return { count: changed.length, changed };
 }
 
 export function cancelMany(ctx: Ctx, f: BulkFilter, now: number): BulkResult {
-  return bulk(ctx, f, ['pending', 'running'], 'cancelled', CANCEL_SET, [JSON.stringify(CANCELLED), now, now]);
+  return bulk(ctx, f, ['pending', 'running'], 'cancelled', CANCEL_SET, [JSON.stringify(CANCELLED), now, now], now);
 }
 
 export function retryMany(ctx: Ctx, f: BulkFilter, now: number): BulkResult {
-  return bulk(ctx, f, ['failed', 'cancelled'], 'pending', RETRY_SET, [now, now]);
+  return bulk(ctx, f, ['failed', 'cancelled'], 'pending', RETRY_SET, [now, now], now);
 }
 
 // api.md §16: the latest outcome again, due now, with a fresh webhookRetries. A delivery in
