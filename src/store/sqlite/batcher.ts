@@ -1,10 +1,17 @@
 // Group commit: every write that arrives in the same event-loop turn joins one transaction,
 // so a burst of requests costs one fsync, not one each (with a WalSync, the fsync even runs off
-// the event loop and covers every commit made while the previous one ran). Each write runs in its own savepoint:
+// the event loop). While an fsync runs, acknowledged writes are held and committed together when
+// it ends, in one transaction for the next fsync (as PostgreSQL's commit_delay gathers commits):
+// they could not be answered before that fsync anyway, and one commit writes each touched page
+// once instead of once per turn. Writes stay in arrival order: bookkeeping queued behind a held
+// write waits with it. Each write runs in its own savepoint:
 // one that throws is rolled back and rejected alone; a failed COMMIT rejects them all.
 import type Database from 'better-sqlite3';
 import type { Ctx } from './context.js';
 import type { WalSync } from './wal-sync.js';
+
+/** What the batcher needs of the WAL's fsync (wal-sync.ts). */
+export type DurableSync = Pick<WalSync, 'busy' | 'onEnd' | 'sync'>;
 
 interface Pending {
   fn: () => unknown;
@@ -17,6 +24,8 @@ interface Pending {
 export class WriteBatcher {
   private pending: Pending[] = [];
   private scheduled = false;
+  /** True while the queue's head is an acknowledged write held for the end of the running fsync. */
+  private holding = false;
   private readonly savepoint: (fn: () => unknown) => unknown;
   /** BEGIN and COMMIT prepared once (exec would parse them on every batch). */
   private readonly begin: Database.Statement;
@@ -39,7 +48,7 @@ export class WriteBatcher {
     private readonly onError: (err: unknown) => unknown = (e) => e,
     private readonly hooks?: Ctx['hooks'],
     /** With a WalSync, commits run with NORMAL and acknowledged writes resolve after its fsync. */
-    private readonly walSync?: WalSync,
+    private readonly walSync?: DurableSync,
     /** Checked after each commit: an error here (the file is gone) rejects the whole batch instead. */
     private readonly verify?: () => Error | undefined,
   ) {
@@ -55,19 +64,46 @@ export class WriteBatcher {
   run<T>(fn: () => T, durable = true, onCommit?: (value: T) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ fn, durable, onCommit: onCommit as ((v: unknown) => void) | undefined, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.scheduled) {
+      if (!this.scheduled && !this.holding) {
         this.scheduled = true;
-        setImmediate(() => this.flush());
+        setImmediate(this.flushNext);
       }
     });
   }
 
-  /** Commits everything queued now (also used on close). */
-  flush(): void {
+  private readonly flushNext = (): void => this.flush();
+
+  /** The fsync the held writes waited for ended: commit them on the next turn (with what else arrives). */
+  private readonly release = (): void => {
+    this.holding = false;
+    if (!this.scheduled && this.pending.length > 0) {
+      this.scheduled = true;
+      setImmediate(this.flushNext);
+    }
+  };
+
+  /**
+   * Commits what is queued now; while an fsync runs, only the writes ahead of the first
+   * acknowledged one (the rest wait for its end). `all`: everything, fsync or not (close).
+   */
+  flush(all = false): void {
     this.scheduled = false;
-    const batch = this.pending;
+    let batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
+    if (!all && this.walSync?.busy) {
+      let k = 0;
+      while (k < batch.length && !batch[k]!.durable) k++;
+      if (k < batch.length) {
+        this.pending = k === 0 ? batch : batch.slice(k);
+        if (!this.holding) {
+          this.holding = true;
+          this.walSync.onEnd(this.release);
+        }
+        if (k === 0) return;
+        batch = batch.slice(0, k);
+      }
+    }
     const results: { ok: boolean; value: unknown }[] = new Array(batch.length);
     try {
       this.begin.run();

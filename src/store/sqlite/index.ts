@@ -294,7 +294,7 @@ export class SqliteStore implements Store {
   }
   async close() {
     if (this.closed) return;
-    this.batcher.flush();
+    this.batcher.flush(true);
     this.closed = true;
     // Let acknowledged writes of the last batch reach the disk before the file is closed.
     if (this.walSync) await this.walSync.sync().catch(() => undefined);

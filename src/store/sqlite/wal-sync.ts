@@ -11,9 +11,22 @@ export class WalSync {
   private waiting: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   /** fsync calls made so far. */
   syncs = 0;
+  /** Called once each time an fsync ends (the batcher commits the writes it held meanwhile). */
+  private ended: (() => void)[] = [];
 
   /** `walPath`: the database's `-wal` file (it exists once the database has been written). */
   constructor(private readonly walPath: string) {}
+
+  /** True while an fsync runs. */
+  get busy(): boolean {
+    return this.running;
+  }
+
+  /** Calls `fn` once, when the fsync running now ends (at once on the next turn if none runs). */
+  onEnd(fn: () => void): void {
+    if (!this.running) setImmediate(fn);
+    else this.ended.push(fn);
+  }
 
   /** Resolves once everything committed before this call is on disk. */
   sync(): Promise<void> {
@@ -54,6 +67,9 @@ export class WalSync {
       this.running = false;
       for (const w of batch) err ? w.reject(err) : w.resolve();
       if (this.waiting.length > 0) this.start();
+      const ended = this.ended;
+      this.ended = [];
+      for (const fn of ended) fn();
     });
   }
 
