@@ -1,14 +1,10 @@
 // "asyncqueue/server": createServer(config) wires the store, dispatcher, webhooks, retention
 // and the HTTP API into one running server, and close() takes it down gracefully.
-import { getRequestListener, RequestError } from '@hono/node-server';
-import http from 'node:http';
+import http, { type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createApp } from './api/app.js';
-import { errorBody } from './api/errors.js';
-import { fastCreateListener } from './api/fast-create.js';
-import { answerSocket, createFrontGuard } from './api/front.js';
-import { createDashboard } from './dashboard/index.js';
+import { requestId } from './api/request-id.js';
+import { answerError, answerSocket, createFrontGuard } from './api/front.js';
 import type { ApiDeps } from './api/deps.js';
 import { systemClock, VirtualClock, type Clock } from './clock.js';
 import { Sink } from './dev/sink.js';
@@ -23,13 +19,12 @@ import { Scheduler } from './dispatch/scheduler.js';
 import { generateCompletionKey } from './shared/completion-token.js';
 import { WebhookSender } from './dispatch/webhooks.js';
 import { createLogger, type Logger } from './log.js';
-import { createDoctor } from './ops/doctor.js';
 import { Metrics } from './ops/metrics.js';
-import { registerOpsRoutes } from './ops/routes.js';
+import type { HttpAppOptions } from './http-app.js';
 import { Retention } from './retention.js';
 import { ScheduleRunner } from './schedules/runner.js';
 import { decodeSecret, generateSecret, secretFingerprint } from './shared/signing.js';
-import { isPostgresUrl, PostgresStore, redactUrl } from './store/postgres/index.js';
+import { isPostgresUrl, redactUrl } from './store/postgres/url.js';
 import { generateQstashSigningKey } from './shared/qstash-signing.js';
 import { SqliteStore } from './store/sqlite/index.js';
 import type { Store } from './store/store.js';
@@ -94,7 +89,7 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
   const userAgent = `AsyncQueue/${version}`;
 
   const store = isPostgresUrl(config.db)
-    ? await PostgresStore.open({
+    ? await (await import('./store/postgres/index.js')).PostgresStore.open({
         url: config.db, nodeId: config.nodeId ?? undefined, durability: config.durability,
         // A virtual (api.md §15) or given clock is the only time: claims, due checks and async deadlines use it, not the database's.
         dbTime: clock === systemClock,
@@ -175,38 +170,54 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
     qstash: { keys: qstashKeys, concurrency: config.concurrency },
     completions, explain: explainer,
   };
-  const doctor = createDoctor({
-    store, version, config, inFlight, now: () => clock.now(),
-    signingSecret: { fingerprint: secretFingerprint(secret), source: secretSource },
-  });
-  const dashboard = createDashboard({ tokens: config.tokens, host: config.host, version, clock, log, dev: config.dev, store });
-  const { app } = createApp(deps, {
-    routes: [(a, d) => registerOpsRoutes(a, d, { metrics: () => metrics.render(), doctor })],
-    authenticate: dashboard.authenticate,
-  });
-  dashboard.register(app);
-  const honoListener = getRequestListener(app.fetch, {
-    // What the adapter cannot turn into a Request (a target or Host no URL can be built from)
-    // is the client's error: answered in the contract's shape, logged at debug (api.md §3).
-    errorHandler: (err) => {
-      if (err instanceof RequestError) {
-        log.debug('request refused before routing', { reason: err.message });
-        return Response.json(errorBody('invalid_request', `malformed request: ${err.message}`), { status: 400, headers: { Connection: 'close' } });
-      }
-      log.error('request failed outside the app', { err });
-      return Response.json(errorBody('internal', 'internal error'), { status: 500 });
+  // The HTTP API (Hono, zod, the dashboard, /metrics, /v1/doctor) is loaded at the first
+  // request that needs it (http-app.ts): an idle server does not carry it.
+  const httpOptions: HttpAppOptions = {
+    deps,
+    doctor: {
+      store, version, config, inFlight, now: () => clock.now(), startedAt: clock.now(),
+      signingSecret: { fingerprint: secretFingerprint(secret), source: secretSource },
     },
-  });
-  // Plain creates are answered on node:http directly; everything else by the Hono app. Both
-  // come after the front guard (front.ts), so its checks hold on every path.
-  const listener = fastCreateListener(deps, honoListener);
+    dashboard: { tokens: config.tokens, host: config.host, version, clock, log, dev: config.dev, store },
+    metrics: () => metrics.render(),
+  };
+  let listener: RequestListener | undefined;
+  let loading: Promise<RequestListener> | undefined;
+  const loadListener = () => (loading ??= import('./http-app.js').then((m) => (listener = m.createHttpListener(httpOptions))));
+  const corsOff = config.corsOrigins.length === 0;
+  const route = (req: IncomingMessage, res: ServerResponse) => {
+    if (listener) return void listener(req, res);
+    // GET /healthz as the app answers it (routes/system.ts), without loading the app for it.
+    if (corsOff && req.method === 'GET' && req.url === '/healthz') return void healthz(req, res);
+    loadListener().then(
+      (l) => l(req, res),
+      (err: unknown) => {
+        log.error('loading the HTTP API failed', { err });
+        answerError(res, 500, 'internal', 'internal error');
+      },
+    );
+  };
+  const healthz = async (req: IncomingMessage, res: ServerResponse) => {
+    const started = performance.now();
+    let ok = false;
+    try {
+      ok = await store.ping();
+    } catch {
+      ok = false;
+    }
+    const body = JSON.stringify({ ok });
+    const id = requestId(req.headers['x-request-id'] as string | undefined);
+    res.writeHead(ok ? 200 : 503, { 'x-request-id': id, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+    if (log.enabled('debug')) log.debug('request', { requestId: id, method: 'GET', path: '/healthz', status: ok ? 200 : 503, ms: Math.round(performance.now() - started) });
+  };
   let port = 0;
   const guard = createFrontGuard({ listenHost: config.host, allowedHosts: config.allowedHosts, log, ownAuthority: () => `${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}` });
   // requireHostHeader is off so that the guard answers a missing Host in the error shape.
   const server = http.createServer(
     { maxHeaderSize: 16 * 1024, requestTimeout: 120_000, headersTimeout: 30_000, keepAliveTimeout: 65_000, requireHostHeader: false },
     (req, res) => {
-      if (!guard(req, res)) void listener(req, res);
+      if (!guard(req, res)) route(req, res);
     },
   );
   // Requests Node rejects before the app sees them (header overflow, bad framing) still get

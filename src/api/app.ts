@@ -5,8 +5,8 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
-import { randomUUID } from 'node:crypto';
 import { bearer, tokenChecker } from './auth.js';
+import { requestId } from './request-id.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, errorBody, handleError } from './errors.js';
 import { utf8Body } from './text.js';
@@ -39,10 +39,7 @@ export interface AppExtras {
 
 /** Content types accepted as a JSON body. */
 export const JSON_TYPE = /^application\/(?:[a-z0-9.+-]+\+)?json\s*(?:;|$)/i;
-const REQUEST_ID = /^[\w.-]{1,64}$/;
-
-/** The request's id: its `X-Request-Id` when that is 1–64 of [A-Za-z0-9_.-], else a new UUID. */
-export const requestId = (given: string | undefined): string => (given && REQUEST_ID.test(given) ? given : randomUUID());
+export { requestId };
 
 function issueDetails(issues: { path: PropertyKey[]; message: string }[]) {
   return issues.map((i) => ({ path: i.path.map((p) => (typeof p === 'symbol' ? String(p) : p)), message: i.message }));

@@ -130,6 +130,20 @@ describe('task routes', () => {
     expect((await s.api(`/v1/tasks/${t.id}?wait=61`)).status).toBe(400);
   });
 
+  it('answers /healthz the same before the app is loaded (first use) and after', async () => {
+    const s = await startServer({ token: 'secret-token' });
+    const health = async () => {
+      const r = await fetch(s.url + '/healthz', { headers: { 'x-request-id': 'probe-1' } });
+      return { status: r.status, type: r.headers.get('content-type'), id: r.headers.get('x-request-id'), body: await r.json() };
+    };
+    const before = await health();
+    expect(before).toEqual({ status: 200, type: 'application/json', id: 'probe-1', body: { ok: true } });
+    expect((await s.api('/v1/stats')).status).toBe(200);
+    expect(await health()).toEqual(before);
+    const fresh = (await fetch(s.url + '/healthz')).headers.get('x-request-id');
+    expect(fresh).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   it('serves /healthz without auth and /openapi.json as OpenAPI 3.1', async () => {
     const s = await startServer({ token: 'secret-token' });
     const raw = await fetch(s.url + '/healthz');

@@ -52,21 +52,8 @@ export class PostgresOpenError extends Error {
   override name = 'StoreOpenError';
 }
 
-/** True for a `--db` value that names a PostgreSQL database rather than a SQLite file. */
-export function isPostgresUrl(db: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(db);
-}
-
-/** The URL without its password, for logs and `doctor`. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
-  }
-}
+import { redactUrl } from './url.js';
+export { isPostgresUrl, redactUrl } from './url.js';
 
 interface PendingCreate {
   tasks: NewTask[];
