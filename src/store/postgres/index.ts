@@ -158,6 +158,9 @@ export class PostgresStore implements Store {
       let results: CreateResult[] | undefined;
       try {
         results = await t.insertTasks(this.ctx, this.db, all);
+        // Again once committed: a limits read that ran between createTasks() and the commit
+        // cannot have seen a new queue, and must not be kept for the TTL.
+        this.noteQueues(all);
       } catch (err) {
         if (batch.length === 1 || isUnavailable(err)) {
           for (const b of batch) b.reject(err);
@@ -165,7 +168,7 @@ export class PostgresStore implements Store {
         }
       }
       if (!results) {
-        await Promise.all(batch.map((b) => t.insertTasks(this.ctx, this.db, b.tasks).then((r) => settle(b, r), b.reject)));
+        await Promise.all(batch.map((b) => t.insertTasks(this.ctx, this.db, b.tasks).then((r) => (this.noteQueues(b.tasks), settle(b, r)), b.reject)));
         return;
       }
       let at = 0;
