@@ -3,7 +3,7 @@
 // Starts a real server (`node bin/asyncqueue.js serve`, needs `npm run build`),
 // a trivial target and load generators as separate processes on 127.0.0.1,
 // prints a table with targets and writes JSON to bench/results/.
-//   npm run bench -- [--only ceiling,create,e2e,latency,memory,scale,retention,profile]
+//   npm run bench -- [--only ceiling,create,e2e,latency,memory,scale,retention,keys,profile]
 //                    [--n 20000] [--runs 1] [--quick] [--long] [--max-minutes 60]
 //                    [--store sqlite|postgres] [--pg-url postgres://…]
 // See docs/bench.md for every option and what each figure means.
@@ -23,7 +23,7 @@ import { clusterCpuMs, freshDatabase, pgForBench } from './lib/postgres.mjs';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const libDir = path.join(benchDir, 'lib');
-const ALL = ['ceiling', 'create', 'e2e', 'latency', 'memory', 'scale', 'retention'];
+const ALL = ['ceiling', 'create', 'e2e', 'latency', 'memory', 'scale', 'retention', 'keys'];
 const EXTRA = ['profile'];
 
 const A = parseArgs(process.argv.slice(2), {
@@ -97,7 +97,9 @@ function context(rep, target) {
   const metrics = {}, details = {}, notes = [], servers = [];
   const timeLeftS = () => Math.max(10, Math.floor((hardEnd - Date.now()) / 1000));
   const ctx = {
-    opts, rep, tmp, target, libDir, benchDir, resultsDir, stamp, log,
+    opts, rep, tmp, target, libDir, benchDir, resultsDir, stamp, log, aqDir,
+    /** With --store postgres: an admin URL and a fresh database per call (scenarios that use the store in process). */
+    pgUrl: pgb?.url, freshDatabase: (name) => freshDatabase(pgb.url, `${name}_${rep}`),
     metric(id, label, value, unit, { vs } = {}) { metrics[id] = { label, unit, value: value ?? null, vs }; },
     value: (id) => metrics[id]?.value ?? null,
     detail(k, v) { details[k] = v; },

@@ -15,6 +15,7 @@ import { policyConnector, refusedUrl } from './dispatch/policy.js';
 import { TaskEvents } from './dispatch/events.js';
 import { Completions } from './dispatch/completions.js';
 import { Explainer } from './dispatch/explain.js';
+import { keyBlocker } from './dispatch/key-waiting.js';
 import { Scheduler } from './dispatch/scheduler.js';
 import { generateCompletionKey } from './shared/completion-token.js';
 import { WebhookSender } from './dispatch/webhooks.js';
@@ -161,6 +162,7 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
   if (virtual) virtual.settle = settler(virtual, { loops: [scheduler.loop, webhooks.loop, schedules.loop], inFlight: () => scheduler.inFlight + webhooks.deliveriesInFlight });
   // api.md §11: flow control adds its reasons (key_concurrency, host_circuit_open) with explainer.addBlocker().
   const explainer = new Explainer({ store, clock, slots: scheduler.limits });
+  explainer.addBlocker(keyBlocker(store));
   const deps: ApiDeps = {
     store, events, clock, log, wake: () => scheduler.wake(), schedulesChanged: () => schedules.wake(), inFlight: () => scheduler.inFlight, tokens: config.tokens,
     maxBody: config.maxBody, maxDepth: config.maxDepth, maxWaiters: config.maxWaiters, maxSseClients: config.maxSseClients,

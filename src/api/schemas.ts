@@ -96,6 +96,15 @@ export const AsyncSchema = z
   })
   .openapi('Async', { description: 'let the target answer 202 and finish later with complete or fail (seconds)' });
 
+/** api.md §12: a tenant, a user, any group of a queue's tasks; 1–200 characters. */
+export const ConcurrencyKey = z
+  .string()
+  .min(1, 'must be 1 to 200 characters')
+  .max(200, 'must be 1 to 200 characters')
+  // stored as text on both stores (PostgreSQL text has no NUL) and shown in logs and the dashboard
+  .regex(/^[^\u0000-\u001f\u007f]*$/, 'cannot contain control characters')
+  .openapi({ description: "groups the queue's tasks: the queue's keyConcurrency caps attempts in flight per key, and keys take turns (api.md §12)" });
+
 export const QueueName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must match [A-Za-z0-9_.-]{1,64}');
 export const TaskStatusSchema = z.enum(TASK_STATUSES as [string, ...string[]]);
 
@@ -116,6 +125,7 @@ export const CreateTaskSchema = z
     priority: z.number().int().min(-100).max(100).optional(),
     idempotencyKey: z.string().min(1).max(200).optional(),
     labels: z.array(z.string().min(1).max(64)).max(10).optional(),
+    concurrencyKey: ConcurrencyKey.optional(),
     async: AsyncSchema.optional(),
   })
   .refine((v) => !(v.delay !== undefined && v.runAt !== undefined), { message: 'give either delay or runAt, not both', path: ['runAt'] })
@@ -152,6 +162,7 @@ export const TaskSchema = z
     priority: z.number().int(),
     idempotencyKey: z.string().nullable(),
     labels: z.array(z.string()),
+    concurrencyKey: z.string().nullable(),
     attempts: z.number().int(),
     runAt: z.string(),
     createdAt: z.string(),
@@ -237,13 +248,18 @@ export const HeartbeatSchema = z.strictObject({ attempt: z.number().int().min(1)
 const Counts = z.record(z.string(), z.number().int());
 
 export const QueueSchema = z
-  .object({ name: z.string(), concurrency: z.number().int().nullable(), ratePerSecond: z.number().nullable(), paused: z.boolean(), counts: Counts })
+  .object({
+    name: z.string(), concurrency: z.number().int().nullable(), ratePerSecond: z.number().nullable(), keyConcurrency: z.number().int().nullable(),
+    paused: z.boolean(), counts: Counts,
+  })
   .openapi('Queue');
 
 export const QueueUpdateSchema = z
   .strictObject({
     concurrency: z.number().int().min(1).max(100_000).nullable().optional(),
     ratePerSecond: z.number().gt(0).max(1_000_000).nullable().optional(),
+    keyConcurrency: z.number().int().min(1).max(100_000).nullable().optional()
+      .openapi({ description: 'max attempts in flight per concurrencyKey (api.md §12); null removes the limit' }),
     paused: z.boolean().optional(),
   })
   .openapi('QueueUpdate');

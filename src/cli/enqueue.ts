@@ -21,6 +21,7 @@ interface EnqueueFlags {
   label?: string[];
   header?: Record<string, string>;
   idempotencyKey?: string;
+  key?: string;
   wait?: number | true;
   file?: string;
 }
@@ -39,6 +40,7 @@ export function inputFromFlags(f: EnqueueFlags): Partial<CreateTaskInput> {
     labels: f.label,
     headers: f.header,
     idempotencyKey: f.idempotencyKey,
+    concurrencyKey: f.key,
   };
   for (const k of Object.keys(input) as (keyof CreateTaskInput)[]) if (input[k] === undefined) delete input[k];
   return input;
@@ -83,6 +85,7 @@ export function registerEnqueue(program: Command): void {
     .option('-l, --label <label>', 'label for filtering (repeatable)', collect)
     .option('-H, --header <name:value>', 'header forwarded to the target (repeatable)', header)
     .option('--idempotency-key <key>', 'create at most one task for this key')
+    .option('-k, --key <key>', "concurrency key, e.g. a tenant id: the queue's keyConcurrency caps each key, keys take turns")
     .option('-w, --wait [seconds]', 'wait for the outcome (for up to seconds); exit 1 unless it completes', seconds)
     .option('-f, --file <tasks.ndjson>', 'create many tasks, one JSON object per line (- for standard input); the flags above are defaults')
     .addHelpText(

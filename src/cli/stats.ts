@@ -37,9 +37,10 @@ export function queueLines(ctx: Context, queues: Queue[]): string[] {
     q.paused ? out.paint('yellow', 'paused') : 'active',
     q.concurrency === null ? '-' : String(q.concurrency),
     q.ratePerSecond === null ? '-' : String(q.ratePerSecond),
+    q.keyConcurrency == null ? '-' : String(q.keyConcurrency),
     ...countCells(q.counts),
   ]);
-  return table(['QUEUE', 'STATE', 'CONCURRENCY', 'RATE/S', ...COUNT_HEADERS], rows, { right: [2, 3, 4, 5, 6, 7, 8], paint: (h) => out.paint('bold', h) });
+  return table(['QUEUE', 'STATE', 'CONCURRENCY', 'RATE/S', 'PER KEY', ...COUNT_HEADERS], rows, { right: [2, 3, 4, 5, 6, 7, 8, 9], paint: (h) => out.paint('bold', h) });
 }
 
 /** Registers `stats` and `queues` (with `queues set`) on the program. */
@@ -72,17 +73,19 @@ export function registerStats(program: Command): void {
     .argument('<name>', 'queue name')
     .option('-c, --concurrency <n>', 'max attempts in flight, or "none"', limitOrNone)
     .option('-r, --rate <perSecond>', 'max dispatch starts per second, or "none"', limitOrNone)
+    .option('-k, --key-concurrency <n>', 'max attempts in flight per concurrencyKey (keys take turns), or "none"', limitOrNone)
     .option('--pause', 'stop dispatching (new tasks are still accepted)')
     .option('--resume', 'dispatch again')
     .option('--create', 'create the queue if it does not exist yet (to set limits before its first task)')
-    .addHelpText('after', '\nExamples:\n  $ aq queues set emails --concurrency 5 --rate none\n  $ aq queues set emails --resume\n  $ aq queues set imports --create --concurrency 2');
-  withGlobals(set).action(async (name: string, flags: { concurrency?: number | 'none'; rate?: number | 'none'; pause?: boolean; resume?: boolean; create?: boolean }, command: Command) => {
+    .addHelpText('after', '\nExamples:\n  $ aq queues set emails --concurrency 5 --rate none\n  $ aq queues set imports --key-concurrency 2\n  $ aq queues set emails --resume\n  $ aq queues set imports --create --concurrency 2');
+  withGlobals(set).action(async (name: string, flags: { concurrency?: number | 'none'; rate?: number | 'none'; keyConcurrency?: number | 'none'; pause?: boolean; resume?: boolean; create?: boolean }, command: Command) => {
     if (flags.pause && flags.resume) command.error('error: give --pause or --resume, not both', { exitCode: 2, code: 'aq.usage' });
     const update: QueueUpdate = {};
     if (flags.concurrency !== undefined) update.concurrency = noneToNull(flags.concurrency);
     if (flags.rate !== undefined) update.ratePerSecond = noneToNull(flags.rate);
+    if (flags.keyConcurrency !== undefined) update.keyConcurrency = noneToNull(flags.keyConcurrency);
     if (flags.pause || flags.resume) update.paused = Boolean(flags.pause);
-    if (!Object.keys(update).length) command.error('error: nothing to change: give --concurrency, --rate, --pause or --resume', { exitCode: 2, code: 'aq.usage' });
+    if (!Object.keys(update).length) command.error('error: nothing to change: give --concurrency, --rate, --key-concurrency, --pause or --resume', { exitCode: 2, code: 'aq.usage' });
     const ctx = contextOf(command);
     // A typo must not quietly make a new, empty queue (PUT creates one): only with --create.
     if (!flags.create && !(await ctx.aq.queues.list()).some((q) => q.name === name)) {

@@ -45,7 +45,7 @@ export class Explainer {
     for (const q of limits) {
       if (only && !only.has(q.name)) continue;
       queues.set(q.name, {
-        paused: q.paused, concurrency: q.concurrency, ratePerSecond: q.ratePerSecond,
+        paused: q.paused, concurrency: q.concurrency, ratePerSecond: q.ratePerSecond, keyConcurrency: q.keyConcurrency,
         inFlight: this.o.slots.inFlightOf(q.name),
         nextTokenAt: q.ratePerSecond ? this.o.slots.tokenWaitUntil(q.name, now) : undefined,
       });
@@ -58,7 +58,15 @@ export class Explainer {
     if (!tasks.some((t) => t.status === 'pending')) return tasks;
     const now = this.o.clock.now();
     const ctx = await this.context(now, new Set(tasks.map((t) => t.queue)));
-    return tasks.map((t) => (t.status === 'pending' ? { ...t, waiting: waitingFor(waitingTask(t), ctx, now, this.blockers) } : t));
+    const pending = tasks.filter((t) => t.status === 'pending').map(waitingTask);
+    await this.prepare(pending, ctx, now);
+    let i = 0;
+    return tasks.map((t) => (t.status === 'pending' ? { ...t, waiting: waitingFor(pending[i++]!, ctx, now, this.blockers) } : t));
+  }
+
+  private async prepare(tasks: WaitingTask[], ctx: WaitingContext, now: number): Promise<void> {
+    if (tasks.length === 0) return;
+    await Promise.all(this.blockers.map((b) => b.prepare?.(tasks, ctx, now)));
   }
 
   /** `GET /v1/tasks/:id/plan`: undefined when there is no such task. */
@@ -68,7 +76,9 @@ export class Explainer {
     const now = this.o.clock.now();
     const ctx = await this.context(now, new Set([task.queue]));
     const base = attemptsBaseOf(task);
-    const waiting = waitingFor(waitingTask(task), ctx, now, this.blockers);
+    const wt = waitingTask(task);
+    if (task.status === 'pending') await this.prepare([wt], ctx, now);
+    const waiting = waitingFor(wt, ctx, now, this.blockers);
     const ofRun = attempts.filter((a) => a.n > base);
     const lastRetryAfter = [...ofRun].reverse().find((a) => a.retryAfter !== undefined)?.retryAfter;
     const current = attempts.find((a) => a.n === task.attempts);

@@ -49,6 +49,11 @@ export class Limits {
     return cap;
   }
 
+  /** The queue's keyConcurrency (api.md §12), null when it has none. */
+  keyConcurrencyOf(queue: string): number | null {
+    return this.queues.get(queue)?.keyConcurrency ?? null;
+  }
+
   /** Queues not paused and not at their concurrency limit (tokens aside). */
   openQueues(): string[] {
     const out: string[] = [];

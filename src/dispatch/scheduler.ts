@@ -73,6 +73,13 @@ export class Scheduler {
   private readonly backstopMs: number;
   private readonly random: () => number;
   private readonly unsubscribe: () => void;
+  /**
+   * Keyed queues (api.md §12) whose last claim started fewer than it was given slots for: their
+   * due tasks wait on their keys' caps, so claiming again at once would find the same. They sit
+   * out until a wake (a create, a finished attempt recorded) or a backstop interval (other
+   * nodes' attempts ending), by the time (ms) they were set aside: no busy loop on a capped key.
+   */
+  private readonly keyBlocked = new Map<string, number>();
   /** Slots that must be free before a busy scheduler claims again: a tenth of the concurrency, 1–16. */
   private readonly minClaim: number;
 
@@ -99,9 +106,16 @@ export class Scheduler {
     return this.loop.wakeAt;
   }
 
-  /** Asks for a claim soon; many calls in one tick make one claim. */
+  /** Asks for a claim soon; many calls in one tick make one claim. Keyed queues set aside are looked at again. */
   wake(): void {
+    this.keyBlocked.clear();
     this.loop.wake();
+  }
+
+  /** Queues set aside because their keys are at their caps (see keyBlocked); those past a backstop interval come back. */
+  private setAside(now: number): ReadonlySet<string> {
+    for (const [q, at] of this.keyBlocked) if (now - at >= this.backstopMs / 2 || now < at) this.keyBlocked.delete(q);
+    return new Set(this.keyBlocked.keys());
   }
 
   /** One claim; then when to claim next. */
@@ -114,13 +128,18 @@ export class Scheduler {
     if (this.limits.free() < this.minClaim && this.limits.total >= this.minClaim) return 'busy';
     this.limits.setQueues(await this.o.store.queueLimits());
     const now = this.o.clock.now();
-    const open = this.limits.openQueues().filter((q) => this.limits.capacityOf(q, now) > 0);
+    const aside = this.setAside(now);
+    const open = this.limits.openQueues().filter((q) => !aside.has(q) && this.limits.capacityOf(q, now) > 0);
     if (open.length === 0) return 'done';
     const due = await this.o.store.dueQueues(open, now);
     if (due.length === 0) return 'done';
-    const claimed = await this.o.store.claimTasks(this.limits.allocate(due, now), now);
+    const allocation = this.limits.allocate(due, now);
+    const claimed = await this.o.store.claimTasks(allocation, now);
     const perQueue = new Map<string, number>();
     for (const t of claimed) perQueue.set(t.queue, (perQueue.get(t.queue) ?? 0) + 1);
+    for (const [q, n] of allocation) {
+      if (this.limits.keyConcurrencyOf(q) !== null && (perQueue.get(q) ?? 0) < n) this.keyBlocked.set(q, now);
+    }
     for (const [q, n] of perQueue) this.limits.acquire(q, n, now);
     for (const t of claimed) this.start(t);
     return claimed.length > 0 ? 'again' : 'done';
@@ -130,7 +149,8 @@ export class Scheduler {
   private async nextAt(): Promise<number | null> {
     if (this.limits.free() === 0) return null;
     const now = this.o.clock.now();
-    const open = this.limits.openQueues();
+    const aside = this.setAside(now);
+    const open = this.limits.openQueues().filter((q) => !aside.has(q));
     const ready = open.filter((q) => this.limits.capacityOf(q, now) > 0);
     let next = (await this.o.store.nextDueAt(ready)) ?? Infinity;
     for (const q of open) {
@@ -225,8 +245,9 @@ export class Scheduler {
           if (info) this.o.log.info('task ' + d.next.status, { task: t.id, queue: t.queue, attempt: t.attempt, status: d.httpStatus, error: d.error?.type });
         });
         if (webhookDue) this.o.onWebhookDue?.();
-        // The wake in finish() ran before this commit: arm the timer for the retries' run times now.
-        if (retrying || created) this.wake();
+        // The wake in finish() ran before this commit: arm the timer for the retries' run times now,
+        // and look again at keyed queues set aside (the finished attempts freed their keys' slots).
+        if (retrying || created || this.keyBlocked.size > 0) this.wake();
       })
       .catch((err) => this.o.log.error('recording attempts failed', { err, tasks: batch.length }));
   }

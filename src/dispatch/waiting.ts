@@ -12,6 +12,8 @@ export interface QueueSnapshot {
   ratePerSecond: number | null;
   /** When the queue's rate limit gives its next start (ms), if it has none to give now. */
   nextTokenAt?: number;
+  /** Max attempts in flight per concurrencyKey (api.md §12); null or absent for none. */
+  keyConcurrency?: number | null;
 }
 
 export interface WaitingContext {
@@ -38,8 +40,12 @@ export interface WaitingTask {
 /**
  * A reason a due task of an open queue may be held by, checked after the queue's own
  * concurrency and before its rate and the global concurrency. Returns undefined when it does not hold.
+ * `prepare`, when present, runs first for the tasks about to be explained (to read what the
+ * check needs from the store once per answer, not once per task).
  */
-export type WaitingBlocker = (t: WaitingTask, now: number) => Waiting | undefined;
+export type WaitingBlocker = ((t: WaitingTask, now: number) => Waiting | undefined) & {
+  prepare?: (tasks: readonly WaitingTask[], ctx: WaitingContext, now: number) => Promise<void>;
+};
 
 /** "14:02:11 UTC" within the day of `now`, else "2026-12-02 14:02:11 UTC". */
 export function clockTime(ms: number, now: number): string {

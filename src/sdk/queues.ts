@@ -18,7 +18,8 @@ export class QueuesResource {
 
   /**
    * Changes a queue's settings (creating the queue if needed): `concurrency` (max attempts in
-   * flight, null = only the global limit), `ratePerSecond` (null = none) and `paused`.
+   * flight, null = only the global limit), `ratePerSecond` (null = none), `keyConcurrency` (max
+   * attempts in flight per `concurrencyKey`, keys taking turns; null = none, api.md §12) and `paused`.
    * Fields left out keep their value.
    */
   async update(name: string, update: QueueUpdate): Promise<Queue> {

@@ -34,6 +34,8 @@ export interface NewTask {
   priority: number;
   idempotencyKey: string | null;
   labels: string[];
+  /** api.md §12; null when none. */
+  concurrencyKey: string | null;
   runAt: number;
   createdAt: number;
   scheduleId: string | null;
@@ -69,6 +71,7 @@ export function toNewTask(input: CreateTaskInput, now: number, extra: { schedule
     priority: input.priority ?? TASK_DEFAULTS.priority,
     idempotencyKey: extra.idempotencyKey ?? input.idempotencyKey ?? null,
     labels: input.labels ?? [],
+    concurrencyKey: input.concurrencyKey ?? null,
     runAt,
     createdAt: now,
     scheduleId: extra.scheduleId ?? null,

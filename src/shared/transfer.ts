@@ -50,6 +50,7 @@ export function toImportItem(line: ExportLine, now: number): ImportItem {
       payloadJson: JSON.stringify(t.payload ?? null), payload: t.payload ?? null,
       webhookUrl: t.webhookUrl, webhookRetries: t.webhookRetries, retries: t.retries, timeoutMs: Math.round(t.timeout * 1000),
       backoff: t.backoff, priority: t.priority, idempotencyKey: t.idempotencyKey, labels: t.labels,
+      concurrencyKey: t.concurrencyKey ?? null,
       runAt: running ? now : ms(t.runAt), createdAt: ms(t.createdAt), scheduleId: t.scheduleId, qstash: t.qstash ?? null,
       async: t.async ? { timeoutMs: Math.round(t.async.timeout * 1000), heartbeatMs: t.async.heartbeat === null ? null : Math.round(t.async.heartbeat * 1000) } : null,
     },

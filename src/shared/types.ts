@@ -106,6 +106,8 @@ export interface Task<TPayload = unknown, TResult = unknown> {
   priority: number;
   idempotencyKey: string | null;
   labels: string[];
+  /** Groups the queue's tasks for its `keyConcurrency` and for turns between keys (api.md §12); null when none. */
+  concurrencyKey: string | null;
   /** Attempts started so far. */
   attempts: number;
   runAt: string;
@@ -145,6 +147,8 @@ export interface CreateTaskInput<TPayload = unknown> {
   priority?: number;
   idempotencyKey?: string;
   labels?: string[];
+  /** 1–200 characters, e.g. a tenant id: the queue's `keyConcurrency` caps attempts in flight per key, and keys take turns (api.md §12). */
+  concurrencyKey?: string;
   /** Internal: set only by the `/v2` API and schedules it creates; never accepted from a `/v1` body. */
   qstash?: QstashMeta;
   /** Let the target answer 202 and finish later (api.md §10); seconds, defaults 3600 and null. */
@@ -194,6 +198,8 @@ export interface Queue {
   concurrency: number | null;
   /** Max dispatch starts per second; null = no limit. */
   ratePerSecond: number | null;
+  /** Max attempts in flight per `concurrencyKey` (api.md §12); null = no per-key limit (and no turns between keys). */
+  keyConcurrency: number | null;
   paused: boolean;
   counts: Record<TaskStatus, number>;
 }
@@ -201,6 +207,7 @@ export interface Queue {
 export interface QueueUpdate {
   concurrency?: number | null;
   ratePerSecond?: number | null;
+  keyConcurrency?: number | null;
   paused?: boolean;
 }
 

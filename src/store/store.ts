@@ -196,6 +196,8 @@ export interface QueueLimits {
   name: string;
   concurrency: number | null;
   ratePerSecond: number | null;
+  /** Max attempts in flight per concurrencyKey (api.md §12); null = none, and no turns between keys. */
+  keyConcurrency: number | null;
   paused: boolean;
 }
 
@@ -255,6 +257,8 @@ export interface Store {
   // dispatch
   /** Claims up to `perQueue[name]` due tasks of each queue, in one transaction. */
   claimTasks(perQueue: Map<string, number>, now: number): Promise<ClaimedTask[]>;
+  /** Attempts in flight (on every node) of each of `keys` in `queue` (api.md §12); open async attempts hold none. Keys with none are left out. */
+  keysInFlight(queue: string, keys: string[]): Promise<Map<string, number>>;
   /** Those of `queues` with a task due at `now`, for fair allocation. */
   dueQueues(queues: string[], now: number): Promise<string[]>;
   /** Records attempts and applies their decisions; true where the task was still running that attempt. */

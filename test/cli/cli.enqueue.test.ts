@@ -22,12 +22,12 @@ describe('aq enqueue', () => {
   it('creates a task from flags and prints it as the API object with --json', async () => {
     const { target, cli } = await setup();
     const r = await cli(['enqueue', `${target.url}/work`, '--payload', '{"to":"ada"}', '--queue', 'emails', '--retries', '5', '--timeout', '2m',
-      '--priority', '-3', '--label', 'a', '--label', 'b', '--header', 'X-Tenant: acme', '--idempotency-key', 'k-1', '--json']);
+      '--priority', '-3', '--label', 'a', '--label', 'b', '--header', 'X-Tenant: acme', '--idempotency-key', 'k-1', '--key', 'tenant-acme', '--json']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const task = JSON.parse(r.stdout) as Task;
     expect(task).toMatchObject({ targetUrl: `${target.url}/work`, payload: { to: 'ada' }, queue: 'emails', retries: 5, timeout: 120, priority: -3,
-      labels: ['a', 'b'], headers: { 'X-Tenant': 'acme' }, idempotencyKey: 'k-1' });
+      labels: ['a', 'b'], headers: { 'X-Tenant': 'acme' }, idempotencyKey: 'k-1', concurrencyKey: 'tenant-acme' });
     expect(task.id).toMatch(/^tsk_/);
     const [req] = await target.waitForRequests(1);
     expect(req!.json).toEqual({ to: 'ada' });

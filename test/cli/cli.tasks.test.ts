@@ -106,13 +106,14 @@ describe('aq stats and queues', () => {
   it('lists queues and changes their limits with queues set', async () => {
     const { target, aq, cli } = await setup();
     await aq.tasks.create(taskInput(target.url, { queue: 'emails' }), { wait: 15 });
-    const set = await cli(['queues', 'set', 'emails', '--concurrency', '3', '--rate', '10', '--pause', '--json']);
+    const set = await cli(['queues', 'set', 'emails', '--concurrency', '3', '--rate', '10', '--key-concurrency', '2', '--pause', '--json']);
     expect(set.code).toBe(0);
-    expect(JSON.parse(set.stdout)).toMatchObject({ name: 'emails', concurrency: 3, ratePerSecond: 10, paused: true });
+    expect(JSON.parse(set.stdout)).toMatchObject({ name: 'emails', concurrency: 3, ratePerSecond: 10, keyConcurrency: 2, paused: true });
     const list = await cli(['queues']);
-    expect(list.stdout).toMatch(/^QUEUE +STATE +CONCURRENCY +RATE\/S +PENDING +RUNNING +COMPLETED +FAILED +CANCELLED\n/);
-    expect(list.stdout).toMatch(/\nemails +paused +3 +10 +0 +0 +1 +0 +0\n/);
-    await cli(['queues', 'set', 'emails', '--concurrency', 'none', '--resume']);
+    expect(list.stdout).toMatch(/^QUEUE +STATE +CONCURRENCY +RATE\/S +PER KEY +PENDING +RUNNING +COMPLETED +FAILED +CANCELLED\n/);
+    expect(list.stdout).toMatch(/\nemails +paused +3 +10 +2 +0 +0 +1 +0 +0\n/);
+    expect((await cli(['queues', 'set', 'emails', '--key-concurrency', '0'])).code).toBe(2);
+    await cli(['queues', 'set', 'emails', '--concurrency', 'none', '--key-concurrency', 'none', '--resume']);
     const json = JSON.parse((await cli(['queues', '--json'])).stdout) as { queues: { name: string; concurrency: number | null; paused: boolean }[] };
     expect(json.queues.find((q) => q.name === 'emails')).toMatchObject({ concurrency: null, paused: false });
   });

@@ -114,7 +114,7 @@ describe('PostgreSQL store: several nodes on one database', () => {
   it('a pause made on one node stops claims on another at once, whatever that node has cached', async () => {
     const { a, b } = await twoNodes();
     await a.createTasks([newTask({ queue: 'p' })]);
-    expect(await b.queueLimits()).toEqual([{ name: 'p', concurrency: null, ratePerSecond: null, paused: false }]);
+    expect(await b.queueLimits()).toEqual([{ name: 'p', concurrency: null, ratePerSecond: null, keyConcurrency: null, paused: false }]);
     await a.updateQueue('p', { paused: true }, T0);
     expect(await b.claimTasks(new Map([['p', 5]]), T0)).toEqual([]);
     await a.updateQueue('p', { paused: false }, T0);

@@ -221,8 +221,8 @@ document.addEventListener('submit', async (e) => {
   const field = (name) => [...form.elements].find((el) => el.name === name);
   const value = (name) => (field(name).value.trim() === '' ? null : Number(field(name).value));
   try {
-    await call('PUT', form.dataset.queueForm, { concurrency: value('concurrency'), ratePerSecond: value('ratePerSecond') });
-    for (const name of ['concurrency', 'ratePerSecond']) field(name).defaultValue = field(name).value;
+    await call('PUT', form.dataset.queueForm, { concurrency: value('concurrency'), ratePerSecond: value('ratePerSecond'), keyConcurrency: value('keyConcurrency') });
+    for (const name of ['concurrency', 'ratePerSecond', 'keyConcurrency']) field(name).defaultValue = field(name).value;
     toast('Limits saved');
     await refresh();
   } catch (err) {

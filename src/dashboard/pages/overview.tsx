@@ -45,6 +45,9 @@ function QueueRow({ q }: { q: Queue }) {
       <td>
         <input form={form} name="ratePerSecond" type="number" min="0.001" step="any" inputmode="decimal" value={q.ratePerSecond ?? ''} placeholder="none" aria-label={`Rate limit of ${q.name} in dispatches per second (empty: none)`} />
       </td>
+      <td>
+        <input form={form} name="keyConcurrency" type="number" min="1" max="100000" step="1" inputmode="numeric" value={q.keyConcurrency ?? ''} placeholder="none" aria-label={`Attempts in flight per concurrency key of ${q.name} (empty: no per-key limit)`} />
+      </td>
       <td>{q.paused ? <span class="badge s-paused">paused</span> : <span class="badge s-active">active</span>}</td>
       <td class="actions">
         <form id={form} data-queue-form={path}>
@@ -74,6 +77,7 @@ export function QueueTable({ queues }: { queues: Queue[] }) {
             <th scope="col" class="num">Cancelled</th>
             <th scope="col">Concurrency</th>
             <th scope="col">Rate /s</th>
+            <th scope="col">Per key</th>
             <th scope="col">State</th>
             <th scope="col">
               <span class="sr-only">Actions</span>

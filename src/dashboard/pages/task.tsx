@@ -324,6 +324,8 @@ export function TaskDetail({
           <dd>{formatTime(t.completedAt)}</dd>
           {t.labels.length > 0 && <dt>Labels</dt>}
           {t.labels.length > 0 && <dd>{t.labels.join(', ')}</dd>}
+          {t.concurrencyKey != null && <dt>Concurrency key</dt>}
+          {t.concurrencyKey != null && <dd class="break">{t.concurrencyKey}</dd>}
           {t.idempotencyKey && <dt>Idempotency key</dt>}
           {t.idempotencyKey && <dd class="break">{t.idempotencyKey}</dd>}
           {t.scheduleId && <dt>Schedule</dt>}

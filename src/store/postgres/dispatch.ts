@@ -9,6 +9,7 @@ import * as tb from '../../dispatch/token-bucket.js';
 import type { AttemptFinish, ClaimedDelivery, ClaimedTask, DeliveryFinish, QueueLimits } from '../store.js';
 import { nowParam, nowSql, type PgCtx } from './context.js';
 import type { Sql } from './pool.js';
+import { pickKeyed } from './keys.js';
 import { insertTasks } from './tasks.js';
 import { taskEvent } from '../signals.js';
 
@@ -19,13 +20,21 @@ interface ClaimRow {
   async_timeout_ms: number | null; async_heartbeat_ms: number | null;
 }
 
+/** The claim's update of the picked rows; `$node` and `$token` are the parameter numbers of this node and the claim's token. */
+const claimSet = (node: number, token: number) => `UPDATE tasks t SET status = 'running', attempts = t.attempts + 1, updated_at = now.ms,
+    claimed_by = $${node}, claim_token = $${token}, awaiting_since = NULL, awaiting_deadline = NULL, awaiting_heartbeat_at = NULL
+  FROM picked, now WHERE t.seq = picked.seq`;
+const CLAIM_RETURNING = `RETURNING t.seq, t.id, t.queue, t.target_url, t.method, t.headers, t.payload, t.timeout_ms, t.retries, t.backoff, t.attempts,
+    t.attempts_base, t.priority, t.run_at, t.webhook_url IS NOT NULL AS has_webhook, now.ms AS started_at, t.created_at, t.schedule_id, t.qstash,
+    t.async_timeout_ms, t.async_heartbeat_ms`;
+
 // $1 queues, $2 how many of each, $3 now (null: the database's clock), $4 this node, $5 the claim's token.
 // `open` keeps only queues the database says are unpaused and unlimited (the fast path; limited
 // queues are claimed by claimLimited). SKIP LOCKED: claimers on other nodes take other rows.
 const claimSql = (onlyUnlimited: boolean) => `WITH now AS (SELECT ${nowSql(3)} AS ms),
   want AS (
     SELECT w.queue, w.n FROM unnest($1::text[], $2::int[]) AS w(queue, n)
-    ${onlyUnlimited ? 'JOIN queues q ON q.name = w.queue AND NOT q.paused AND q.concurrency IS NULL AND q.rate_per_second IS NULL' : ''}
+    ${onlyUnlimited ? 'JOIN queues q ON q.name = w.queue AND NOT q.paused AND q.concurrency IS NULL AND q.rate_per_second IS NULL AND q.key_concurrency IS NULL' : ''}
     WHERE w.n > 0
   ),
   picked AS (
@@ -34,12 +43,12 @@ const claimSql = (onlyUnlimited: boolean) => `WITH now AS (SELECT ${nowSql(3)} A
       ORDER BY t.priority DESC, t.run_at LIMIT want.n FOR UPDATE SKIP LOCKED
     ) p
   )
-  UPDATE tasks t SET status = 'running', attempts = t.attempts + 1, updated_at = now.ms, claimed_by = $4, claim_token = $5,
-    awaiting_since = NULL, awaiting_deadline = NULL, awaiting_heartbeat_at = NULL
-  FROM picked, now WHERE t.seq = picked.seq
-  RETURNING t.seq, t.id, t.queue, t.target_url, t.method, t.headers, t.payload, t.timeout_ms, t.retries, t.backoff, t.attempts,
-    t.attempts_base, t.priority, t.run_at, t.webhook_url IS NOT NULL AS has_webhook, now.ms AS started_at, t.created_at, t.schedule_id, t.qstash,
-    t.async_timeout_ms, t.async_heartbeat_ms`;
+  ${claimSet(4, 5)}
+  ${CLAIM_RETURNING}`;
+// The picks of keyed queues (keys.ts): $1 seqs, $2 now, $3 this node, $4 the claim's token.
+const CLAIM_SEQS = `WITH now AS (SELECT ${nowSql(2)} AS ms), picked AS (SELECT unnest($1::bigint[]) AS seq)
+  ${claimSet(3, 4)} AND t.status = 'pending'
+  ${CLAIM_RETURNING}`;
 const CLAIM_UNLIMITED = claimSql(true);
 const CLAIM_ANY = claimSql(false);
 
@@ -65,7 +74,7 @@ export function claimToken(): number {
 
 interface LockedQueue {
   name: string; concurrency: number | null; rate_per_second: number | null; paused: boolean; tokens: number | null; tokens_at: number | null;
-  now: number; running: number;
+  now: number; running: number; key_concurrency: number | null; key_cursor: string | null;
 }
 
 /**
@@ -80,7 +89,7 @@ async function claimLimited(ctx: PgCtx, want: Map<string, number>, now: number, 
     // includes every claim committed by whoever held the lock before.
     await sql.query('SELECT 1 FROM queues WHERE name = ANY($1::text[]) ORDER BY name FOR UPDATE', [queues], 'aq_lock_queues');
     const locked = await sql.query<LockedQueue>(
-      `SELECT q.name, q.concurrency, q.rate_per_second, q.paused, q.tokens, q.tokens_at, ${nowSql(2)} AS now,
+      `SELECT q.name, q.concurrency, q.rate_per_second, q.paused, q.tokens, q.tokens_at, ${nowSql(2)} AS now, q.key_concurrency, q.key_cursor,
          (COALESCE((SELECT sum(c.n) FROM counts c WHERE c.queue = q.name AND c.status = 'running'), 0)
            -- open async attempts hold no slot (api.md §10): their request is over
            - (SELECT count(*) FROM tasks a WHERE a.queue = q.name AND a.status = 'running' AND a.awaiting_since IS NOT NULL))::bigint AS running
@@ -89,6 +98,7 @@ async function claimLimited(ctx: PgCtx, want: Map<string, number>, now: number, 
       'aq_queue_caps',
     );
     const allowed = new Map<string, number>();
+    const keyed: { q: LockedQueue; cap: number }[] = [];
     const buckets: { name: string; rate: number; now: number; bucket: tb.Bucket }[] = [];
     for (const q of locked) {
       if (q.paused) continue;
@@ -100,8 +110,16 @@ async function claimLimited(ctx: PgCtx, want: Map<string, number>, now: number, 
         if (cap > 0) buckets.push({ name: q.name, rate: q.rate_per_second, now: q.now, bucket });
       }
       if (cap > 0) allowed.set(q.name, cap);
+      if (cap > 0 && q.key_concurrency !== null) keyed.push({ q, cap });
     }
+    for (const { q } of keyed) allowed.delete(q.name);
     const rows = await claimRows(ctx, sql, CLAIM_ANY, 'aq_claim_any', allowed, now, token);
+    // api.md §12: keyed queues take turns between their keys, each key within keyConcurrency (keys.ts).
+    for (const { q, cap } of keyed) {
+      const seqs = await pickKeyed(sql, q.name, cap, q.key_concurrency!, q.key_cursor, nowParam(ctx, now));
+      if (seqs.length === 0) continue;
+      rows.push(...(await sql.query<ClaimRow>(CLAIM_SEQS, [seqs, nowParam(ctx, now), ctx.nodeId, token], 'aq_claim_seqs')));
+    }
     if (buckets.length > 0) {
       const taken = new Map<string, number>();
       for (const r of rows) taken.set(r.queue, (taken.get(r.queue) ?? 0) + 1);
@@ -123,7 +141,9 @@ async function claimLimited(ctx: PgCtx, want: Map<string, number>, now: number, 
  * that is paused or limited (a limit set on another node a moment ago is never overrun).
  */
 export async function claimTasks(ctx: PgCtx, perQueue: Map<string, number>, now: number, limits: QueueLimits[] | undefined, token: number): Promise<ClaimedTask[]> {
-  const limited = new Set((limits ?? []).filter((q) => q.paused || q.concurrency !== null || q.ratePerSecond !== null).map((q) => q.name));
+  const limited = new Set(
+    (limits ?? []).filter((q) => q.paused || q.concurrency !== null || q.ratePerSecond !== null || q.keyConcurrency !== null).map((q) => q.name),
+  );
   const fast = new Map<string, number>();
   const slow = new Map<string, number>();
   for (const [q, n] of perQueue) if (n > 0) (limited.has(q) ? slow : fast).set(q, n);

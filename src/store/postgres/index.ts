@@ -289,6 +289,17 @@ export class PostgresStore implements Store {
   claimTasks(perQueue: Map<string, number>, now: number) {
     return this.claiming((token) => d.claimTasks(this.ctx, perQueue, now, this.limitsCache, token));
   }
+  async keysInFlight(queue: string, keys: string[]) {
+    if (keys.length === 0) return new Map<string, number>();
+    const rows = await this.ctx.db.query<{ k: string; n: number }>(
+      `SELECT concurrency_key AS k, count(*)::int AS n FROM tasks
+       WHERE status = 'running' AND concurrency_key IS NOT NULL AND queue = $1 AND concurrency_key = ANY($2::text[]) AND awaiting_since IS NULL
+       GROUP BY concurrency_key`,
+      [queue, keys],
+      'aq_keys_in_flight',
+    );
+    return new Map(rows.map((r) => [r.k, r.n]));
+  }
   async dueQueues(queues: string[], now: number) {
     if (this.lostClaims.length > 0) await this.releaseLostClaims();
     return d.dueQueues(this.ctx, queues, now);

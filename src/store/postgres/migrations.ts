@@ -209,8 +209,20 @@ CREATE TRIGGER tasks_async_cancel BEFORE UPDATE OF status ON tasks FOR EACH ROW
   EXECUTE FUNCTION aq_async_cancel();
 `;
 
+/**
+ * Flow control by key (api.md §12), as in SQLite's migration 7: a task's concurrencyKey, a
+ * queue's keyConcurrency and its key cursor (the key last served; read and moved by claims that
+ * hold the queue row locked). Both indexes are partial on keyed tasks: unkeyed tasks cost them nothing.
+ */
+const KEYS = `
+ALTER TABLE tasks ADD COLUMN concurrency_key text;
+ALTER TABLE queues ADD COLUMN key_concurrency int, ADD COLUMN key_cursor text;
+CREATE INDEX tasks_key_due ON tasks (queue, concurrency_key, priority DESC, run_at) WHERE status = 'pending' AND concurrency_key IS NOT NULL;
+CREATE INDEX tasks_key_running ON tasks (queue, concurrency_key) WHERE status = 'running' AND concurrency_key IS NOT NULL;
+`;
+
 /** Migration n brings the schema from version n-1 to n. */
-export const MIGRATIONS: readonly string[] = [V1, V2, V3];
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, KEYS];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Advisory lock key for migrations ("aqmigr" as a number); per database, held for one transaction. */

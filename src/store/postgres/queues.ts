@@ -9,6 +9,7 @@ interface QueueRow {
   name: string;
   concurrency: number | null;
   rate_per_second: number | null;
+  key_concurrency: number | null;
   paused: boolean;
 }
 
@@ -31,20 +32,21 @@ async function countsByQueue(ctx: PgCtx, queue?: string): Promise<Map<string, Re
 }
 
 function toQueue(r: QueueRow, counts: Record<TaskStatus, number> | undefined): Queue {
-  return { name: r.name, concurrency: r.concurrency, ratePerSecond: r.rate_per_second, paused: r.paused, counts: counts ?? zeroCounts() };
+  return { name: r.name, concurrency: r.concurrency, ratePerSecond: r.rate_per_second, keyConcurrency: r.key_concurrency,
+    paused: r.paused, counts: counts ?? zeroCounts() };
 }
 
 export async function listQueues(ctx: PgCtx): Promise<Queue[]> {
   const [counts, rows] = await Promise.all([
     countsByQueue(ctx),
-    ctx.db.query<QueueRow>('SELECT name, concurrency, rate_per_second, paused FROM queues ORDER BY name', [], 'aq_list_queues'),
+    ctx.db.query<QueueRow>('SELECT name, concurrency, rate_per_second, key_concurrency, paused FROM queues ORDER BY name', [], 'aq_list_queues'),
   ]);
   return rows.map((r) => toQueue(r, counts.get(r.name)));
 }
 
 export async function getQueue(ctx: PgCtx, name: string): Promise<Queue | undefined> {
   const [[r], counts] = await Promise.all([
-    ctx.db.query<QueueRow>('SELECT name, concurrency, rate_per_second, paused FROM queues WHERE name = $1', [name], 'aq_get_queue'),
+    ctx.db.query<QueueRow>('SELECT name, concurrency, rate_per_second, key_concurrency, paused FROM queues WHERE name = $1', [name], 'aq_get_queue'),
     countsByQueue(ctx, name),
   ]);
   return r && toQueue(r, counts.get(name));
@@ -53,13 +55,15 @@ export async function getQueue(ctx: PgCtx, name: string): Promise<Queue | undefi
 /** Creates the queue if needed and applies the fields present in `u` (null clears a limit), in one statement. */
 export async function updateQueue(ctx: PgCtx, name: string, u: QueueUpdate, now: number): Promise<Queue> {
   const [r] = await ctx.db.query<QueueRow>(
-    `INSERT INTO queues AS q (name, created_at, concurrency, rate_per_second, paused) VALUES ($1, $2, $4, $6, COALESCE($8, false))
+    `INSERT INTO queues AS q (name, created_at, concurrency, rate_per_second, paused, key_concurrency) VALUES ($1, $2, $4, $6, COALESCE($8, false), $10)
      ON CONFLICT (name) DO UPDATE SET
        concurrency = CASE WHEN $3 THEN excluded.concurrency ELSE q.concurrency END,
        rate_per_second = CASE WHEN $5 THEN excluded.rate_per_second ELSE q.rate_per_second END,
-       paused = CASE WHEN $7 THEN excluded.paused ELSE q.paused END
-     RETURNING name, concurrency, rate_per_second, paused`,
-    [name, now, u.concurrency !== undefined, u.concurrency ?? null, u.ratePerSecond !== undefined, u.ratePerSecond ?? null, u.paused !== undefined, u.paused ?? null],
+       paused = CASE WHEN $7 THEN excluded.paused ELSE q.paused END,
+       key_concurrency = CASE WHEN $9 THEN excluded.key_concurrency ELSE q.key_concurrency END
+     RETURNING name, concurrency, rate_per_second, key_concurrency, paused`,
+    [name, now, u.concurrency !== undefined, u.concurrency ?? null, u.ratePerSecond !== undefined, u.ratePerSecond ?? null, u.paused !== undefined, u.paused ?? null,
+      u.keyConcurrency !== undefined, u.keyConcurrency ?? null],
     'aq_update_queue',
   );
   ctx.knownQueues.add(name);
@@ -88,8 +92,10 @@ export async function deleteQueue(ctx: PgCtx, name: string): Promise<boolean> {
 }
 
 export async function queueLimits(ctx: PgCtx): Promise<QueueLimits[]> {
-  const rows = await ctx.db.query<QueueRow>('SELECT name, concurrency, rate_per_second, paused FROM queues ORDER BY name', [], 'aq_queue_limits');
-  return rows.map((r) => ({ name: r.name, concurrency: r.concurrency, ratePerSecond: r.rate_per_second, paused: r.paused }));
+  const rows = await ctx.db.query<QueueRow>('SELECT name, concurrency, rate_per_second, key_concurrency, paused FROM queues ORDER BY name', [], 'aq_queue_limits');
+  return rows.map((r) => ({
+    name: r.name, concurrency: r.concurrency, ratePerSecond: r.rate_per_second, keyConcurrency: r.key_concurrency, paused: r.paused,
+  }));
 }
 
 /** Counts by state and queue, and the last hour per minute (oldest first, empty minutes included). */

@@ -10,12 +10,12 @@ import type { Sql } from './pool.js';
 import { taskEvent } from '../signals.js';
 
 const COLUMNS = `id, queue, target_url, method, headers, payload, webhook_url, webhook_retries, retries, timeout_ms, backoff,
-  priority, idempotency_key, labels, run_at, created_at, schedule_id, qstash, async_timeout_ms, async_heartbeat_ms`;
+  priority, idempotency_key, labels, run_at, created_at, schedule_id, qstash, async_timeout_ms, async_heartbeat_ms, concurrency_key`;
 
 const INSERT = `WITH input AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::int[],
       $10::int[], $11::text[], $12::int[], $13::text[], $14::text[], $15::bigint[], $16::bigint[], $17::text[], $18::text[],
-      $20::bigint[], $21::bigint[]) WITH ORDINALITY
+      $20::bigint[], $21::bigint[], $22::text[]) WITH ORDINALITY
       AS i(${COLUMNS}, ord)
   ),
   new_queues AS (
@@ -42,17 +42,17 @@ const INSERT = `WITH input AS (
  */
 export async function insertTasks(ctx: PgCtx, sql: Sql, tasks: NewTask[], afterCommit: (fn: () => void) => void = (fn) => fn()): Promise<CreateResult[]> {
   if (tasks.length === 0) return [];
-  const cols: unknown[][] = Array.from({ length: 20 }, () => new Array(tasks.length));
+  const cols: unknown[][] = Array.from({ length: 21 }, () => new Array(tasks.length));
   tasks.forEach((t, i) => {
     const v = [
       t.id, t.queue, t.targetUrl, t.method, JSON.stringify(t.headers), t.payloadJson, t.webhookUrl, t.webhookRetries, t.retries,
       t.timeoutMs, JSON.stringify(t.backoff), t.priority, t.idempotencyKey, JSON.stringify(t.labels), t.runAt, t.createdAt, t.scheduleId,
-      t.qstash ? JSON.stringify(t.qstash) : null, t.async?.timeoutMs ?? null, t.async?.heartbeatMs ?? null,
+      t.qstash ? JSON.stringify(t.qstash) : null, t.async?.timeoutMs ?? null, t.async?.heartbeatMs ?? null, t.concurrencyKey ?? null,
     ];
-    for (let c = 0; c < 20; c++) cols[c]![i] = v[c];
+    for (let c = 0; c < 21; c++) cols[c]![i] = v[c];
   });
   const newQueues = [...new Set(tasks.map((t) => t.queue))].filter((q) => !ctx.knownQueues.has(q));
-  // $19 is the new queues; the async columns follow it ($20, $21).
+  // $19 is the new queues; the async columns and the concurrency key follow it ($20–$22).
   const rows = await sql.query<{ id: string }>(INSERT, [...cols.slice(0, 18), newQueues, ...cols.slice(18)], 'aq_insert_tasks');
   // Known only once committed: a queue first seen in a rolled-back write is inserted again later.
   afterCommit(() => {

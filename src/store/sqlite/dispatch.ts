@@ -4,14 +4,19 @@
 import type { TaskError } from '../../shared/types.js';
 import type { AttemptFinish, ClaimedDelivery, ClaimedTask, DeliveryFinish } from '../store.js';
 import type { Ctx } from './context.js';
+import { pickKeyed } from './keys.js';
 import { insertTasks } from './tasks.js';
 
-const CLAIM = `UPDATE tasks SET status = 'running', attempts = attempts + 1, updated_at = ?,
-    awaiting_since = NULL, awaiting_deadline = NULL, awaiting_heartbeat_at = NULL
+const SET_RUNNING = `UPDATE tasks SET status = 'running', attempts = attempts + 1, updated_at = ?,
+    awaiting_since = NULL, awaiting_deadline = NULL, awaiting_heartbeat_at = NULL`;
+const RETURNING = `RETURNING seq, id, queue, target_url, method, headers, payload, timeout_ms, retries, backoff, attempts, attempts_base, priority, run_at,
+    webhook_url IS NOT NULL AS has_webhook, created_at, schedule_id, qstash, async_timeout_ms, async_heartbeat_ms`;
+const CLAIM = `${SET_RUNNING}
   WHERE seq IN (SELECT seq FROM tasks WHERE status = 'pending' AND queue = ? AND run_at <= ?
     ORDER BY priority DESC, run_at LIMIT ?)
-  RETURNING seq, id, queue, target_url, method, headers, payload, timeout_ms, retries, backoff, attempts, attempts_base, priority, run_at,
-    webhook_url IS NOT NULL AS has_webhook, created_at, schedule_id, qstash, async_timeout_ms, async_heartbeat_ms`;
+  ${RETURNING}`;
+// A keyed queue's picks (keys.ts), given as a JSON array of seqs.
+const CLAIM_SEQS = `${SET_RUNNING} WHERE seq IN (SELECT value FROM json_each(?)) AND status = 'pending' ${RETURNING}`;
 
 interface ClaimRow {
   seq: number; id: string; queue: string; target_url: string; method: ClaimedTask['method']; headers: string; payload: string;
@@ -20,11 +25,15 @@ interface ClaimRow {
   async_timeout_ms: number | null; async_heartbeat_ms: number | null;
 }
 
-export function claimTasks(ctx: Ctx, perQueue: Map<string, number>, now: number): ClaimedTask[] {
+/** Claims up to `perQueue[q]` due tasks of each queue; a queue with keyConcurrency (in `keyed`) by turns between its keys. */
+export function claimTasks(ctx: Ctx, perQueue: Map<string, number>, now: number, keyed: ReadonlyMap<string, number>): ClaimedTask[] {
   const out: ClaimedTask[] = [];
   for (const [queue, limit] of perQueue) {
     if (limit <= 0) continue;
-    const rows = ctx.stmt(CLAIM).all(now, queue, now, limit) as ClaimRow[];
+    const k = keyed.get(queue);
+    const rows = (k === undefined
+      ? ctx.stmt(CLAIM).all(now, queue, now, limit)
+      : ctx.stmt(CLAIM_SEQS).all(now, JSON.stringify(pickKeyed(ctx, queue, limit, k, now)))) as ClaimRow[];
     rows.sort((a, b) => b.priority - a.priority || a.run_at - b.run_at || a.seq - b.seq);
     ctx.move(queue, 'pending', 'running', rows.length);
     for (const r of rows) {

@@ -12,6 +12,7 @@ import { FileIdentity } from './identity.js';
 import { createCtx, type Ctx } from './context.js';
 import * as a from './async.js';
 import * as d from './dispatch.js';
+import { runningByKey } from './keys.js';
 import * as m from './maintenance.js';
 import { SCHEMA_VERSION } from './migrations.js';
 import { isUnavailable, openDatabase } from './open.js';
@@ -165,11 +166,31 @@ export class SqliteStore implements Store {
       return this.limitsCache;
     });
   }
+  /** Queues with keyConcurrency (name → limit), from the limits cache. */
+  private keyedQueues(): ReadonlyMap<string, number> {
+    if (!this.limitsCache || this.queuesVersion !== this.ctx.queuesVersion) {
+      this.queuesVersion = this.ctx.queuesVersion;
+      this.limitsCache = q.queueLimits(this.ctx);
+    }
+    if (this.keyedCache?.list !== this.limitsCache) {
+      const map = new Map<string, number>();
+      for (const l of this.limitsCache) if (l.keyConcurrency !== null) map.set(l.name, l.keyConcurrency);
+      this.keyedCache = { list: this.limitsCache, map };
+    }
+    return this.keyedCache.map;
+  }
+  private keyedCache: { list: QueueLimits[]; map: Map<string, number> } | undefined;
   stats(now: number) {
     return this.read(() => q.stats(this.ctx, now, this.inFlight()));
   }
   claimTasks(perQueue: Map<string, number>, now: number) {
-    return this.bookkeeping(() => d.claimTasks(this.ctx, perQueue, now));
+    return this.bookkeeping(() => d.claimTasks(this.ctx, perQueue, now, this.keyedQueues()));
+  }
+  keysInFlight(queue: string, keys: string[]) {
+    return this.read(() => {
+      const all = runningByKey(this.ctx, queue);
+      return new Map(keys.filter((k) => all.has(k)).map((k) => [k, all.get(k)!]));
+    });
   }
   dueQueues(queues: string[], now: number) {
     return this.read(() => d.dueQueues(this.ctx, queues, now));

@@ -173,8 +173,23 @@ WHEN OLD.status = 'running' AND NEW.status = 'cancelled' AND OLD.awaiting_since 
 END;
 `;
 
+/**
+ * Flow control by key (api.md §12): a task's concurrencyKey, a queue's keyConcurrency and its
+ * key cursor (the key last served: keys take turns in key order from there). Both indexes are
+ * partial on keyed tasks, so unkeyed tasks cost them nothing: due tasks of one key in claim
+ * order (and, skipping from key to key, the distinct keys with a due task), and the running
+ * attempts of each key (counted by every claim of a queue with keyConcurrency).
+ */
+const V7 = `
+ALTER TABLE tasks ADD COLUMN concurrency_key TEXT;
+ALTER TABLE queues ADD COLUMN key_concurrency INTEGER;
+ALTER TABLE queues ADD COLUMN key_cursor TEXT;
+CREATE INDEX tasks_key_due ON tasks(queue, concurrency_key, priority DESC, run_at) WHERE status = 'pending' AND concurrency_key IS NOT NULL;
+CREATE INDEX tasks_key_running ON tasks(queue, concurrency_key) WHERE status = 'running' AND concurrency_key IS NOT NULL;
+`;
+
 /** Migration n brings the schema from version n-1 to n. */
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6];
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export class SchemaTooNewError extends Error {

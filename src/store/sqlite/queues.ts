@@ -9,6 +9,7 @@ interface QueueRow {
   name: string;
   concurrency: number | null;
   rate_per_second: number | null;
+  key_concurrency: number | null;
   paused: number;
 }
 
@@ -27,18 +28,19 @@ function countsByQueue(ctx: Ctx): Map<string, Record<TaskStatus, number>> {
 }
 
 function toQueue(r: QueueRow, counts: Record<TaskStatus, number> | undefined): Queue {
-  return { name: r.name, concurrency: r.concurrency, ratePerSecond: r.rate_per_second, paused: r.paused === 1, counts: counts ?? zeroCounts() };
+  return { name: r.name, concurrency: r.concurrency, ratePerSecond: r.rate_per_second, keyConcurrency: r.key_concurrency,
+    paused: r.paused === 1, counts: counts ?? zeroCounts() };
 }
 
 export function listQueues(ctx: Ctx): Queue[] {
   const counts = countsByQueue(ctx);
-  return (ctx.stmt('SELECT name, concurrency, rate_per_second, paused FROM queues ORDER BY name').all() as QueueRow[]).map((r) =>
+  return (ctx.stmt('SELECT name, concurrency, rate_per_second, key_concurrency, paused FROM queues ORDER BY name').all() as QueueRow[]).map((r) =>
     toQueue(r, counts.get(r.name)),
   );
 }
 
 export function getQueue(ctx: Ctx, name: string): Queue | undefined {
-  const r = ctx.stmt('SELECT name, concurrency, rate_per_second, paused FROM queues WHERE name = ?').get(name) as QueueRow | undefined;
+  const r = ctx.stmt('SELECT name, concurrency, rate_per_second, key_concurrency, paused FROM queues WHERE name = ?').get(name) as QueueRow | undefined;
   return r && toQueue(r, countsByQueue(ctx).get(name));
 }
 
@@ -48,6 +50,7 @@ export function updateQueue(ctx: Ctx, name: string, u: QueueUpdate, now: number)
   ctx.queuesVersion++;
   if (u.concurrency !== undefined) ctx.stmt('UPDATE queues SET concurrency = ? WHERE name = ?').run(u.concurrency, name);
   if (u.ratePerSecond !== undefined) ctx.stmt('UPDATE queues SET rate_per_second = ? WHERE name = ?').run(u.ratePerSecond, name);
+  if (u.keyConcurrency !== undefined) ctx.stmt('UPDATE queues SET key_concurrency = ? WHERE name = ?').run(u.keyConcurrency, name);
   if (u.paused !== undefined) ctx.stmt('UPDATE queues SET paused = ? WHERE name = ?').run(u.paused ? 1 : 0, name);
   return getQueue(ctx, name)!;
 }
@@ -61,8 +64,8 @@ export function deleteQueue(ctx: Ctx, name: string): boolean {
 }
 
 export function queueLimits(ctx: Ctx): QueueLimits[] {
-  return (ctx.stmt('SELECT name, concurrency, rate_per_second, paused FROM queues').all() as QueueRow[]).map((r) => ({
-    name: r.name, concurrency: r.concurrency, ratePerSecond: r.rate_per_second, paused: r.paused === 1,
+  return (ctx.stmt('SELECT name, concurrency, rate_per_second, key_concurrency, paused FROM queues').all() as QueueRow[]).map((r) => ({
+    name: r.name, concurrency: r.concurrency, ratePerSecond: r.rate_per_second, keyConcurrency: r.key_concurrency, paused: r.paused === 1,
   }));
 }
 

@@ -40,6 +40,7 @@ export interface TaskRow {
   awaiting_since: number | null;
   awaiting_deadline: number | null;
   awaiting_heartbeat_at: number | null;
+  concurrency_key: string | null;
 }
 
 export interface AttemptRow {
@@ -90,6 +91,7 @@ export function toTask(r: TaskRow): Task {
     priority: r.priority,
     idempotencyKey: r.idempotency_key,
     labels: JSON.parse(r.labels),
+    concurrencyKey: r.concurrency_key ?? null,
     attempts: r.attempts,
     runAt: iso(r.run_at),
     createdAt: iso(r.created_at),
@@ -121,7 +123,7 @@ export function newTaskToTask(t: NewTask, payload: unknown): Task {
   return {
     id: t.id, queue: t.queue, status: 'pending', targetUrl: t.targetUrl, method: t.method, headers: t.headers, payload,
     webhookUrl: t.webhookUrl, webhookRetries: t.webhookRetries, retries: t.retries, timeout: t.timeoutMs / 1000, backoff: t.backoff,
-    priority: t.priority, idempotencyKey: t.idempotencyKey, labels: t.labels, attempts: 0, runAt: iso(t.runAt), createdAt: created,
+    priority: t.priority, idempotencyKey: t.idempotencyKey, labels: t.labels, concurrencyKey: t.concurrencyKey ?? null, attempts: 0, runAt: iso(t.runAt), createdAt: created,
     updatedAt: created, completedAt: null, result: null, error: null, webhook: null, scheduleId: t.scheduleId,
     qstash: t.qstash ?? null,
     async: t.async && asyncOf(t.async.timeoutMs, t.async.heartbeatMs), awaiting: null, waiting: null,

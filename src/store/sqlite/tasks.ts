@@ -7,8 +7,8 @@ import { decodeCursor, encodeCursor, newTaskToTask, toAttempt, toDelivery, toTas
 
 const INSERT = `INSERT INTO tasks (id, queue, status, target_url, method, headers, payload, webhook_url, webhook_retries,
   retries, timeout_ms, backoff, priority, idempotency_key, labels, run_at, created_at, updated_at, schedule_id, qstash,
-  async_timeout_ms, async_heartbeat_ms)
-  VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  async_timeout_ms, async_heartbeat_ms, concurrency_key)
+  VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
   RETURNING seq`;
 
@@ -23,7 +23,7 @@ export function insertTasks(ctx: Ctx, tasks: NewTask[]): CreateResult[] {
       t.id, t.queue, t.targetUrl, t.method, JSON.stringify(t.headers), t.payloadJson, t.webhookUrl, t.webhookRetries,
       t.retries, t.timeoutMs, JSON.stringify(t.backoff), t.priority, t.idempotencyKey, JSON.stringify(t.labels),
       t.runAt, t.createdAt, t.createdAt, t.scheduleId, t.qstash ? JSON.stringify(t.qstash) : null,
-      t.async?.timeoutMs ?? null, t.async?.heartbeatMs ?? null,
+      t.async?.timeoutMs ?? null, t.async?.heartbeatMs ?? null, t.concurrencyKey ?? null,
     ) as { seq: number } | undefined;
     if (row) {
       for (const label of new Set(t.labels)) ctx.stmt('INSERT OR IGNORE INTO task_labels (label, seq) VALUES (?, ?)').run(label, row.seq);

@@ -64,7 +64,7 @@ describe('creating and reading tasks', () => {
     expect(await store.updateQueue('q', { concurrency: 3, ratePerSecond: 2.5 }, T0)).toMatchObject({ name: 'q', concurrency: 3, ratePerSecond: 2.5, paused: false });
     expect(await store.updateQueue('q', { paused: true }, T0)).toMatchObject({ concurrency: 3, ratePerSecond: 2.5, paused: true });
     expect(await store.updateQueue('q', { concurrency: null }, T0)).toMatchObject({ concurrency: null, ratePerSecond: 2.5, paused: true });
-    expect(await store.queueLimits()).toEqual([{ name: 'q', concurrency: null, ratePerSecond: 2.5, paused: true }]);
+    expect(await store.queueLimits()).toEqual([{ name: 'q', concurrency: null, ratePerSecond: 2.5, keyConcurrency: null, paused: true }]);
     await store.createTasks([newTask({ queue: 'q' })]);
     expect(await store.getQueue('q')).toMatchObject({ counts: { pending: 1, running: 0 } });
   });
