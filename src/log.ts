@@ -1,6 +1,6 @@
 // JSON-line logger on stdout (api.md §6). Secrets never reach it: callers log ids, not payloads,
 // and fields named like credentials (token, secret, authorization…) are masked as a safety net.
-import { maskFields } from './shared/mask.js';
+import { isCredentialName, maskFields } from './shared/mask.js';
 import { isoTime } from './shared/time.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -41,6 +41,8 @@ export function createLogger(level: LogLevel = 'info', write?: (line: string) =>
   const min = RANK[level];
   const emit = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (RANK[lvl] < min) return;
+    const line = fields === undefined ? undefined : flatLine(lvl, msg, fields);
+    if (line !== undefined) return out(line);
     const entry: Record<string, unknown> = { time: isoTime(Date.now()), level: lvl, msg, ...(fields && (maskFields(fields) as Record<string, unknown>)) };
     const err = entry.err;
     if (err instanceof Error) entry.err = { message: err.message, stack: err.stack, code: (err as { code?: unknown }).code };
@@ -54,6 +56,27 @@ export function createLogger(level: LogLevel = 'info', write?: (line: string) =>
     error: (m, f) => emit('error', m, f),
     enabled: (lvl) => RANK[lvl] >= min,
   };
+}
+
+/**
+ * The line of an entry whose fields are all strings, numbers, booleans or undefined (the
+ * dispatcher's per-task lines), written directly: the same text JSON.stringify gives for the
+ * entry object, without building it. Undefined for anything else (nested values, credential
+ * names that need masking, a field named time, level, msg or err, an integer-like name that
+ * JSON would order first), which takes the general path.
+ */
+function flatLine(lvl: LogLevel, msg: string, fields: Record<string, unknown>): string | undefined {
+  let line = '{"time":"' + isoTime(Date.now()) + '","level":"' + lvl + '","msg":' + JSON.stringify(msg);
+  for (const k in fields) {
+    const v = fields[k];
+    if (v === undefined) continue;
+    const t = typeof v;
+    if (t !== 'string' && t !== 'number' && t !== 'boolean') return undefined;
+    const c = k.charCodeAt(0);
+    if ((c >= 48 && c <= 57) || k === 'time' || k === 'level' || k === 'msg' || k === 'err' || isCredentialName(k)) return undefined;
+    line += ',' + JSON.stringify(k) + ':' + JSON.stringify(v);
+  }
+  return line + '}\n';
 }
 
 /** A logger that drops everything (for tests and embedding). */
