@@ -14,6 +14,10 @@ export interface Config {
   db: string;
   /** This node's id on PostgreSQL, recorded on the work it claims (default: host name and a random suffix). */
   nodeId: string | null;
+  /** This node's name in GET /v1/cluster (default: the host name). */
+  nodeName: string | null;
+  /** A node whose heartbeat is older than this (ms) is dead: its running work is taken over (default 15 s; api.md §9). */
+  nodeTimeout: number;
   /** Max attempts in flight across all queues (default 100). */
   concurrency: number;
   /** Accepted bearer tokens; empty = no auth (default none). `--token a,b` accepts either. */
@@ -73,6 +77,8 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   host: '127.0.0.1',
   db: './asyncqueue.db',
   nodeId: null,
+  nodeName: null,
+  nodeTimeout: 15_000,
   concurrency: 100,
   tokens: [],
   signingSecret: null,
@@ -107,6 +113,8 @@ export const OPTIONS: { key: keyof Config; flag: string; env: string; help: stri
   { key: 'host', flag: 'host', env: 'AQ_HOST', help: 'interface to bind' },
   { key: 'db', flag: 'db', env: 'AQ_DB', help: 'SQLite database file, or a postgres:// URL shared by several nodes' },
   { key: 'nodeId', flag: 'node-id', env: 'AQ_NODE_ID', help: 'this node\'s id on PostgreSQL (default: host name and a random suffix)' },
+  { key: 'nodeName', flag: 'node-name', env: 'AQ_NODE_NAME', help: 'this node\'s name in GET /v1/cluster (default: the host name)' },
+  { key: 'nodeTimeout', flag: 'node-timeout', env: 'AQ_NODE_TIMEOUT', help: 'on PostgreSQL, a node silent this long is dead and its running work is retried elsewhere (seconds or e.g. 15s)' },
   { key: 'concurrency', flag: 'concurrency', env: 'AQ_CONCURRENCY', help: 'max attempts in flight across all queues' },
   { key: 'tokens', flag: 'token', env: 'AQ_TOKEN', help: 'bearer token(s) required on /v1, comma-separated for rotation' },
   { key: 'signingSecret', flag: 'signing-secret', env: 'AQ_SIGNING_SECRET', help: 'Standard Webhooks secret (whsec_…); generated and kept in the database when absent' },
@@ -212,6 +220,15 @@ export function resolveConfig(opts: { flags?: ConfigInput; env?: Record<string, 
     const id = String(raw.nodeId);
     if (!/^[A-Za-z0-9._:-]{1,100}$/.test(id)) throw new ConfigError(`${flag('nodeId')} must be 1–100 letters, digits or . _ : -`);
     c.nodeId = id;
+  }
+  if (raw.nodeName !== undefined && raw.nodeName !== null) {
+    const name = String(raw.nodeName);
+    if (!/^[\x20-\x7e]{1,100}$/.test(name) || name.trim() === '') throw new ConfigError(`${flag('nodeName')} must be 1–100 printable characters`);
+    c.nodeName = name;
+  }
+  if (raw.nodeTimeout !== undefined) {
+    c.nodeTimeout = wrap(flag('nodeTimeout'), () => duration(raw.nodeTimeout));
+    if (c.nodeTimeout < 1000 || c.nodeTimeout > 3_600_000) throw new ConfigError(`${flag('nodeTimeout')} must be between 1s and 1h`);
   }
   if (raw.concurrency !== undefined) c.concurrency = toInt(raw.concurrency, flag('concurrency'), 1, 100_000);
   if (raw.tokens !== undefined) c.tokens = toTokens(raw.tokens, flags.tokens !== undefined ? flag('tokens') : 'AQ_TOKEN');

@@ -14,6 +14,8 @@ export interface RetentionOptions {
   batchSize?: number;
   /** Pause between sweeps when nothing is left to purge, in ms (default 10 s). */
   intervalMs?: number;
+  /** Whether this node leads the cluster (api.md §9: retention runs on the leader only); default always. */
+  leads?: () => boolean;
 }
 
 export class Retention {
@@ -45,7 +47,7 @@ export class Retention {
     const batch = this.o.batchSize ?? 200;
     let total = 0;
     try {
-      while (!this.stopped) {
+      while (!this.stopped && (this.o.leads?.() ?? true)) {
         const n = await this.o.store.purgeExpired(this.o.clock.now() - this.o.retentionMs, batch);
         total += n;
         if (n < batch) break;

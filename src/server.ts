@@ -1,6 +1,9 @@
 // "asyncqueue/server": createServer(config) wires the store, dispatcher, webhooks, retention
 // and the HTTP API into one running server, and close() takes it down gracefully.
 import http, { type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import os from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { Cluster } from './cluster.js';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { requestId } from './api/request-id.js';
@@ -51,6 +54,8 @@ export interface AsyncQueueServer {
   store: Store;
   events: TaskEvents;
   scheduler: Scheduler;
+  /** This node's membership of the cluster (api.md §9): its id, whether it leads, the nodes. */
+  cluster: Cluster;
   /** The server's time source: a VirtualClock with `--dev --clock virtual` (api.md §15). */
   clock: Clock;
   /** The request sink (`--dev` only). */
@@ -89,12 +94,17 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
   const version = packageVersion();
   const userAgent = `AsyncQueue/${version}`;
 
+  // Other nodes' queue and schedule changes (PostgreSQL NOTIFY) wake the loops they concern; bound once the loops exist.
+  let changed: (kind: 'queues' | 'schedules' | 'reconnected') => void = () => undefined;
   const store = isPostgresUrl(config.db)
     ? await (await import('./store/postgres/index.js')).PostgresStore.open({
         url: config.db, nodeId: config.nodeId ?? undefined, durability: config.durability,
         // A virtual (api.md §15) or given clock is the only time: claims, due checks and async deadlines use it, not the database's.
         dbTime: clock === systemClock,
         onConnectionError: (err) => log.warn('a PostgreSQL connection failed', { err: err.message }),
+        listen: true,
+        onChange: (kind) => changed(kind),
+        onListenError: (err) => log.warn('the listening PostgreSQL connection dropped; reconnecting', { err: err.message }),
       })
     : new SqliteStore({
         file: config.db,
@@ -155,8 +165,32 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
   store.inFlight = () => scheduler.inFlight;
   const recovered = await store.recoverInterrupted(clock.now());
   if (recovered.tasks + recovered.deliveries > 0) log.warn('recovered work interrupted by a stop', recovered);
-  const retention = new Retention({ store, clock, log, retentionMs: config.retention });
-  const schedules = new ScheduleRunner({ store, clock, log, wake: () => scheduler.wake() });
+  // api.md §9: this node's heartbeat and lease; retention and schedules run on the leader only.
+  const nodeId = 'nodeId' in store ? (store as { nodeId: string }).nodeId : (config.nodeId ?? `${os.hostname().replace(/[^A-Za-z0-9._:-]/g, '_').slice(0, 80)}-${randomBytes(4).toString('hex')}`);
+  let onLeader = (_leads: boolean) => undefined as void;
+  const cluster = new Cluster({
+    store, log, id: nodeId, name: config.nodeName ?? os.hostname(), timeoutMs: config.nodeTimeout, inFlight: () => scheduler.inFlight,
+    onLeadership: (leads) => onLeader(leads),
+    onRescued: () => {
+      scheduler.wake();
+      webhooks.wake();
+    },
+  });
+  await cluster.start();
+  const retention = new Retention({ store, clock, log, retentionMs: config.retention, leads: () => cluster.leads });
+  const schedules = new ScheduleRunner({ store, clock, log, wake: () => scheduler.wake(), leads: () => cluster.leads });
+  onLeader = (leads) => {
+    if (leads) schedules.wake();
+  };
+  changed = (kind) => {
+    if (kind !== 'schedules') scheduler.wake();
+    if (kind !== 'queues') schedules.wake();
+    if (kind === 'reconnected') webhooks.wake();
+  };
+  // Work another node made due (a create, a retry, a rescue) wakes this node's dispatcher too.
+  const unlistenRemote = store.signals.on((evs, origin) => {
+    if (origin === 'remote' && evs.some((e) => e.status === 'pending')) scheduler.wake();
+  });
 
   const sink = config.dev ? new Sink({ secret }) : undefined;
   if (virtual) virtual.settle = settler(virtual, { loops: [scheduler.loop, webhooks.loop, schedules.loop], inFlight: () => scheduler.inFlight + webhooks.deliveriesInFlight });
@@ -170,14 +204,14 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
     wakeWebhooks: () => webhooks.wake(), signingSecret: { secret, source: secretSource },
     dev: sink ? { sink, clock: virtual } : undefined,
     qstash: { keys: qstashKeys, concurrency: config.concurrency },
-    completions, explain: explainer,
+    completions, explain: explainer, cluster: () => cluster.nodes(),
   };
   // The HTTP API (Hono, zod, the dashboard, /metrics, /v1/doctor) is loaded at the first
   // request that needs it (http-app.ts): an idle server does not carry it.
   const httpOptions: HttpAppOptions = {
     deps,
     doctor: {
-      store, version, config, inFlight, now: () => clock.now(), startedAt: clock.now(),
+      store, version, config, inFlight, now: () => clock.now(), startedAt: clock.now(), nodes: () => cluster.nodes(),
       signingSecret: { fingerprint: secretFingerprint(secret), source: secretSource },
     },
     dashboard: { tokens: config.tokens, host: config.host, version, clock, log, dev: config.dev, store },
@@ -255,6 +289,8 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
       const httpClosed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
       await Promise.all([scheduler.stop(graceMs), webhooks.stop(graceMs), retention.stop(), schedules.stop()]);
+      unlistenRemote();
+      await cluster.stop();
       server.closeAllConnections();
       await httpClosed;
       await agent.close().catch(() => undefined);
@@ -264,5 +300,5 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
       log.info('stopped');
     })());
 
-  return { url, port, config, store, events, scheduler, webhooks, explainer, clock, sink, secretFingerprint: secretFingerprint(secret), signingSecret: secret, signingSecretSource: secretSource, close };
+  return { url, port, config, store, events, cluster, scheduler, webhooks, explainer, clock, sink, secretFingerprint: secretFingerprint(secret), signingSecret: secret, signingSecretSource: secretSource, close };
 }

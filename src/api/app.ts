@@ -17,6 +17,7 @@ import { registerCompletionRoutes, SELF_AUTH } from './routes/completion.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerTransferRoutes } from './routes/transfer.js';
 import { registerQueueRoutes } from './routes/queues.js';
+import { registerClusterRoutes } from './routes/cluster.js';
 import { registerScheduleRoutes } from './routes/schedules.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerTaskRoutes } from './routes/tasks.js';
@@ -123,6 +124,7 @@ export function createApp(deps: ApiDeps, extras: AppExtras = {}) {
   registerDeliveryRoutes(app, deps);
   registerCompletionRoutes(app, deps);
   registerQueueRoutes(app, deps);
+  registerClusterRoutes(app, deps);
   registerScheduleRoutes(app, deps);
   const sse = registerEventRoutes(app, deps);
   registerTransferRoutes(app, deps);

@@ -7,6 +7,7 @@ import type { Store } from '../store/store.js';
 import type { DevDeps } from './routes/dev.js';
 import type { Completions } from '../dispatch/completions.js';
 import type { Explainer } from '../dispatch/explain.js';
+import type { ClusterNode } from '../store/store.js';
 
 export interface ApiDeps {
   store: Store;
@@ -41,4 +42,6 @@ export interface ApiDeps {
   completions?: Pick<Completions, 'caller' | 'complete' | 'fail' | 'heartbeat'>;
   /** `waiting` on Task answers and the plan route (api.md §11); without it `waiting` stays null. */
   explain?: Pick<Explainer, 'annotate' | 'plan'>;
+  /** The nodes of the cluster (api.md §9, GET /v1/cluster); without it the route lists none. */
+  cluster?: () => Promise<ClusterNode[]>;
 }

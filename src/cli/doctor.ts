@@ -51,7 +51,7 @@ export function doctorLines(url: string, r: DoctorReport): string[] {
   const lines = [
     `server          ${url}`,
     `version         ${r.version} on Node.js ${r.node} (${r.platform}), up ${count(r.uptimeSeconds)} s`,
-    `database        ${r.database.path}`,
+    `database        ${r.database.store === 'postgresql' ? 'PostgreSQL' : 'SQLite'} ${r.database.path}`,
     `  size          ${bytes(r.database.sizeBytes)}`,
     `  schema        version ${r.database.schemaVersion}`,
     `  durability    ${r.database.durability}`,
@@ -60,6 +60,8 @@ export function doctorLines(url: string, r: DoctorReport): string[] {
     `signing secret  ${secret}`,
     `auth            ${r.auth.tokens === 0 ? 'off (no token)' : `${r.auth.tokens} token(s) accepted`}`,
   ];
+  const nodes = r.nodes ?? [];
+  lines.push(`nodes           ${nodes.length === 0 ? 'unknown' : nodes.map((n) => `${n.name} (${n.id}${n.leader ? ', leader' : ''}${n.alive ? '' : ', dead'}, ${count(n.inFlight)} in flight)`).join('; ')}`);
   const settings = Object.entries(r.config);
   if (settings.length) lines.push(`settings        ${settings.map(([k, v]) => settingText(k, v)).join(' ')}`);
   return lines;

@@ -61,7 +61,6 @@ SIGINT/SIGTERM stop taking new attempts, let in-flight ones finish within --shut
           `  and create tasks, and make this server send HTTP requests. Start it with --token (or AQ_TOKEN).\n\n`,
       );
     }
-    process.stderr.write(`AsyncQueue listening on ${server.url} (dashboard at ${server.url}/)\n`);
     let signals = 0;
     const stop = (signal: string) => {
       if (++signals > 1) {
@@ -78,5 +77,7 @@ SIGINT/SIGTERM stop taking new attempts, let in-flight ones finish within --shut
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
+    // Announced once the signal handlers are in place: whoever waits for this line may stop it at once.
+    process.stderr.write(`AsyncQueue listening on ${server.url} (dashboard at ${server.url}/)\n`);
   });
 }

@@ -52,9 +52,9 @@ export function registerPages(app: Hono<any, any, any>, ctx: DashboardContext): 
   app.get(
     '/',
     guarded(async (c, api) => {
-      const [stats, queues] = await Promise.all([api.stats(), api.queues()]);
+      const [stats, queues, cluster] = await Promise.all([api.stats(), api.queues(), api.cluster()]);
       if (!stats.ok || !queues.ok) return failed(c, 'overview', stats.error ?? queues.error);
-      return render(c, 'overview', 'Overview', <Overview stats={stats.body!} queues={queues.body!.queues} />, { events: '/v1/events' });
+      return render(c, 'overview', 'Overview', <Overview stats={stats.body!} queues={queues.body!.queues} nodes={cluster.body?.nodes} />, { events: '/v1/events' });
     }),
   );
 

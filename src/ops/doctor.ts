@@ -4,7 +4,7 @@
 import { z } from '@hono/zod-openapi';
 import path from 'node:path';
 import type { Config } from '../config.js';
-import type { Store } from '../store/store.js';
+import type { ClusterNode, Store } from '../store/store.js';
 import { TASK_STATUSES, type TaskStatus } from '../shared/types.js';
 
 const Counts = z.object(Object.fromEntries(TASK_STATUSES.map((s) => [s, z.number().int()])) as Record<TaskStatus, z.ZodNumber>);
@@ -17,6 +17,7 @@ export const DoctorSchema = z
     platform: z.string().openapi({ description: 'OS and CPU architecture, e.g. "linux x64"' }),
     uptimeSeconds: z.number().int(),
     database: z.object({
+      store: z.enum(['sqlite', 'postgresql']).openapi({ description: 'which store keeps the tasks' }),
       path: z.string(),
       sizeBytes: z.number().int().openapi({ description: 'database file plus its write-ahead log' }),
       schemaVersion: z.number().int(),
@@ -33,6 +34,9 @@ export const DoctorSchema = z
       .nullable(),
     auth: z.object({ tokens: z.number().int().openapi({ description: 'how many bearer tokens are accepted (0 = no auth)' }) }),
     config: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).openapi({ description: 'effective settings, secrets left out' }),
+    nodes: z
+      .array(z.object({ id: z.string(), name: z.string(), heartbeatAt: z.string(), inFlight: z.number().int(), leader: z.boolean(), alive: z.boolean() }))
+      .openapi({ description: 'the nodes sharing the database (api.md §9; one with SQLite)' }),
   })
   .openapi('Doctor');
 
@@ -48,6 +52,8 @@ export interface DoctorOptions {
   /** When the server started, in ms since the epoch (default: when this function is called). */
   startedAt?: number;
   now?: () => number;
+  /** The cluster's nodes (GET /v1/cluster); none when absent. */
+  nodes?: () => Promise<ClusterNode[]>;
 }
 
 /** Settings shown in the report: everything but the token and the signing secret. */
@@ -61,7 +67,7 @@ export function createDoctor(o: DoctorOptions): () => Promise<DoctorReport> {
   const now = o.now ?? Date.now;
   const startedAt = o.startedAt ?? now();
   return async () => {
-    const [info, queues] = await Promise.all([o.store.info(), o.store.listQueues()]);
+    const [info, queues, nodes] = await Promise.all([o.store.info(), o.store.listQueues(), o.nodes ? o.nodes() : Promise.resolve([])]);
     const tasks = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
     for (const q of queues) for (const s of TASK_STATUSES) tasks[s] += q.counts[s] ?? 0;
     const config: Record<string, string | number | boolean> = {};
@@ -75,13 +81,14 @@ export function createDoctor(o: DoctorOptions): () => Promise<DoctorReport> {
       node: process.version,
       platform: `${process.platform} ${process.arch}`,
       uptimeSeconds: Math.max(0, Math.round((now() - startedAt) / 1000)),
-      database: { ...info, path: path.resolve(info.path) },
+      database: /^postgres(ql)?:\/\//i.test(info.path) ? { store: 'postgresql' as const, ...info } : { store: 'sqlite' as const, ...info, path: path.resolve(info.path) },
       tasks,
       queues: queues.length,
       inFlight: o.inFlight(),
       signingSecret: o.signingSecret ?? null,
       auth: { tokens: o.config?.tokens.length ?? 0 },
       config,
+      nodes: nodes.map((n) => ({ id: n.id, name: n.name, heartbeatAt: new Date(n.heartbeatAt).toISOString(), inFlight: n.inFlight, leader: n.leader && n.alive, alive: n.alive })),
     };
   };
 }

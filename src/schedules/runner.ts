@@ -21,6 +21,8 @@ export interface ScheduleRunnerOptions {
   retryMs?: number;
   /** Due schedules read per store query (default 100). */
   batch?: number;
+  /** Whether this node leads the cluster (api.md §9: schedules fire on the leader only); default always. */
+  leads?: () => boolean;
 }
 
 /** Rounds in a row before the runner re-arms anyway (bounds the loop when writes keep being refused). */
@@ -38,7 +40,7 @@ export class ScheduleRunner {
     // No backstop poll: the timer sleeps at most maxSleepMs, which covers wall-clock jumps.
     this.loop = new Loop({
       name: 'schedule runner', clock: o.clock, log: o.log, maxSleepMs: o.maxSleepMs ?? 60_000, retryMs: o.retryMs ?? 1000,
-      pass: () => this.pass(), nextAt: () => this.o.store.nextScheduleAt(),
+      pass: () => this.pass(), nextAt: () => (this.leading() ? this.o.store.nextScheduleAt() : Promise.resolve(null)),
     });
   }
 
@@ -58,8 +60,14 @@ export class ScheduleRunner {
     return this.loop.stop();
   }
 
+  private leading(): boolean {
+    return this.o.leads ? this.o.leads() : true;
+  }
+
   /** Reads due schedules and fires them, a batch per round; 'again' while rounds keep finding work. */
   private async pass(): Promise<PassResult> {
+    // Not the leader: nothing to do until it becomes leader (Cluster wakes this runner then).
+    if (!this.leading()) return 'done';
     const batch = this.o.batch ?? 100;
     const now = this.o.clock.now();
     const due = await this.o.store.dueSchedules(now, batch);

@@ -1,6 +1,6 @@
 // The AsyncQueue client: options and their defaults in one place, and the resource objects
 // (`tasks`, `queues`) sharing one Requester. Talks HTTP only; loads no server code.
-import type { Stats, TaskEvent } from '../shared/types.js';
+import type { ClusterNodeView, Stats, TaskEvent } from '../shared/types.js';
 import { ClockResource, SinkResource } from './dev.js';
 import { taskEvents, type EventsOptions } from './events.js';
 import { QueuesResource } from './queues.js';
@@ -95,6 +95,11 @@ export class AsyncQueue {
   }
 
   /** Counts by state and queue, attempts in flight, and per-minute throughput over the last hour. */
+  /** The nodes sharing the server's database, their heartbeats and the leader (api.md §9; one node with SQLite). */
+  async cluster(opts: { signal?: AbortSignal } = {}): Promise<{ nodes: ClusterNodeView[] }> {
+    return this.#r.request<{ nodes: ClusterNodeView[] }>({ method: 'GET', path: '/v1/cluster', retry: true, signal: opts.signal });
+  }
+
   async stats(opts: { signal?: AbortSignal } = {}): Promise<Stats> {
     return this.#r.request<Stats>({ expect: 'counts', method: 'GET', path: '/v1/stats', retry: true, signal: opts.signal });
   }

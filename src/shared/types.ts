@@ -252,6 +252,19 @@ export interface RedeliverFilter extends BulkFilter {
 }
 
 /** One Server-Sent Event of `GET /v1/events` (event name `task`). */
+/** A node of the cluster as GET /v1/cluster shows it (api.md §9). */
+export interface ClusterNodeView {
+  id: string;
+  name: string;
+  startedAt: string;
+  heartbeatAt: string;
+  inFlight: number;
+  /** Runs schedules, retention and the rescue of dead nodes' work; never true for a dead node. */
+  leader: boolean;
+  /** Its heartbeat is younger than --node-timeout. */
+  alive: boolean;
+}
+
 export interface TaskEvent {
   id: string;
   queue: string;

@@ -222,6 +222,31 @@ export interface ScheduleFiring {
   expect?: { nextFireAt: number; updatedAt: number };
 }
 
+/** What a node tells the cluster with each heartbeat (api.md §9). */
+export interface NodeBeat {
+  id: string;
+  name: string;
+  /** When this node started (ms). */
+  startedAt: number;
+  /** Attempts in flight on this node now. */
+  inFlight: number;
+  /** True for the first beat after a start (the stored startedAt is replaced). */
+  first: boolean;
+}
+
+/** A node as GET /v1/cluster shows it (times in ms). */
+export interface ClusterNode {
+  id: string;
+  name: string;
+  startedAt: number;
+  heartbeatAt: number;
+  inFlight: number;
+  /** Holds an unexpired leader lease and is alive; never true for a dead node. */
+  leader: boolean;
+  /** Its heartbeat is younger than the node timeout. */
+  alive: boolean;
+}
+
 export interface Store {
   /**
    * Every task state change this store commits, announced right after its transaction commits
@@ -331,6 +356,19 @@ export interface Store {
   listUrlGroups(): Promise<UrlGroup[]>;
   /** False when there was no such group. */
   deleteUrlGroup(name: string): Promise<boolean>;
+  // cluster (api.md §9); SQLite: one node, always the leader, nothing to rescue
+  /** Records this node's heartbeat (database time) and renews or takes the leader lease (it lasts `timeoutMs`); `leader` when this node leads. */
+  heartbeat(beat: NodeBeat, timeoutMs: number): Promise<{ leader: boolean }>;
+  /**
+   * The leader's rescue: running attempts and webhook deliveries held by nodes whose heartbeat is
+   * older than `timeoutMs` become pending again with an `interrupted` record (open async attempts
+   * stay open); returns how many, and the ids of the dead nodes.
+   */
+  rescueDeadNodes(timeoutMs: number): Promise<{ tasks: number; deliveries: number; nodes: string[] }>;
+  /** The nodes sharing this store (one with SQLite: this process, after its first heartbeat). */
+  listNodes(timeoutMs: number): Promise<ClusterNode[]>;
+  /** This node stops: forgets it and gives up its lease. */
+  leaveCluster(id: string): Promise<void>;
   // maintenance
   /** Deletes up to `limit` terminal tasks completed before `before`; returns how many. */
   purgeExpired(before: number, limit: number): Promise<number>;

@@ -189,3 +189,14 @@ describe('dashboard without the schedules API', () => {
     expect(await res.text()).toContain('no schedules API yet');
   });
 });
+
+describe('dashboard nodes', () => {
+  test('the overview shows the nodes sharing the database, with the leader', async () => {
+    const server = await startServer({ nodeName: 'web-7' });
+    const html = await (await fetch(server.url + '/')).text();
+    expect(html).toContain('id="r-nodes"');
+    expect(html).toContain('web-7');
+    expect(html).toContain(server.cluster.id);
+    expect(html).toMatch(/badge s-completed">leader</);
+  });
+});

@@ -28,6 +28,8 @@ describe('GET /v1/doctor', () => {
     });
     expect(r.body.database.sizeBytes).toBeGreaterThan(0);
     expect(r.body.config).toMatchObject({ concurrency: 100, host: '127.0.0.1' });
+    expect(r.body.database.store).toBe('sqlite');
+    expect(r.body.nodes).toEqual([expect.objectContaining({ id: server.cluster.id, leader: true, alive: true, inFlight: 0 })]);
     const text = JSON.stringify(r.body);
     expect(text).not.toContain(TOKEN);
     expect(text).not.toContain(SECRET.slice(6));
@@ -46,7 +48,7 @@ describe('asyncqueue doctor', () => {
     const env = { AQ_URL: server.url, AQ_TOKEN: TOKEN };
     const human = await runCli(['doctor'], { env });
     expect(human.code, human.stderr).toBe(0);
-    for (const word of ['client', 'database', 'schema', 'durability    full', 'signing secret  fingerprint', 'pending 0']) expect(human.stdout).toContain(word);
+    for (const word of ['client', 'database        SQLite', 'schema', 'durability    full', 'signing secret  fingerprint', 'pending 0', 'nodes ', ', leader, 0 in flight)']) expect(human.stdout).toContain(word);
     expect(human.stdout).not.toContain(TOKEN);
     expect(human.stdout).not.toContain(SECRET.slice(6));
 

@@ -58,3 +58,25 @@ describe('units', () => {
     expect(() => parseDuration(text)).toThrow(RangeError);
   });
 });
+
+describe('cluster settings (api.md §9)', () => {
+  it.each([
+    [{}, 15_000],
+    [{ nodeTimeout: '2s' }, 2000],
+    [{ nodeTimeout: '30' }, 30_000],
+    [{ nodeTimeout: '1m' }, 60_000],
+  ])('--node-timeout %j is %d ms', (flags, ms) => {
+    expect(resolveConfig({ flags }).nodeTimeout).toBe(ms);
+  });
+
+  it.each(['0', '0.5s', '2h', 'soon', '-3', '1e9'])('refuses --node-timeout %s, naming the flag', (v) => {
+    expect(() => resolveConfig({ flags: { nodeTimeout: v } })).toThrow(ConfigError);
+    expect(() => resolveConfig({ flags: { nodeTimeout: v } })).toThrow(/--node-timeout/);
+  });
+
+  it('takes --node-name and AQ_NODE_NAME; refuses an empty, too long or control-character name', () => {
+    expect(resolveConfig({ env: { AQ_NODE_NAME: 'web 1' } }).nodeName).toBe('web 1');
+    expect(resolveConfig().nodeName).toBeNull();
+    for (const bad of [' ', 'x'.repeat(101), 'a\nb', 'tab\there']) expect(() => resolveConfig({ flags: { nodeName: bad } })).toThrow(/--node-name/);
+  });
+});

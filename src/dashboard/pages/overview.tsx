@@ -1,6 +1,7 @@
 // The overview (GET /): counts by state and tasks in flight (from /v1/stats), the per-minute
-// chart, and the queue table with pause/resume and limit editing (PUT /v1/queues/:name).
-import type { Queue, Stats } from '../../shared/types.js';
+// chart, the queue table with pause/resume and limit editing (PUT /v1/queues/:name), and the
+// nodes sharing the database (GET /v1/cluster, api.md §9).
+import type { ClusterNodeView, Queue, Stats } from '../../shared/types.js';
 import { TASK_STATUSES } from '../../shared/types.js';
 import { Notice } from '../layout.js';
 import { Chart } from './chart.js';
@@ -94,7 +95,46 @@ export function QueueTable({ queues }: { queues: Queue[] }) {
   );
 }
 
-export function Overview({ stats, queues }: { stats: Stats; queues: Queue[] }) {
+export function NodeTable({ nodes }: { nodes: ClusterNodeView[] }) {
+  if (nodes.length === 0) return <Notice kind="empty">No node has reported yet.</Notice>;
+  return (
+    <div class="table-wrap">
+      <table class="nodes">
+        <caption class="sr-only">Nodes sharing this database: state, last heartbeat, attempts in flight</caption>
+        <thead>
+          <tr>
+            <th scope="col">Node</th>
+            <th scope="col">Id</th>
+            <th scope="col">State</th>
+            <th scope="col">Heartbeat</th>
+            <th scope="col" class="num">In flight</th>
+            <th scope="col">Started</th>
+          </tr>
+        </thead>
+        <tbody>
+          {nodes.map((n) => (
+            <tr>
+              <th scope="row">{n.name}</th>
+              <td>
+                <code>{n.id}</code>
+              </td>
+              <td>{!n.alive ? <span class="badge s-failed">dead</span> : n.leader ? <span class="badge s-completed">leader</span> : <span class="badge s-active">alive</span>}</td>
+              <td>
+                <time datetime={n.heartbeatAt}>{n.heartbeatAt}</time>
+              </td>
+              <td class="num">{n.inFlight}</td>
+              <td>
+                <time datetime={n.startedAt}>{n.startedAt}</time>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+export function Overview({ stats, queues, nodes }: { stats: Stats; queues: Queue[]; nodes?: ClusterNodeView[] }) {
   return (
     <>
       <h1>Overview</h1>
@@ -112,6 +152,12 @@ export function Overview({ stats, queues }: { stats: Stats; queues: Queue[] }) {
         <h2 id="h-queues">Queues</h2>
         <QueueTable queues={queues} />
       </section>
+      {nodes ? (
+        <section id="r-nodes" data-region aria-labelledby="h-nodes">
+          <h2 id="h-nodes">Nodes</h2>
+          <NodeTable nodes={nodes} />
+        </section>
+      ) : null}
     </>
   );
 }

@@ -5,8 +5,10 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { NewTask } from '../../shared/defaults.js';
 import type { BulkFilter, QueueUpdate, RedeliverFilter } from '../../shared/types.js';
-import type { AsyncEnd, AttemptAccept, AttemptFinish, CreateResult, DeliveryFinish, ListFilter, QueueLimits, ScheduleFiring, ScheduleWrite, Store } from '../store.js';
+import type { AsyncEnd, AttemptAccept, AttemptFinish, ClusterNode, NodeBeat, CreateResult, DeliveryFinish, ListFilter, QueueLimits, ScheduleFiring, ScheduleWrite, Store } from '../store.js';
 import * as a from './async.js';
+import * as cl from './cluster.js';
+import { Listener, type ChangeKind } from './listen.js';
 import type { PgCtx } from './context.js';
 import * as d from './dispatch.js';
 import * as m from './maintenance.js';
@@ -45,6 +47,15 @@ export interface PostgresStoreOptions {
   inFlight?: () => number;
   /** Called when an idle pooled connection fails (the database restarted); default: ignored. */
   onConnectionError?: (err: Error) => void;
+  /**
+   * Listen for the other nodes' changes (api.md §9, one LISTEN connection): their task changes
+   * are announced on `signals` as `remote`, queue and schedule changes reach `onChange`. Default false.
+   */
+  listen?: boolean;
+  /** Queue settings or schedules changed on some node, or the listening connection came back (`reconnected`). */
+  onChange?: (kind: ChangeKind) => void;
+  /** The listening connection dropped (it reconnects by itself). */
+  onListenError?: (err: Error) => void;
 }
 
 /** Thrown by PostgresStore.open when the database cannot be used; its message is one line for the operator. */
@@ -95,13 +106,22 @@ export class PostgresStore implements Store {
   private lostClaims: number[] = [];
 
   private constructor(private readonly opts: PostgresStoreOptions) {
-    this.nodeId = opts.nodeId ?? `${os.hostname()}-${randomBytes(4).toString('hex')}`;
+    this.nodeId = opts.nodeId ?? `${os.hostname().replace(/[^A-Za-z0-9._:-]/g, '_').slice(0, 80)}-${randomBytes(4).toString('hex')}`;
     const onError = opts.onConnectionError ?? (() => undefined);
-    this.db = new Db({ url: opts.url, max: opts.poolSize, asyncCommit: opts.durability === 'normal' }, onError);
-    this.book = new Db({ url: opts.url, max: 4, asyncCommit: true }, onError);
+    // Every connection names its node (aq.node), so NOTIFY payloads say which node committed (migration 4).
+    const origin = `-c aq.node=${this.origin}`;
+    this.db = new Db({ url: opts.url, max: opts.poolSize, asyncCommit: opts.durability === 'normal', options: origin }, onError);
+    this.book = new Db({ url: opts.url, max: 4, asyncCommit: true, options: origin }, onError);
     this.ctx = { db: this.db, book: this.book, nodeId: this.nodeId, dbTime: opts.dbTime ?? true, knownQueues: new Set(), signals: this.signals };
     this.inFlight = opts.inFlight ?? (() => 0);
   }
+
+  /** The origin tag of this node's commits in NOTIFY payloads: its id, restricted to characters a libpq option keeps. */
+  get origin(): string {
+    return this.nodeId.replace(/[^A-Za-z0-9._:-]/g, '_').slice(0, 100);
+  }
+
+  private listener: Listener | undefined;
 
   /** Connects, migrates (once per database, under an advisory lock) and returns the store; PostgresOpenError when it cannot. */
   static async open(opts: PostgresStoreOptions): Promise<PostgresStore> {
@@ -116,6 +136,17 @@ export class PostgresStore implements Store {
       const detail = (cause.message || String((cause as { code?: string }).code ?? cause)).split('\n')[0];
       if (isUnavailable(err)) throw new PostgresOpenError(`cannot connect to PostgreSQL at ${where}: ${detail}`);
       throw new PostgresOpenError(`cannot use PostgreSQL at ${where}: ${detail}`);
+    }
+    if (opts.listen) {
+      store.listener = new Listener({
+        config: store.db.config, origin: store.origin, signals: store.signals,
+        onChange: (kind) => {
+          if (kind !== 'schedules') store.staleLimits();
+          opts.onChange?.(kind);
+        },
+        onError: (err) => opts.onListenError?.(err),
+      });
+      await store.listener.start();
     }
     return store;
   }
@@ -427,6 +458,22 @@ export class PostgresStore implements Store {
     );
     return { path: redactUrl(this.opts.url), sizeBytes: r?.size ?? 0, schemaVersion: SCHEMA_VERSION, durability: `postgresql (synchronous_commit=${r?.sync ?? 'on'})` };
   }
+  heartbeat(beat: NodeBeat, timeoutMs: number) {
+    return cl.heartbeat(this.ctx, beat, timeoutMs);
+  }
+  rescueDeadNodes(timeoutMs: number) {
+    return cl.rescueDead(this.ctx, timeoutMs);
+  }
+  listNodes(timeoutMs: number): Promise<ClusterNode[]> {
+    return cl.listNodes(this.ctx, timeoutMs);
+  }
+  leaveCluster(id: string) {
+    return cl.leave(this.ctx, id);
+  }
+  /** True while the listening connection (api.md §9) is up; undefined when this store does not listen. */
+  get listening(): boolean | undefined {
+    return this.listener?.listening;
+  }
   async ping() {
     try {
       return (await this.db.query('SELECT 1 AS ok')).length === 1;
@@ -436,6 +483,7 @@ export class PostgresStore implements Store {
   }
   async close() {
     this.closed = true;
+    await this.listener?.close();
     await Promise.all([this.db.close(), this.book.close()]);
   }
 }

@@ -221,8 +221,112 @@ CREATE INDEX tasks_key_due ON tasks (queue, concurrency_key, priority DESC, run_
 CREATE INDEX tasks_key_running ON tasks (queue, concurrency_key) WHERE status = 'running' AND concurrency_key IS NOT NULL;
 `;
 
+/**
+ * Several nodes (api.md §9): the nodes with their heartbeats (database time), the leader's lease,
+ * and NOTIFY of every task state change, queue change and schedule change, so every node's event
+ * stream, limits and schedule runner follow the others at once.
+ *
+ * aq_tasks payloads are text, one line per part: the committing node (the connection's
+ * `aq.node` setting, empty when unset), then one JSON array [id, queue, status, attempts, at ms]
+ * per changed task. A statement's changes are split into notifications under 7,000 bytes
+ * (NOTIFY's limit is 8,000); a line that alone would not fit is left out (ids and queue names are
+ * far shorter). A delete of a pending or running task is announced as its cancel.
+ */
+const CLUSTER = `
+CREATE TABLE nodes (
+  id text PRIMARY KEY,
+  name text NOT NULL,
+  started_at bigint NOT NULL,
+  heartbeat_at bigint NOT NULL,
+  in_flight int NOT NULL DEFAULT 0
+);
+-- one row: the leader's lease, renewed with its heartbeat and taken over once expired (database time)
+CREATE TABLE leader (
+  id int PRIMARY KEY CHECK (id = 1),
+  node_id text NOT NULL,
+  expires_at bigint NOT NULL
+);
+
+CREATE FUNCTION aq_notify_lines(origin text, lines text[]) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  part text := '';
+  line text;
+BEGIN
+  FOREACH line IN ARRAY lines LOOP
+    CONTINUE WHEN octet_length(line) > 6000;
+    IF part <> '' AND octet_length(part) + octet_length(line) > 7000 THEN
+      PERFORM pg_notify('aq_tasks', origin || part);
+      part := '';
+    END IF;
+    part := part || chr(10) || line;
+  END LOOP;
+  IF part <> '' THEN PERFORM pg_notify('aq_tasks', origin || part); END IF;
+END $$;
+CREATE FUNCTION aq_origin() RETURNS text LANGUAGE sql STABLE AS $$ SELECT left(COALESCE(current_setting('aq.node', true), ''), 100) $$;
+
+CREATE FUNCTION aq_notify_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE lines text[];
+BEGIN
+  SELECT array_agg(json_build_array(id, queue, status, attempts, created_at)::text ORDER BY seq) INTO lines FROM new_rows;
+  IF lines IS NOT NULL THEN PERFORM aq_notify_lines(aq_origin(), lines); END IF;
+  RETURN NULL;
+END $$;
+CREATE FUNCTION aq_notify_update() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE lines text[];
+BEGIN
+  SELECT array_agg(json_build_array(n.id, n.queue, n.status, n.attempts, n.updated_at)::text ORDER BY n.seq) INTO lines
+    FROM new_rows n JOIN old_rows o ON o.seq = n.seq
+    WHERE n.status <> o.status OR n.attempts <> o.attempts;
+  IF lines IS NOT NULL THEN PERFORM aq_notify_lines(aq_origin(), lines); END IF;
+  RETURN NULL;
+END $$;
+CREATE FUNCTION aq_notify_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE lines text[];
+BEGIN
+  SELECT array_agg(json_build_array(id, queue, 'cancelled', attempts, aq_now_ms())::text ORDER BY seq) INTO lines
+    FROM old_rows WHERE status IN ('pending', 'running');
+  IF lines IS NOT NULL THEN PERFORM aq_notify_lines(aq_origin(), lines); END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER tasks_notify_insert AFTER INSERT ON tasks REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION aq_notify_insert();
+CREATE TRIGGER tasks_notify_update AFTER UPDATE ON tasks REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION aq_notify_update();
+CREATE TRIGGER tasks_notify_delete AFTER DELETE ON tasks REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION aq_notify_delete();
+
+-- queue settings (pause, limits; not the rate bucket's tokens) and schedules: 'queues' or
+-- 'schedules' on aq_changes, once per statement that changed a row
+CREATE FUNCTION aq_notify_queues_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM changed_rows) THEN PERFORM pg_notify('aq_changes', 'queues'); END IF;
+  RETURN NULL;
+END $$;
+CREATE FUNCTION aq_notify_queues_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM new_rows n JOIN old_rows o ON o.name = n.name
+             WHERE n.paused <> o.paused OR n.concurrency IS DISTINCT FROM o.concurrency OR n.rate_per_second IS DISTINCT FROM o.rate_per_second
+               OR n.key_concurrency IS DISTINCT FROM o.key_concurrency) THEN
+    PERFORM pg_notify('aq_changes', 'queues');
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER queues_notify_insert AFTER INSERT ON queues REFERENCING NEW TABLE AS changed_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION aq_notify_queues_rows();
+CREATE TRIGGER queues_notify_delete AFTER DELETE ON queues REFERENCING OLD TABLE AS changed_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION aq_notify_queues_rows();
+CREATE TRIGGER queues_notify_update AFTER UPDATE ON queues REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION aq_notify_queues_update();
+CREATE FUNCTION aq_notify_schedules() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('aq_changes', 'schedules');
+  RETURN NULL;
+END $$;
+CREATE TRIGGER schedules_notify AFTER INSERT OR UPDATE OR DELETE ON schedules FOR EACH ROW EXECUTE FUNCTION aq_notify_schedules();
+`;
+
 /** Migration n brings the schema from version n-1 to n. */
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, KEYS];
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, KEYS, CLUSTER];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Advisory lock key for migrations ("aqmigr" as a number); per database, held for one transaction. */

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import type { NewTask } from '../../shared/defaults.js';
 import type { BulkFilter, QueueUpdate, RedeliverFilter } from '../../shared/types.js';
 import { StoreSignals } from '../signals.js';
-import { StoreUnavailableError, type CreateResult, type QueueLimits, type AttemptFinish, type AsyncEnd, type AttemptAccept, type DeliveryFinish, type ListFilter, type ScheduleFiring, type ScheduleWrite, type Store } from '../store.js';
+import { StoreUnavailableError, type ClusterNode, type NodeBeat, type CreateResult, type QueueLimits, type AttemptFinish, type AsyncEnd, type AttemptAccept, type DeliveryFinish, type ListFilter, type ScheduleFiring, type ScheduleWrite, type Store } from '../store.js';
 import { WriteBatcher } from './batcher.js';
 import { WalSync } from './wal-sync.js';
 import { FileIdentity } from './identity.js';
@@ -303,6 +303,24 @@ export class SqliteStore implements Store {
   async backup(file: string) {
     if (this.closed) throw new StoreUnavailableError('the store is closed');
     await this.db.backup(file);
+  }
+  private node: ClusterNode | undefined;
+  /** One process owns the file: it is the whole cluster and its leader. */
+  heartbeat(beat: NodeBeat) {
+    if (this.closed) return Promise.reject(new StoreUnavailableError('the store is closed'));
+    const at = Date.now();
+    this.node = { id: beat.id, name: beat.name, startedAt: beat.startedAt, heartbeatAt: at, inFlight: beat.inFlight, leader: true, alive: true };
+    return Promise.resolve({ leader: true });
+  }
+  rescueDeadNodes() {
+    return Promise.resolve({ tasks: 0, deliveries: 0, nodes: [] as string[] });
+  }
+  listNodes() {
+    return Promise.resolve(this.node ? [{ ...this.node, inFlight: this.inFlight() }] : []);
+  }
+  leaveCluster() {
+    this.node = undefined;
+    return Promise.resolve();
   }
   info() {
     return this.read(() => {
