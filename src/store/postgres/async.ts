@@ -140,20 +140,17 @@ export async function endAsyncAttempt(ctx: PgCtx, e: AsyncEnd): Promise<Task | u
 
 // Never past since + async.timeout; never earlier than the deadline already given. Before the
 // 202 is recorded the heartbeat is kept and the deadline the 202 will open is answered.
-const HEARTBEAT = `WITH now AS (SELECT ${nowSql(3)} AS ms),
-  beat AS (
-    UPDATE tasks t SET awaiting_heartbeat_at = now.ms,
-      awaiting_deadline = CASE WHEN t.async_heartbeat_ms IS NULL THEN t.awaiting_deadline
-        ELSE GREATEST(t.awaiting_deadline, LEAST(now.ms + t.async_heartbeat_ms, t.awaiting_since + t.async_timeout_ms)) END
-    FROM now WHERE t.id = $1 AND t.status = 'running' AND t.attempts = $2 AND t.awaiting_since IS NOT NULL AND t.awaiting_deadline > now.ms
-    RETURNING t.awaiting_deadline AS deadline
-  ),
-  early AS (
-    UPDATE tasks t SET awaiting_heartbeat_at = now.ms
-    FROM now WHERE t.id = $1 AND t.status = 'running' AND t.attempts = $2 AND t.awaiting_since IS NULL AND t.async_timeout_ms IS NOT NULL
-    RETURNING now.ms + LEAST(COALESCE(t.async_heartbeat_ms, t.async_timeout_ms), t.async_timeout_ms) AS deadline
-  )
-  SELECT deadline FROM beat UNION ALL SELECT deadline FROM early`;
+// One UPDATE for both cases (open, or before its 202 is recorded): two UPDATE CTEs would see
+// one snapshot, and a heartbeat racing the 202's record would then match neither once the
+// row lock is released (READ COMMITTED re-checks only the WHERE of the statement that waited).
+const HEARTBEAT = `WITH now AS (SELECT ${nowSql(3)} AS ms)
+  UPDATE tasks t SET awaiting_heartbeat_at = now.ms,
+    awaiting_deadline = CASE WHEN t.awaiting_since IS NULL OR t.async_heartbeat_ms IS NULL THEN t.awaiting_deadline
+      ELSE GREATEST(t.awaiting_deadline, LEAST(now.ms + t.async_heartbeat_ms, t.awaiting_since + t.async_timeout_ms)) END
+  FROM now WHERE t.id = $1 AND t.status = 'running' AND t.attempts = $2
+    AND ((t.awaiting_since IS NOT NULL AND t.awaiting_deadline > now.ms) OR (t.awaiting_since IS NULL AND t.async_timeout_ms IS NOT NULL))
+  RETURNING CASE WHEN t.awaiting_since IS NULL THEN now.ms + LEAST(COALESCE(t.async_heartbeat_ms, t.async_timeout_ms), t.async_timeout_ms)
+    ELSE t.awaiting_deadline END AS deadline`;
 
 export async function heartbeatAttempt(ctx: PgCtx, id: string, attempt: number, now: number): Promise<number | undefined> {
   const [row] = await ctx.book.query<{ deadline: number }>(HEARTBEAT, [id, attempt, nowParam(ctx, now)], 'aq_heartbeat');
