@@ -24,12 +24,12 @@ import { clusterCpuMs, freshDatabase, pgForBench } from './lib/postgres.mjs';
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const libDir = path.join(benchDir, 'lib');
 const ALL = ['ceiling', 'create', 'e2e', 'latency', 'memory', 'scale', 'retention', 'keys'];
-const EXTRA = ['profile'];
+const EXTRA = ['profile', 'nodes'];
 
 const A = parseArgs(process.argv.slice(2), {
   only: ALL.join(','), runs: '1', quick: 'false', long: 'false', 'max-minutes': '90',
   'aq-dir': path.resolve(benchDir, '..'), 'server-args': '', 'node-args': '', durability: '', 'wait-quiet': '120',
-  store: 'sqlite', 'pg-url': '',
+  store: 'sqlite', 'pg-url': '', nodes: '1',
 }, ['server-args', 'node-args', 'retention-args']);
 const quick = A.quick === 'true';
 const pick = (k, full, q) => Number(A[k] ?? (quick ? q : full));
@@ -48,12 +48,16 @@ const opts = {
   retentionRate: pick('retention-rate', 1000, 1000),
   retentionArgs: (A['retention-args'] || '--retention 1s').split(' ').filter(Boolean),
   purgeTimeoutS: pick('purge-timeout', 600, 60),
+  nodes: Number(A.nodes),
 };
 const only = A.only.split(',').filter(Boolean);
 for (const s of only) if (!ALL.includes(s) && !EXTRA.includes(s)) { console.error(`unknown scenario "${s}" (have ${[...ALL, ...EXTRA].join(', ')})`); process.exit(2); }
 const aqDir = path.resolve(A['aq-dir']);
 const serverArgs = A['server-args'].split(' ').filter(Boolean);
 const nodeArgs = A['node-args'].split(' ').filter(Boolean);
+if (!Number.isInteger(opts.nodes) || opts.nodes < 1 || opts.nodes > 8) { console.error(`--nodes must be 1–8, got "${A.nodes}"`); process.exit(2); }
+if (opts.nodes > 1 && A.store !== 'postgres') { console.error('--nodes above 1 needs --store postgres (nodes share one PostgreSQL database)'); process.exit(2); }
+if (opts.nodes > 1 && !only.includes('nodes')) only.push('nodes');
 if (A.store !== 'sqlite' && A.store !== 'postgres') { console.error(`--store must be sqlite or postgres, got "${A.store}"`); process.exit(2); }
 let pgb = null; // {url, stop(), postmasterPid} with --store postgres
 const hardEnd = Date.now() + Number(A['max-minutes']) * 60000;
@@ -115,6 +119,18 @@ function context(rep, target) {
       if (pgb) srv.dbCpuMs = () => clusterCpuMs(pgb.postmasterPid);
       log(`server ${name} up in ${srv.startMs} ms, idle RSS ${srv.idleRssMiB} MiB`);
       return srv;
+    },
+    /** `n` servers on one fresh database (api.md §9), node ids <name>-1…<name>-n. */
+    async servers(name, n, o = {}) {
+      const db = await freshDatabase(pgb.url, `${name}_${rep}`);
+      const list = [];
+      for (let i = 1; i <= n; i++) {
+        const srv = await startServer({ aqDir, dir: tmp, name: `${name}-${i}`, db, ...o, durability: o.durability || A.durability || undefined, args: [...serverArgs, '--node-id', `${name}-${i}`, ...(o.args || [])], nodeArgs: [...nodeArgs, ...(o.nodeArgs || [])] });
+        srv.dbCpuMs = () => clusterCpuMs(pgb.postmasterPid);
+        log(`server ${srv.name} up in ${srv.startMs} ms, idle RSS ${srv.idleRssMiB} MiB`);
+        list.push(srv);
+      }
+      return list;
     },
     async stopServer(srv) {
       const r = await srv.stop();

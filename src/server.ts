@@ -185,7 +185,10 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
   changed = (kind) => {
     if (kind !== 'schedules') scheduler.wake();
     if (kind !== 'queues') schedules.wake();
-    if (kind === 'reconnected') webhooks.wake();
+    if (kind === 'reconnected') {
+      webhooks.wake();
+      events.resync();
+    }
   };
   // Work another node made due (a create, a retry, a rescue) wakes this node's dispatcher too.
   const unlistenRemote = store.signals.on((evs, origin) => {

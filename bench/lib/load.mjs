@@ -11,7 +11,7 @@ import { now, sleep, parseArgs, percentiles } from './common.mjs';
 
 const a = parseArgs(process.argv.slice(2), {
   mode: 'single', url: '', origin: '', n: '20000', c: '32', b: '100', rate: '200', duration: '10',
-  run: 'r', target: '', queue: 'default', timeout: '300', body: 'hook', delay: '0', labels: '', token: process.env.AQ_TOKEN || '',
+  run: 'r', first: '0', target: '', queue: 'default', timeout: '300', body: 'hook', delay: '0', labels: '', token: process.env.AQ_TOKEN || '',
 });
 const N = Number(a.n), C = Number(a.c), B = Number(a.b);
 const deadline = Date.now() + Number(a.timeout) * 1000;
@@ -30,8 +30,10 @@ async function post(path, body) {
   return text;
 }
 const delay = Number(a.delay);
+// --first: this process's tasks are numbered from it (several load processes feeding one run, bench --nodes)
+const FIRST = Number(a.first);
 const task = (seq, track = false) => {
-  const t = { targetUrl: a.target, queue: a.queue, payload: { run: a.run, seq, t: now(), track, kind: 'bench', data } };
+  const t = { targetUrl: a.target, queue: a.queue, payload: { run: a.run, seq: seq + FIRST, t: now(), track, kind: 'bench', data } };
   if (delay > 0) t.delay = delay;
   return t;
 };

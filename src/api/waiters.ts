@@ -35,6 +35,12 @@ export class Waiters {
     const off = this.events.onTask(id, (e) => {
       if (isTerminal(e.status)) done();
     });
+    // Another node's change may have gone unannounced while the listening connection was down.
+    const offResync = this.events.onResync(() => {
+      this.store.getTask(id).then((t) => {
+        if (!t || isTerminal(t.status)) done();
+      }, () => undefined);
+    });
     try {
       const task = await this.store.getTask(id);
       if (!task || isTerminal(task.status) || seconds <= 0) return task;
@@ -53,6 +59,7 @@ export class Waiters {
       return this.store.getTask(id);
     } finally {
       off();
+      offResync();
     }
   }
 }

@@ -13,6 +13,18 @@ export type TaskListener = (event: TaskEvent, origin: 'local' | 'remote') => voi
 export class TaskEvents {
   private readonly listeners = new Set<TaskListener>();
   private readonly byId = new Map<string, Set<TaskListener>>();
+  private readonly resyncs = new Set<() => void>();
+
+  /** Events may have been missed (the listening connection to the other nodes came back): listeners re-read what they wait for. */
+  resync(): void {
+    for (const l of [...this.resyncs]) l();
+  }
+
+  /** Called on each resync(); returns the function that stops it. */
+  onResync(listener: () => void): () => void {
+    this.resyncs.add(listener);
+    return () => this.resyncs.delete(listener);
+  }
 
   /** Emits every task state change the store announces (this node's commits and, on PostgreSQL, the other nodes'); returns the function that stops. */
   listen(signals: StoreSignals): () => void {
