@@ -193,6 +193,8 @@ describe('dispatch', () => {
     const near = await createTask(server, taskInput(target.url));
     expect((await waitForTerminal(server, near.id)).status).toBe('completed');
     // setTimeout fires at once past 2^31−1 ms; a month is approached in hour-long steps instead.
+    // The pass after near's finish arms the timer once its store reads are back: wait for that.
+    for (const end = Date.now() + 20_000; server.scheduler.wakeAt === undefined && Date.now() < end; ) await new Promise((r) => setTimeout(r, 5));
     expect(server.scheduler.wakeAt).toBe(T + 3_600_000);
     expect((await server.api(`/v1/tasks/${far.id}`)).body.status).toBe('pending');
     expect(target.requests).toHaveLength(1);
