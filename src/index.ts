@@ -2,7 +2,8 @@
 // types. Imports only src/sdk and src/shared, so it loads no server code and no native module.
 export { AsyncQueue, DEFAULT_URL, type AsyncQueueOptions } from './sdk/client.js';
 export { AsyncQueueError, BatchError, type ClientErrorCode } from './sdk/errors.js';
-export { TasksResource, isTerminal, type BulkResult, type CompletionOptions, type CreateManyOptions, type CreateOptions, type WaitOptions } from './sdk/tasks.js';
+export { TasksResource, isTerminal, type BulkResult, type CompletionOptions, type CreateManyOptions, type CreateOptions, type CreatedTasks, type WaitOptions } from './sdk/tasks.js';
+export { BatchesResource, type BatchWaitOptions } from './sdk/batches.js';
 export { completionFromHeaders, type Completion } from './sdk/completion.js';
 export { QueuesResource } from './sdk/queues.js';
 export { SchedulesResource } from './sdk/schedules.js';
@@ -13,7 +14,7 @@ export type { ClockState, SinkRequest } from './shared/dev.js';
 export type { EventsOptions, SseMessage } from './sdk/events.js';
 export { verifySignature, type VerifyOptions } from './sdk/verify.js';
 export { parseTask, parseWebhook, ReceiveError, type IncomingRequest, type NodeRequestLike, type ReceiveOptions, type ReceivedTask, type ReceivedWebhook } from './sdk/receive.js';
-export { MAX_BATCH, MAX_LIST_LIMIT, MAX_WAIT_SECONDS, TASK_STATUSES, TERMINAL_STATUSES } from './shared/types.js';
+export { MAX_BATCH, MAX_CHAIN_DEPTH, MAX_IMPLIED_TASKS, MAX_LIST_LIMIT, MAX_WAIT_SECONDS, TASK_STATUSES, TERMINAL_STATUSES } from './shared/types.js';
 export type {
   AsyncSettings,
   Attempt,
@@ -21,7 +22,12 @@ export type {
   AttemptAsync,
   Awaiting,
   Backoff,
+  Batch,
+  BatchCounts,
+  BatchDoneBody,
   BulkFilter,
+  ChainedTaskInput,
+  CreateBatchInput,
   CreateTaskInput,
   Delivery,
   ErrorBody,

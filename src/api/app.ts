@@ -21,6 +21,7 @@ import { registerClusterRoutes } from './routes/cluster.js';
 import { registerScheduleRoutes } from './routes/schedules.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerTaskRoutes } from './routes/tasks.js';
+import { registerBatchRoutes } from './routes/batches.js';
 import { Waiters } from './waiters.js';
 import { createQstashApp } from './qstash/index.js';
 import { registerQstashDocs } from './qstash/openapi.js';
@@ -120,6 +121,7 @@ export function createApp(deps: ApiDeps, extras: AppExtras = {}) {
   registerSystemRoutes(app, deps);
   for (const register of extras.routes ?? []) register(app, deps);
   registerTaskRoutes(app, deps, waiters);
+  registerBatchRoutes(app, deps, waiters);
   registerActionRoutes(app, deps);
   registerDeliveryRoutes(app, deps);
   registerCompletionRoutes(app, deps);

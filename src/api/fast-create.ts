@@ -4,7 +4,7 @@
 // and hands everything else to Hono (with the body already read, as `rawBody`), which answers
 // it exactly as before, error messages included.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import type { CreateTaskInput } from '../shared/types.js';
+import type { CreateBatchInput, CreateTaskInput } from '../shared/types.js';
 import { JSON_TYPE, requestId } from './app.js';
 import { bearer, tokenChecker } from './auth.js';
 import type { ApiDeps } from './deps.js';
@@ -70,8 +70,8 @@ export function fastCreateListener(deps: ApiDeps, fallback: RequestListener): Re
     // validator words the error.
     const valid = parsed === undefined ? undefined : (single ? CreateTaskSchema : BatchSchema).safeParse(parsed);
     const input = single && valid?.success ? (valid.data as CreateTaskInput) : undefined;
-    const tasks = !single && valid?.success ? (valid.data as { tasks: CreateTaskInput[] }).tasks : undefined;
-    if (input === undefined && tasks === undefined) {
+    const batch = !single && valid?.success ? (valid.data as CreateBatchInput) : undefined;
+    if (input === undefined && batch === undefined) {
       counts.fallback++;
       (req as IncomingMessage & { rawBody?: Buffer }).rawBody = buf;
       return fallback(req, res);
@@ -87,9 +87,9 @@ export function fastCreateListener(deps: ApiDeps, fallback: RequestListener): Re
         status = r.created ? 201 : 200;
         answer(res, id, status, await presentTask(deps, r.task));
       } else {
-        const results = await creator.batch(tasks!, now);
+        const { batchId, results } = await creator.batch(batch!, now);
         status = 201;
-        answer(res, id, status, { tasks: await presentTasks(deps, results.map((r) => r.task)) });
+        answer(res, id, status, { batchId, tasks: await presentTasks(deps, results.map((r) => r.task)) });
       }
     } catch (err) {
       const a = errorAnswer(err, deps.log, { requestId: id, path: req.url, method: req.method });

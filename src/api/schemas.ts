@@ -1,6 +1,6 @@
 // The zod schemas of the API: they validate requests and generate /openapi.json (one source).
 import { z } from '@hono/zod-openapi';
-import { MAX_BATCH, MAX_LIST_LIMIT, MAX_WAIT_SECONDS, TASK_STATUSES, WAITING_REASONS, type WaitingReason } from '../shared/types.js';
+import { MAX_BATCH, MAX_CHAIN_DEPTH, MAX_LIST_LIMIT, MAX_WAIT_SECONDS, TASK_STATUSES, WAITING_REASONS, type WaitingReason } from '../shared/types.js';
 
 /** Headers a task may not set (RFC 9110 §7.6.1 hop-by-hop, plus Host and framing). */
 export const FORBIDDEN_HEADERS = new Set([
@@ -108,8 +108,15 @@ export const ConcurrencyKey = z
 export const QueueName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must match [A-Za-z0-9_.-]{1,64}');
 export const TaskStatusSchema = z.enum(TASK_STATUSES as [string, ...string[]]);
 
-export const CreateTaskSchema = z
-  .strictObject({
+const Labels = z.array(z.string().min(1).max(64)).max(10);
+const chainStep = (when: string) =>
+  z.unknown().optional().openapi({
+    type: 'object',
+    description: `a create body (CreateTask without idempotencyKey, itself allowed then/onFailure, ${MAX_CHAIN_DEPTH} levels at most), created when this task ends ${when} (api.md §13)`,
+  });
+
+/** The fields of a create body (api.md §3, §10, §13); `then` / `onFailure` are checked level by level by checkChain. */
+const taskFields = {
     targetUrl: HttpUrl,
     payload: z.unknown().optional().openapi({ description: 'any JSON; sent as the request body' }),
     method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).optional(),
@@ -123,15 +130,61 @@ export const CreateTaskSchema = z
     runAt: IsoTime.optional(),
     queue: QueueName.optional(),
     priority: z.number().int().min(-100).max(100).optional(),
-    idempotencyKey: z.string().min(1).max(200).optional(),
-    labels: z.array(z.string().min(1).max(64)).max(10).optional(),
+    labels: Labels.optional(),
     concurrencyKey: ConcurrencyKey.optional(),
     async: AsyncSchema.optional(),
+    then: chainStep('completed'),
+    onFailure: chainStep('failed'),
+};
+const notBoth = { message: 'give either delay or runAt, not both', path: ['runAt'] };
+
+/** One `then` / `onFailure` step: a create body without idempotencyKey; its own steps are checked by checkChain. */
+const ChainStepSchema = z
+  .strictObject({
+    ...taskFields,
+    idempotencyKey: z.never({ message: 'a then/onFailure task cannot have an idempotencyKey: it is created exactly once with the end of the task before it' }).optional(),
   })
-  .refine((v) => !(v.delay !== undefined && v.runAt !== undefined), { message: 'give either delay or runAt, not both', path: ['runAt'] })
+  .refine((v) => !(v.delay !== undefined && v.runAt !== undefined), notBoth);
+
+/**
+ * Validates the `then` / `onFailure` steps of `v` and below, level by level (api.md §13): each
+ * issue names its full path (`then.then.targetUrl`); below MAX_CHAIN_DEPTH levels nothing more
+ * is read. Valid steps are replaced by their parsed form.
+ */
+function checkChain(v: { then?: unknown; onFailure?: unknown }, ctx: z.RefinementCtx, path: (string | number)[] = [], depth = 0): void {
+  for (const key of ['then', 'onFailure'] as const) {
+    const step = v[key];
+    if (step === undefined) continue;
+    const at = [...path, key];
+    if (depth >= MAX_CHAIN_DEPTH) {
+      ctx.addIssue({ code: 'custom', path: at, message: `chains nest at most ${MAX_CHAIN_DEPTH} levels of then/onFailure` });
+      continue;
+    }
+    const r = ChainStepSchema.safeParse(step);
+    if (!r.success) {
+      for (const i of r.error.issues) ctx.addIssue({ code: 'custom', path: [...at, ...i.path.map((p) => (typeof p === 'symbol' ? String(p) : p))], message: i.message });
+      continue;
+    }
+    v[key] = r.data;
+    checkChain(r.data, ctx, at, depth + 1);
+  }
+}
+
+export const CreateTaskSchema = z
+  .strictObject({ ...taskFields, idempotencyKey: z.string().min(1).max(200).optional() })
+  .refine((v) => !(v.delay !== undefined && v.runAt !== undefined), notBoth)
+  .superRefine((v, ctx) => checkChain(v, ctx))
   .openapi('CreateTask');
 
-export const BatchSchema = z.strictObject({ tasks: z.array(CreateTaskSchema).min(1).max(MAX_BATCH) }).openapi('CreateTaskBatch');
+export const BatchSchema = z
+  .strictObject({
+    tasks: z.array(CreateTaskSchema).min(1).max(MAX_BATCH),
+    batch: z
+      .strictObject({ webhookUrl: HttpUrl.optional(), labels: Labels.optional() })
+      .optional()
+      .openapi({ description: 'fan-in (api.md §13): webhookUrl gets one batch.done POST each time every task of the batch has ended' }),
+  })
+  .openapi('CreateTaskBatch');
 
 const ErrorSchema = z
   .object({
@@ -196,8 +249,27 @@ export const TaskSchema = z
       .nullable()
       .openapi({ description: 'the open attempt after a 202 (api.md §10)' }),
     waiting: WaitingSchema.nullable(),
+    batchId: z.string().nullable().openapi({ description: 'the batch that created this task (api.md §13)' }),
+    parentId: z.string().nullable().openapi({ description: 'the task whose then/onFailure created this one' }),
+    nextTaskId: z.string().nullable().openapi({ description: 'the task this one\'s then/onFailure created when it ended' }),
   })
   .openapi('Task');
+
+const WebhookStateSchema = z.object({ status: z.enum(['pending', 'delivered', 'failed']), attempts: z.number().int(), error: ErrorSchema.nullable() });
+
+export const BatchViewSchema = z
+  .object({
+    id: z.string().openapi({ example: 'bat_01jd7x0k2m9v4q8r3s6t5w2y1z' }),
+    total: z.number().int(),
+    counts: z.object({ pending: z.number().int(), running: z.number().int(), completed: z.number().int(), failed: z.number().int(), cancelled: z.number().int() }),
+    done: z.boolean().openapi({ description: 'every task of the batch is terminal' }),
+    createdAt: z.string(),
+    doneAt: z.string().nullable(),
+    webhookUrl: z.string().nullable(),
+    labels: z.array(z.string()),
+    webhook: WebhookStateSchema.nullable().openapi({ description: 'the batch.done webhook of the latest time the batch became done' }),
+  })
+  .openapi('Batch');
 
 export const PlanSchema = z
   .object({
@@ -276,12 +348,13 @@ export const StatsSchema = z
 export const BulkFilterSchema = z
   .strictObject({
     ids: z.array(z.string().max(64)).max(10_000).optional(),
+    batch: z.string().min(1).max(64).optional().openapi({ description: 'the tasks of this batch (api.md §13)' }),
     status: TaskStatusSchema.optional(),
     queue: QueueName.optional(),
     label: z.string().min(1).max(64).optional(),
     createdBefore: IsoTime.optional(),
   })
-  .refine((f) => Object.values(f).some((v) => v !== undefined), { message: 'give at least one filter: ids, status, queue, label or createdBefore' })
+  .refine((f) => Object.values(f).some((v) => v !== undefined), { message: 'give at least one filter: ids, batch, status, queue, label or createdBefore' })
   .openapi('BulkFilter');
 
 export const RedeliverFilterSchema = z
@@ -312,6 +385,7 @@ export const ListQuery = z.object({
   queue: QueueName.optional(),
   label: z.string().min(1).max(64).optional(),
   schedule: z.string().min(1).max(64).optional().openapi({ description: 'tasks created by this schedule' }),
+  batch: z.string().min(1).max(64).optional().openapi({ description: 'the tasks of this batch (api.md §13)' }),
   payloadField: z.string().regex(/^[A-Za-z0-9_-]{1,64}(\.[A-Za-z0-9_-]{1,64}){0,7}$/, 'a dot path of names such as jobId or customer.id').optional()
     .openapi({ description: 'with payloadValue: tasks whose payload has this value at this dot path; a bounded scan of the 10,000 newest tasks matching the other filters per page' }),
   payloadValue: z.string().max(500).optional().openapi({ description: 'the value at payloadField, compared as text' }),

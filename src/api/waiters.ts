@@ -3,7 +3,7 @@
 import type { TaskEvents } from '../dispatch/events.js';
 import { isTerminal } from '../dispatch/events.js';
 import type { Store } from '../store/store.js';
-import type { Task } from '../shared/types.js';
+import type { Batch, Task } from '../shared/types.js';
 import { ApiError } from './errors.js';
 
 export class Waiters {
@@ -60,6 +60,61 @@ export class Waiters {
     } finally {
       off();
       offResync();
+    }
+  }
+
+  /**
+   * The batch once done, or as it is after `seconds`; undefined if it does not exist (api.md §13).
+   * Driven by the event stream: a member's change to a terminal state makes one read of the
+   * batch row (changes arriving while a read is under way make one more, not one each).
+   */
+  async waitBatch(id: string, seconds: number, signal?: AbortSignal): Promise<Batch | undefined> {
+    let done!: () => void;
+    const ended = new Promise<void>((r) => (done = r));
+    let reading = false;
+    let again = false;
+    let failed: unknown;
+    const read = async (): Promise<void> => {
+      if (reading) {
+        again = true;
+        return;
+      }
+      reading = true;
+      try {
+        do {
+          again = false;
+          if ((await this.store.getBatch(id))?.done) done();
+        } while (again);
+      } catch (err) {
+        failed = err;
+        done();
+      } finally {
+        reading = false;
+      }
+    };
+    // Listen first, then read: a change between the two cannot be missed.
+    const off = this.events.on((e) => {
+      if (isTerminal(e.status)) void read();
+    });
+    try {
+      const batch = await this.store.getBatch(id);
+      if (!batch || batch.done || seconds <= 0) return batch;
+      if (this.open >= this.max) throw new ApiError(503, 'unavailable', `too many open waits (max ${this.max}); try again or wait less`);
+      this.open++;
+      const timer = setTimeout(done, seconds * 1000);
+      const onAbort = () => done();
+      signal?.addEventListener('abort', onAbort);
+      try {
+        await ended;
+      } finally {
+        this.open--;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      }
+      if (failed !== undefined) throw failed;
+      return this.store.getBatch(id);
+    } finally {
+      off();
     }
   }
 }

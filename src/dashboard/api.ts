@@ -3,7 +3,7 @@
 // the API's own indexed query. No store access and no HTTP hop.
 import type { Context } from 'hono';
 import type { SinkRequest } from '../shared/dev.js';
-import type { Attempt, ClusterNodeView, Delivery, ErrorBody, Queue, Stats, Task, TaskList, TaskPlan } from '../shared/types.js';
+import type { Attempt, Batch, ClusterNodeView, Delivery, ErrorBody, Queue, Stats, Task, TaskList, TaskPlan } from '../shared/types.js';
 import type { SinkSummary } from './pages/sink.js';
 
 /** What createDashboard needs of the Hono app: its in-process `request`. */
@@ -61,6 +61,7 @@ export class DashboardApi {
   cluster = () => this.get<{ nodes: ClusterNodeView[] }>('/v1/cluster');
   tasks = (q: string) => this.get<TaskList>(`/v1/tasks${q}`);
   task = (id: string) => this.get<Task>(`/v1/tasks/${encodeURIComponent(id)}`);
+  batch = (id: string) => this.get<Batch>(`/v1/batches/${encodeURIComponent(id)}`);
   attempts = (id: string) => this.get<{ attempts: Attempt[] }>(`/v1/tasks/${encodeURIComponent(id)}/attempts`);
   deliveries = (id: string) => this.get<{ deliveries: Delivery[] }>(`/v1/tasks/${encodeURIComponent(id)}/deliveries`);
   plan = (id: string) => this.get<TaskPlan>(`/v1/tasks/${encodeURIComponent(id)}/plan`);

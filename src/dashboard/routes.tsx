@@ -8,6 +8,7 @@ import { DashboardApi } from './api.js';
 import { query } from './format.js';
 import type { DashboardContext } from './context.js';
 import { Notice, Page, type Section } from './layout.js';
+import { BatchPage } from './pages/batch.js';
 import { Overview } from './pages/overview.js';
 import { Schedules } from './pages/schedules.js';
 import { SinkPage } from './pages/sink.js';
@@ -67,10 +68,10 @@ export function registerPages(app: Hono<any, any, any>, ctx: DashboardContext): 
       const param = (name: string) => c.req.query(name)?.trim() || undefined;
       const filter = {
         status: TASK_STATUSES.includes(s as TaskStatus) ? (s as TaskStatus) : undefined, queue: param('queue'), label: param('label'),
-        schedule: param('schedule'), field: param('field'), value: param('value'), cursor: param('cursor'),
+        schedule: param('schedule'), batch: param('batch'), field: param('field'), value: param('value'), cursor: param('cursor'),
       };
       const search = filter.field ? { payloadField: filter.field, payloadValue: filter.value ?? '' } : {};
-      const apiQuery = { status: filter.status, queue: filter.queue, label: filter.label, schedule: filter.schedule, ...search, cursor: filter.cursor, limit: String(PAGE_SIZE) };
+      const apiQuery = { status: filter.status, queue: filter.queue, label: filter.label, schedule: filter.schedule, batch: filter.batch, ...search, cursor: filter.cursor, limit: String(PAGE_SIZE) };
       const [page, queues] = await Promise.all([api.tasks(query(apiQuery)), api.queues()]);
       const queueNames = queues.body?.queues.map((q) => q.name) ?? [];
       const events = `/v1/events${query({ queue: filter.queue })}`;
@@ -90,6 +91,20 @@ export function registerPages(app: Hono<any, any, any>, ctx: DashboardContext): 
       if (!task.ok) return failed(c, 'tasks', task.error);
       const events = `/v1/events${query({ id })}`;
       return render(c, 'tasks', `Task ${id}`, <TaskDetail task={task.body!} attempts={attempts.body?.attempts ?? []} deliveries={deliveries.body?.deliveries ?? []} plan={plan.body} now={opts.clock.now()} />, { events });
+    }),
+  );
+
+  app.get(
+    '/batches/:id',
+    guarded(async (c, api) => {
+      const id = c.req.param('id') ?? '';
+      const [batch, members] = await Promise.all([api.batch(id), api.tasks(query({ batch: id, limit: String(PAGE_SIZE) }))]);
+      if (batch.status === 404) {
+        return render(c, 'tasks', 'Not found', <Notice kind="empty">{`No batch ${id}: it never existed, or all its tasks were purged by --retention.`}</Notice>, { status: 404 });
+      }
+      if (!batch.ok) return failed(c, 'tasks', batch.error);
+      const body = <BatchPage batch={batch.body!} tasks={members.body?.tasks ?? []} nextCursor={members.body?.nextCursor ?? null} now={opts.clock.now()} />;
+      return render(c, 'tasks', `Batch ${id}`, body, { events: '/v1/events' });
     }),
   );
 

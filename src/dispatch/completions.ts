@@ -6,7 +6,7 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import { looksLikeCompletionToken, verifyCompletionToken } from '../shared/completion-token.js';
 import type { Task } from '../shared/types.js';
-import type { AsyncAttemptState, AttemptFinish, Store } from '../store/store.js';
+import type { AsyncAttemptState, AsyncEnd, AttemptFinish, Store } from '../store/store.js';
 import { asyncFailError, decideAsyncFailure } from './async-decide.js';
 
 export interface CompletionsOptions {
@@ -108,9 +108,12 @@ export class Completions {
     } else {
       const { state, n } = check.value;
       const next = decide(state, n, now);
-      const task = await this.o.store.endAsyncAttempt({ id, attempt: n, ended, next, now });
+      const end: AsyncEnd = { id, attempt: n, ended, next, now };
+      const task = await this.o.store.endAsyncAttempt(end);
       if (task) {
         this.announce(task, state, n, next.status, ended);
+        // a then/onFailure step's task was created with the end (api.md §13): it is due now
+        if (end.chained) this.o.wake();
         return { ok: true, value: task };
       }
     }
@@ -156,7 +159,7 @@ export class Completions {
 
   private announce(task: Task, s: AsyncAttemptState, n: number, next: Task['status'], ended: string): void {
     if (next === 'pending') this.o.wake();
-    else if (s.hasWebhook) this.o.onWebhookDue?.();
+    else if (s.hasWebhook || task.batchId !== null) this.o.onWebhookDue?.();
     this.o.log.info('task ' + next, { task: task.id, queue: task.queue, attempt: n, via: ended === 'completed' ? 'complete' : 'fail' });
   }
 }

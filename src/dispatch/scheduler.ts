@@ -7,7 +7,7 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { NewTask } from '../shared/defaults.js';
 import { completionToken } from '../shared/completion-token.js';
-import type { AttemptAccept, ClaimedTask, Store } from '../store/store.js';
+import type { AsyncEnd, AttemptAccept, AttemptFinish, ClaimedTask, Store } from '../store/store.js';
 import { acceptDeadline, asyncTimeoutError, decideAsyncFailure } from './async-decide.js';
 import { decideNext, type Decision } from './decide.js';
 import { send, type Outbound } from './deliver.js';
@@ -224,14 +224,15 @@ export class Scheduler {
   private record(): Promise<void> {
     const batch = this.results;
     this.results = [];
+    const finishes: AttemptFinish[] = batch.map(({ t, d, now, durationMs, followUp }) => ({
+      id: t.id, attempt: t.attempt, startedAt: t.startedAt, durationMs, httpStatus: d.httpStatus, error: d.error, next: d.next, now,
+      followUps: followUp ? [followUp] : undefined,
+      retryAfterMs: d.retryAfterMs,
+      hasChain: t.hasChain,
+      batchId: t.batchId,
+    }));
     return this.o.store
-      .finishAttempts(
-        batch.map(({ t, d, now, durationMs, followUp }) => ({
-          id: t.id, attempt: t.attempt, startedAt: t.startedAt, durationMs, httpStatus: d.httpStatus, error: d.error, next: d.next, now,
-          followUps: followUp ? [followUp] : undefined,
-          retryAfterMs: d.retryAfterMs,
-        })),
-      )
+      .finishAttempts(finishes)
       .then((applied) => {
         let webhookDue = false;
         let retrying = false;
@@ -240,8 +241,9 @@ export class Scheduler {
         batch.forEach(({ t, d, followUp }, i) => {
           if (!applied[i]) return;
           if (d.next.status === 'pending') retrying = true;
-          if (followUp) created = true;
-          if (t.hasWebhook && d.next.status !== 'pending') webhookDue = true;
+          if (followUp || finishes[i]!.chained) created = true;
+          // a batch member's end may make its batch done, with a batch.done webhook due (api.md §13)
+          if ((t.hasWebhook || finishes[i]!.batchDone) && d.next.status !== 'pending') webhookDue = true;
           if (info) this.o.log.info('task ' + d.next.status, { task: t.id, queue: t.queue, attempt: t.attempt, status: d.httpStatus, error: d.error?.type });
         });
         if (webhookDue) this.o.onWebhookDue?.();
@@ -278,8 +280,11 @@ export class Scheduler {
       expired.map(async (s) => {
         const error = asyncTimeoutError(s.awaiting, s.async!);
         const next = decideAsyncFailure(error, true, { ...s, attempt: s.attempts }, now, this.random());
-        const task = await this.o.store.endAsyncAttempt({ id: s.id, attempt: s.attempts, ended: 'timeout', next, now });
+        const end: AsyncEnd = { id: s.id, attempt: s.attempts, ended: 'timeout', next, now };
+        const task = await this.o.store.endAsyncAttempt(end);
         if (!task) return;
+        if (end.chained) this.wake();
+        if (task.batchId !== null && next.status !== 'pending') webhookDue = true;
         this.o.onAttempt?.({ queue: s.queue, durationMs: now - s.awaiting.since, next: next.status });
         if (s.hasWebhook && next.status !== 'pending') webhookDue = true;
         this.o.log.info('task ' + next.status, { task: s.id, queue: s.queue, attempt: s.attempts, error: 'timeout', message: error.message });

@@ -75,7 +75,9 @@ export class WebhookSender {
     const entry: Sending = { controller, deadline: now + d.timeoutMs };
     this.inFlight.add(d.id, entry);
     // api.md §16: each outcome has its own id, kept by every re-delivery of that outcome
-    const headers = outboundHeaders({}, { 'aq-task-id': d.id, 'aq-delivery-attempt': String(d.attempt) }, {
+    // a batch's batch.done (api.md §13) names the batch instead of a task
+    const ours: Record<string, string> = d.kind === 'batch' ? { 'aq-batch-id': d.id, 'aq-delivery-attempt': String(d.attempt) } : { 'aq-task-id': d.id, 'aq-delivery-attempt': String(d.attempt) };
+    const headers = outboundHeaders({}, ours, {
       id: `${d.id}.${d.outcome}`, body: d.bodyJson, timestamp: Math.floor(now / 1000), key: this.o.signingKey, userAgent: this.o.userAgent,
     });
     const delivery = send(this.o.agent, {
@@ -87,7 +89,7 @@ export class WebhookSender {
       this.o.onDelivery?.({ durationMs: outcome.durationMs, next: next.status });
       const httpStatus = outcome.kind === 'response' ? outcome.status : undefined;
       await this.o.store.finishDeliveries([{ id: d.id, outcome: d.outcome, attempt: d.attempt, durationMs: outcome.durationMs, httpStatus, next, now: at }]);
-      this.o.log.info('webhook ' + next.status, { task: d.id, outcome: d.outcome, attempt: d.attempt, error: next.status === 'delivered' ? undefined : next.error.type });
+      this.o.log.info('webhook ' + next.status, { [d.kind === 'batch' ? 'batch' : 'task']: d.id, outcome: d.outcome, attempt: d.attempt, error: next.status === 'delivered' ? undefined : next.error.type });
       this.wake();
     });
     this.loop.track(delivery, 'recording a webhook delivery failed');

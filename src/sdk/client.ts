@@ -1,6 +1,7 @@
 // The AsyncQueue client: options and their defaults in one place, and the resource objects
 // (`tasks`, `queues`) sharing one Requester. Talks HTTP only; loads no server code.
 import type { ClusterNodeView, Stats, TaskEvent } from '../shared/types.js';
+import { BatchesResource } from './batches.js';
 import { ClockResource, SinkResource } from './dev.js';
 import { taskEvents, type EventsOptions } from './events.js';
 import { QueuesResource } from './queues.js';
@@ -59,6 +60,8 @@ export class AsyncQueue {
   readonly tasks: TasksResource;
   /** List queues and change their limits. */
   readonly queues: QueuesResource;
+  /** Read a batch's counts and wait until it is done (api.md §13). */
+  readonly batches: BatchesResource;
   /** Recurring tasks from cron: list, get, upsert, update, pause, resume, delete, trigger. */
   readonly schedules: SchedulesResource;
   /** What the request sink of `serve --dev` received (api.md §15). */
@@ -88,6 +91,7 @@ export class AsyncQueue {
     if (secret) this.#secret = Promise.resolve(secret);
     this.tasks = new TasksResource(this.#r);
     this.queues = new QueuesResource(this.#r);
+    this.batches = new BatchesResource(this.#r);
     this.schedules = new SchedulesResource(this.#r);
     this.sink = new SinkResource(this.#r);
     this.clock = new ClockResource(this.#r);

@@ -26,8 +26,18 @@ export interface CreateManyOptions {
   onBatch?: (tasks: Task[], offset: number) => void;
   /** Tasks per request (default and maximum 1000, the server's limit). */
   batchSize?: number;
+  /** Fan-in (api.md §13): a `batch.done` webhook and labels for each batch this call makes. */
+  batch?: { webhookUrl?: string; labels?: string[] };
   signal?: AbortSignal;
 }
+
+/** What `createMany` returns: the tasks in order, and the batch (`bat_…`) of each request it made (api.md §13). */
+export type CreatedTasks = Task[] & {
+  /** The batch of the first (with at most 1000 tasks, the only) request; undefined when nothing was sent. */
+  batchId: string | undefined;
+  /** Every batch made, in order: one per `batchSize` tasks. */
+  batchIds: string[];
+};
 
 /** Options of `tasks.waitFor`. */
 export interface WaitOptions {
@@ -88,22 +98,24 @@ export class TasksResource {
    * another. Each batch is all-or-nothing; if one is refused this throws a BatchError that
    * lists the tasks created before it, and sends no further batch. Returns every task, in order.
    */
-  async createMany(inputs: CreateTaskInput[], opts: CreateManyOptions = {}): Promise<Task[]> {
+  async createMany(inputs: CreateTaskInput[], opts: CreateManyOptions = {}): Promise<CreatedTasks> {
     const size = Math.max(1, Math.min(MAX_BATCH, opts.batchSize ?? MAX_BATCH));
     const created: Task[] = [];
+    const batchIds: string[] = [];
     for (let offset = 0; offset < inputs.length; offset += size) {
       let batch = inputs.slice(offset, offset + size);
       if (opts.idempotent) batch = batch.map((t) => (t.idempotencyKey ? t : { ...t, idempotencyKey: randomKey() }));
       let tasks: Task[];
       try {
-        const answer = await this.#r.request<{ tasks: Task[] }>({ expect: 'tasks',
+        const answer = await this.#r.request<{ batchId: string; tasks: Task[] }>({ expect: 'tasks',
           method: 'POST',
           path: '/v1/tasks/batch',
-          body: { tasks: batch },
+          body: opts.batch ? { tasks: batch, batch: opts.batch } : { tasks: batch },
           retry: batch.every((t) => t.idempotencyKey),
           signal: opts.signal,
         });
         tasks = answer.tasks;
+        batchIds.push(answer.batchId);
       } catch (err) {
         if (err instanceof AsyncQueueError) throw new BatchError(err, created, offset);
         throw err;
@@ -111,7 +123,7 @@ export class TasksResource {
       created.push(...tasks);
       opts.onBatch?.(tasks, offset);
     }
-    return created;
+    return Object.assign(created, { batchId: batchIds[0], batchIds });
   }
 
   /** Reads a task; with `wait` (seconds, ≤ 60) the server holds the answer until it is terminal or the time passes. */

@@ -43,10 +43,20 @@ export interface NewTask {
   qstash?: QstashMeta | null;
   /** api.md §10 in ms: how long after a 202 the target may take, and the heartbeat interval (null = none); null = not async. */
   async: { timeoutMs: number; heartbeatMs: number | null } | null;
+  /** The batch this task belongs to (api.md §13); null or absent for a task created alone. */
+  batchId?: string | null;
+  /** The task whose `then` / `onFailure` created this one; null or absent otherwise. */
+  parentId?: string | null;
+  /** `{"then"?, "onFailure"?}` as validated create bodies, JSON-encoded; null or absent without a chain. */
+  chainJson?: string | null;
 }
 
 /** Applies defaults to a validated create body; `now` in ms. */
-export function toNewTask(input: CreateTaskInput, now: number, extra: { scheduleId?: string | null; idempotencyKey?: string | null } = {}): NewTask {
+export function toNewTask(
+  input: CreateTaskInput,
+  now: number,
+  extra: { scheduleId?: string | null; idempotencyKey?: string | null; batchId?: string | null; parentId?: string | null } = {},
+): NewTask {
   const b = input.backoff ?? {};
   let runAt = now;
   if (input.runAt !== undefined) runAt = Date.parse(input.runAt);
@@ -82,5 +92,14 @@ export function toNewTask(input: CreateTaskInput, now: number, extra: { schedule
           heartbeatMs: input.async.heartbeat == null ? null : Math.round(input.async.heartbeat * 1000),
         }
       : null,
+    batchId: extra.batchId ?? null,
+    parentId: extra.parentId ?? null,
+    chainJson: chainJsonOf(input),
   };
+}
+
+/** The `then` / `onFailure` steps of a create body as stored with the task (null without either). */
+export function chainJsonOf(input: CreateTaskInput): string | null {
+  if (input.then === undefined && input.onFailure === undefined) return null;
+  return JSON.stringify({ then: input.then, onFailure: input.onFailure });
 }

@@ -33,3 +33,8 @@ export function newId(now: number, prefix = 'tsk_'): string {
 export function isTaskId(id: string): boolean {
   return /^tsk_[0-9a-z]{24}$/.test(id);
 }
+
+/** True for a batch id (`bat_…`, api.md §13): batch and task ids share the deliveries history. */
+export function isBatchId(id: string): boolean {
+  return id.startsWith('bat_');
+}

@@ -128,6 +128,12 @@ export interface Task<TPayload = unknown, TResult = unknown> {
   awaiting: Awaiting | null;
   /** Why a pending task is not running (api.md §11); null unless `pending`. */
   waiting: Waiting | null;
+  /** The batch that created this task (api.md §13); null for a task created alone. */
+  batchId: string | null;
+  /** The task whose `then` or `onFailure` created this one (api.md §13); null otherwise. */
+  parentId: string | null;
+  /** The task this one's `then` or `onFailure` created when it ended; null until then. */
+  nextTaskId: string | null;
 }
 
 /** The body of `POST /v1/tasks`. */
@@ -153,6 +159,51 @@ export interface CreateTaskInput<TPayload = unknown> {
   qstash?: QstashMeta;
   /** Let the target answer 202 and finish later (api.md §10); seconds, defaults 3600 and null. */
   async?: { timeout?: number; heartbeat?: number | null };
+  /** Created when this task ends `completed` (api.md §13); its payload defaults to this task's result. */
+  then?: ChainedTaskInput;
+  /** Created when this task ends `failed`; its payload defaults to this task's §5 webhook body. */
+  onFailure?: ChainedTaskInput;
+}
+
+/** A `then` / `onFailure` step: a create body without an idempotencyKey, itself allowed further steps (10 levels at most). */
+export type ChainedTaskInput<TPayload = unknown> = Omit<CreateTaskInput<TPayload>, 'idempotencyKey' | 'qstash'>;
+
+/** Most levels of `then` / `onFailure` below a created task. */
+export const MAX_CHAIN_DEPTH = 10;
+/** Most tasks one create call may imply: every task of the body and every `then` / `onFailure` step at every level. */
+export const MAX_IMPLIED_TASKS = 20_000;
+
+/** The body of `POST /v1/tasks/batch`. */
+export interface CreateBatchInput {
+  tasks: CreateTaskInput[];
+  /** Fan-in: a webhook when every task of the batch has ended, and labels of the batch (api.md §13). */
+  batch?: { webhookUrl?: string; labels?: string[] };
+}
+
+/** Counts of a batch's tasks by state. */
+export type BatchCounts = Record<TaskStatus, number>;
+
+/** A batch (`GET /v1/batches/:id`, api.md §13): its tasks counted by state, kept as each task changes. */
+export interface Batch {
+  id: string;
+  /** Tasks in the batch. */
+  total: number;
+  counts: BatchCounts;
+  /** True when every task of the batch is terminal. */
+  done: boolean;
+  createdAt: string;
+  /** When the batch last became done; null while it is not done. */
+  doneAt: string | null;
+  webhookUrl: string | null;
+  labels: string[];
+  /** The `batch.done` webhook of the latest time it became done; null without a webhookUrl or before the first. */
+  webhook: WebhookState | null;
+}
+
+/** The body POSTed to a batch's `webhookUrl` each time it becomes done (`webhook-id: <batch id>.<n>`). */
+export interface BatchDoneBody {
+  type: 'batch.done';
+  batch: Omit<Batch, 'webhook'>;
 }
 
 export interface Attempt {
@@ -230,6 +281,8 @@ export interface ListTasksQuery {
   label?: string;
   /** Tasks created by this schedule. */
   schedule?: string;
+  /** Tasks of this batch (api.md §13). */
+  batch?: string;
   /** With `payloadValue`: tasks whose payload has that value (as text) at this dot path, e.g. `jobId`. A bounded scan: see the README. */
   payloadField?: string;
   payloadValue?: string;
@@ -240,6 +293,8 @@ export interface ListTasksQuery {
 /** Filter of the bulk routes `POST /v1/tasks/retry` and `/cancel`: at least one field. */
 export interface BulkFilter {
   ids?: string[];
+  /** Tasks of this batch (api.md §13). */
+  batch?: string;
   status?: TaskStatus;
   queue?: string;
   label?: string;

@@ -6,7 +6,7 @@ import type { NewTask } from '../shared/defaults.js';
 import type { ImportItem } from '../shared/transfer.js';
 import type { QstashMeta, UrlGroup, UrlGroupEndpoint } from '../shared/qstash.js';
 import type { StoreSignals } from './signals.js';
-import type { Attempt, BulkFilter, Delivery, Queue, QueueUpdate, RedeliverFilter, Schedule, Stats, Task, TaskError, TaskStatus } from '../shared/types.js';
+import type { Attempt, Batch, BulkFilter, Delivery, Queue, QueueUpdate, RedeliverFilter, Schedule, Stats, Task, TaskError, TaskStatus } from '../shared/types.js';
 
 export type { NewTask };
 
@@ -33,6 +33,8 @@ export interface ListFilter {
   label?: string;
   /** Tasks created by this schedule. */
   scheduleId?: string;
+  /** Tasks of this batch (api.md §13). */
+  batchId?: string;
   /**
    * Tasks whose payload has `payloadValue` (compared as text) at `payloadField`, a dot path such
    * as `jobId` or `customer.id`. A bounded scan, not an index: each page looks at no more than
@@ -92,6 +94,19 @@ export interface ClaimedTask {
   qstash: QstashMeta | null;
   /** api.md §10 in ms; null for an ordinary task. A 202 to an async task keeps the attempt open. */
   async: AsyncMs | null;
+  /** The task's batch (api.md §13), null when it has none: its end may make the batch done (and due a webhook). */
+  batchId: string | null;
+  /** Whether the task has `then` / `onFailure` steps (its finish then creates a task: AttemptFinish.hasChain). */
+  hasChain: boolean;
+}
+
+/** A batch as the store receives it (api.md §13); its tasks carry its id in `batchId`. */
+export interface NewBatch {
+  id: string;
+  webhookUrl: string | null;
+  labels: string[];
+  /** ms */
+  createdAt: number;
 }
 
 /** A task's async settings in ms: how long after its 202 the target may take, and the heartbeat interval (null = none). */
@@ -119,6 +134,8 @@ export interface AsyncEnd {
   /** The task's next state, as decided by dispatch/async-decide.ts. */
   next: AttemptFinish['next'];
   now: number;
+  /** Set by the store: the task a `then` / `onFailure` step created in this end's transaction (api.md §13). */
+  chained?: NewTask;
 }
 
 /** What the completion routes and the deadline check need of a task and one of its attempts (times in ms). */
@@ -157,11 +174,25 @@ export interface AttemptFinish {
   now: number;
   /** Tasks created in the same transaction when (and only when) the decision is applied (QStash callbacks). */
   followUps?: NewTask[];
+  /**
+   * The task has `then` / `onFailure` steps (ClaimedTask.hasChain): a store that otherwise writes
+   * a finish outside a transaction must use one, so the step's task is created with the end.
+   */
+  hasChain?: boolean;
+  /** Set by the store: the task a `then` / `onFailure` step created in this finish's transaction (api.md §13). */
+  chained?: NewTask;
+  /** The task's batch (ClaimedTask.batchId), if any. */
+  batchId?: string | null;
+  /** Set by the store: this finish made the task's batch done, with its `batch.done` webhook due. */
+  batchDone?: boolean;
 }
 
 /** A webhook delivery claimed for sending. */
 export interface ClaimedDelivery {
+  /** The task's id, or the batch's for a `batch.done` webhook (`kind: 'batch'`). */
   id: string;
+  /** A task's outcome webhook (§5) or a batch's `batch.done` (§13); absent means `task`. */
+  kind?: 'task' | 'batch';
   webhookUrl: string;
   /** The §5 webhook body, already JSON-encoded. */
   bodyJson: string;
@@ -260,8 +291,10 @@ export interface Store {
    * Stores tasks durably; resolves once they are on disk. `onCommitted` runs as soon as they are
    * committed and visible (before the disk sync), so events about them keep their order.
    */
-  createTasks(tasks: NewTask[], onCommitted?: (results: CreateResult[]) => void): Promise<CreateResult[]>;
+  createTasks(tasks: NewTask[], onCommitted?: (results: CreateResult[]) => void, batch?: NewBatch): Promise<CreateResult[]>;
   getTask(id: string): Promise<Task | undefined>;
+  /** A batch with its counts (one indexed read, api.md §13); undefined when there is no such batch. */
+  getBatch(id: string): Promise<Batch | undefined>;
   listTasks(filter: ListFilter): Promise<{ tasks: Task[]; nextCursor: string | null }>;
   listAttempts(id: string): Promise<Attempt[] | undefined>;
   cancelTask(id: string, now: number): Promise<Transition>;

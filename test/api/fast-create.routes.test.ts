@@ -48,7 +48,7 @@ async function start(opts: Partial<ApiDeps> = {}) {
 
 /** A task body with its per-task values (id, times) replaced, so two answers compare. */
 const shape = (b: unknown): unknown =>
-  JSON.parse(JSON.stringify(b), (k, v) => (['id', 'createdAt', 'updatedAt', 'runAt'].includes(k) && typeof v === 'string' ? '*' : v));
+  JSON.parse(JSON.stringify(b), (k, v) => (['id', 'batchId', 'createdAt', 'updatedAt', 'runAt'].includes(k) && typeof v === 'string' ? '*' : v));
 
 const task = (extra: Record<string, unknown> = {}) => ({ targetUrl: 'http://127.0.0.1:9/x', queue: 'q', ...extra });
 const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);

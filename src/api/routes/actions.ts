@@ -37,6 +37,8 @@ export function registerActionRoutes(app: OpenAPIHono, deps: ApiDeps): void {
       if (r.reason === 'not_found') throw notFound('task', id);
       throw new ApiError(409, 'conflict', 'the task is already terminal; only pending or running tasks can be cancelled');
     }
+    // the last member of a batch to end may make it done, with its batch.done webhook due (api.md §13)
+    if (r.task.batchId !== null) deps.wakeWebhooks?.();
     return c.json(await presentTask(deps, r.task), 200);
   });
 
@@ -58,12 +60,14 @@ export function registerActionRoutes(app: OpenAPIHono, deps: ApiDeps): void {
     // A running attempt is aborted through the cancel event the store announces (api.md §3: cancelled first).
     const r = await store.deleteTask(id, now);
     if (!r.ok) throw notFound('task', id);
+    deps.wakeWebhooks?.(); // a deleted member may leave its batch done (api.md §13)
     return c.body(null, 204);
   });
 
   app.openapi(many('cancel', 'Cancel every pending or running task matching a filter'), async (c) => {
     const now = clock.now();
     const r = await store.cancelMany(c.req.valid('json') as BulkFilter, now);
+    if (r.count > 0) deps.wakeWebhooks?.();
     return c.json({ count: r.count }, 200);
   });
 

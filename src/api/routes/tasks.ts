@@ -1,8 +1,9 @@
 // Routes that create and read tasks (api.md §3): create, batch, get (with ?wait=), attempts, list.
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { toNewTask } from '../../shared/defaults.js';
-import type { CreateTaskInput, Task } from '../../shared/types.js';
-import { MAX_BATCH } from '../../shared/types.js';
+import type { ChainedTaskInput, CreateBatchInput, CreateTaskInput, Task } from '../../shared/types.js';
+import { MAX_BATCH, MAX_IMPLIED_TASKS } from '../../shared/types.js';
+import { newId } from '../../shared/ids.js';
 import type { ApiDeps } from '../deps.js';
 import { deeperThan } from '../depth.js';
 import { ApiError, notFound } from '../errors.js';
@@ -28,7 +29,7 @@ const create = createRoute({
 const batch = createRoute({
   method: 'post', path: '/v1/tasks/batch', tags: ['tasks'], summary: `Create up to ${MAX_BATCH} tasks, all or nothing`,
   request: { body: { required: true, ...json(BatchSchema, 'the tasks') } },
-  responses: { 201: json(z.object({ tasks: z.array(TaskSchema) }), 'all created'), ...errors },
+  responses: { 201: json(z.object({ batchId: z.string().openapi({ description: 'the batch (api.md §13): GET /v1/batches/{batchId}' }), tasks: z.array(TaskSchema) }), 'all created'), ...errors },
 });
 const get = createRoute({
   method: 'get', path: '/v1/tasks/{id}', tags: ['tasks'], summary: 'Get a task (optionally wait until it is terminal)',
@@ -51,16 +52,34 @@ const list = createRoute({
   responses: { 200: json(z.object({ tasks: z.array(TaskSchema), nextCursor: z.string().nullable() }), 'a page'), ...errors },
 });
 
-/** Applies defaults, checks what zod cannot (depth, time sanity); index prefixes paths in batches. */
-function prepare(input: CreateTaskInput, deps: ApiDeps, now: number, path: (string | number)[] = []) {
+/** Checks what zod cannot (payload depth, the outbound policy) on a create body and each of its chain steps. */
+function check(input: ChainedTaskInput, deps: ApiDeps, path: (string | number)[]): void {
   if (deeperThan(input.payload, deps.maxDepth)) {
     throw new ApiError(400, 'invalid_request', `payload nests deeper than ${deps.maxDepth} levels`, [{ path: [...path, 'payload'], message: 'too deep' }]);
   }
   for (const field of ['targetUrl', 'webhookUrl'] as const) {
     const why = input[field] === undefined ? undefined : deps.refusedUrl?.(input[field]);
-    if (why) throw new ApiError(400, 'invalid_request', `invalid request: ${field}: ${why}`, [{ path: [...path, field], message: why }]);
+    if (why) throw new ApiError(400, 'invalid_request', `invalid request: ${[...path, field].join('.')}: ${why}`, [{ path: [...path, field], message: why }]);
   }
-  return toNewTask(input, now);
+  if (input.then) check(input.then, deps, [...path, 'then']);
+  if (input.onFailure) check(input.onFailure, deps, [...path, 'onFailure']);
+}
+
+/** Tasks a create body may imply: itself and every then/onFailure step at every level (api.md §13). */
+export function impliedTasks(input: ChainedTaskInput): number {
+  return 1 + (input.then ? impliedTasks(input.then) : 0) + (input.onFailure ? impliedTasks(input.onFailure) : 0);
+}
+
+function tooMany(n: number, path: (string | number)[]): ApiError {
+  return new ApiError(400, 'invalid_request', `invalid request: this create implies ${n} tasks with its then/onFailure steps; at most ${MAX_IMPLIED_TASKS} per call`, [
+    { path, message: `at most ${MAX_IMPLIED_TASKS} tasks per call, then/onFailure steps included` },
+  ]);
+}
+
+/** Applies defaults, checks what zod cannot (depth, outbound policy, implied tasks); index prefixes paths in batches. */
+function prepare(input: CreateTaskInput, deps: ApiDeps, now: number, path: (string | number)[] = [], batchId?: string) {
+  check(input, deps, path);
+  return toNewTask(input, now, { batchId });
 }
 
 /** An `Idempotency-Key` header applies when the body has no idempotencyKey of its own. */
@@ -82,15 +101,24 @@ export function applyKeyHeader(body: CreateTaskInput, rawKey: string | undefined
 export function taskCreator(deps: ApiDeps) {
   return {
     async one(body: CreateTaskInput, now: number): Promise<CreateResult> {
+      const n = impliedTasks(body);
+      if (n > MAX_IMPLIED_TASKS) throw tooMany(n, []);
       const [r] = await deps.store.createTasks([prepare(body, deps, now)]);
       if (r!.created) deps.wake();
       return r!;
     },
-    async batch(tasks: CreateTaskInput[], now: number): Promise<CreateResult[]> {
-      const prepared = tasks.map((t, i) => prepare(t, deps, now, ['tasks', i]));
-      const results = await deps.store.createTasks(prepared);
+    /** api.md §13: every batch is a batch (`bat_…`), counted by the store as its tasks change. */
+    async batch(body: CreateBatchInput, now: number): Promise<{ batchId: string; results: CreateResult[] }> {
+      const n = body.tasks.reduce((sum, t) => sum + impliedTasks(t), 0);
+      if (n > MAX_IMPLIED_TASKS) throw tooMany(n, ['tasks']);
+      const webhookUrl = body.batch?.webhookUrl;
+      const why = webhookUrl === undefined ? undefined : deps.refusedUrl?.(webhookUrl);
+      if (why) throw new ApiError(400, 'invalid_request', `invalid request: batch.webhookUrl: ${why}`, [{ path: ['batch', 'webhookUrl'], message: why }]);
+      const batchId = newId(now, 'bat_');
+      const prepared = body.tasks.map((t, i) => prepare(t, deps, now, ['tasks', i], batchId));
+      const results = await deps.store.createTasks(prepared, undefined, { id: batchId, webhookUrl: webhookUrl ?? null, labels: body.batch?.labels ?? [], createdAt: now });
       if (results.some((r) => r.created)) deps.wake();
-      return results;
+      return { batchId, results };
     },
   };
 }
@@ -122,9 +150,8 @@ export function registerTaskRoutes(app: OpenAPIHono, deps: ApiDeps, waiters: Wai
   });
 
   app.openapi(batch, async (c) => {
-    const { tasks } = c.req.valid('json') as { tasks: CreateTaskInput[] };
-    const results = await creator.batch(tasks, clock.now());
-    return c.json({ tasks: await presentTasks(deps, results.map((r) => r.task)) }, 201);
+    const { batchId, results } = await creator.batch(c.req.valid('json') as CreateBatchInput, clock.now());
+    return c.json({ batchId, tasks: await presentTasks(deps, results.map((r) => r.task)) }, 201);
   });
 
   app.openapi(get, async (c) => {
@@ -152,7 +179,7 @@ export function registerTaskRoutes(app: OpenAPIHono, deps: ApiDeps, waiters: Wai
     const q = c.req.valid('query');
     try {
       const page = await store.listTasks({
-        status: q.status as Task['status'] | undefined, queue: q.queue, label: q.label, scheduleId: q.schedule,
+        status: q.status as Task['status'] | undefined, queue: q.queue, label: q.label, scheduleId: q.schedule, batchId: q.batch,
         payloadField: q.payloadField, payloadValue: q.payloadValue, limit: q.limit ?? 50, cursor: q.cursor,
       });
       return c.json({ ...page, tasks: await presentTasks(deps, page.tasks) }, 200);

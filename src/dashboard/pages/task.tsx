@@ -1,7 +1,7 @@
 // One task (GET /tasks/:id): its fields, payload and result pretty-printed, last error and why
 // it stopped, why it waits and its plan (api.md §11), an awaiting async attempt (§10), attempts
 // as a timeline, the webhook's delivery history with a re-deliver button, and the retry /
-// cancel / delete actions.
+// cancel / delete actions; links to its batch and to the chain steps before and after it (api.md §13).
 // Credential-like header values are masked (format.ts). A QStash message (made through /v2)
 // is marked as one and shows the Upstash-* headers it was published with.
 import type { Attempt, Delivery, Task, TaskError, TaskPlan } from '../../shared/types.js';
@@ -333,6 +333,24 @@ export function TaskDetail({
             <dd>
               <a class="mono" href={`/schedules#s-${encodeURIComponent(t.scheduleId)}`}>{t.scheduleId}</a> ·{' '}
               <a href={`/tasks?schedule=${encodeURIComponent(t.scheduleId)}`}>its tasks</a>
+            </dd>
+          )}
+          {t.batchId && <dt>Batch</dt>}
+          {t.batchId && (
+            <dd>
+              <a class="mono" id="batch-link" href={`/batches/${encodeURIComponent(t.batchId)}`}>{t.batchId}</a>
+            </dd>
+          )}
+          {t.parentId && <dt>Created by</dt>}
+          {t.parentId && (
+            <dd>
+              <a class="mono" id="parent-link" href={`/tasks/${encodeURIComponent(t.parentId)}`}>{t.parentId}</a> <span class="muted">(its then / onFailure)</span>
+            </dd>
+          )}
+          {t.nextTaskId && <dt>Next</dt>}
+          {t.nextTaskId && (
+            <dd>
+              <a class="mono" id="next-link" href={`/tasks/${encodeURIComponent(t.nextTaskId)}`}>{t.nextTaskId}</a>
             </dd>
           )}
         </dl>

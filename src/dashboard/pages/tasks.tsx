@@ -12,6 +12,8 @@ export interface TaskFilter {
   queue?: string;
   label?: string;
   schedule?: string;
+  /** Tasks of this batch (api.md §13). */
+  batch?: string;
   /** Payload search: a dot path such as jobId, and the value there. */
   field?: string;
   value?: string;
@@ -65,6 +67,7 @@ function Filters({ filter, queueNames }: { filter: TaskFilter; queueNames: strin
           = <input name="value" type="search" maxlength={500} value={filter.value ?? ''} placeholder="value" autocomplete="off" spellcheck={false} size={12} aria-label="Payload value" />
         </label>
         {filter.schedule && <input type="hidden" name="schedule" value={filter.schedule} />}
+        {filter.batch && <input type="hidden" name="batch" value={filter.batch} />}
         <button type="submit">Filter</button>
       </form>
       <form method="get" action="/tasks" class="jump">
@@ -119,8 +122,8 @@ export function TaskRows({ tasks, now }: { tasks: Task[]; now: number }) {
 /** "Retry all failed": the bulk retry of §3 over the list's queue, label and schedule (not a payload search, which the bulk filter cannot express). */
 function RetryAllFailed({ filter }: { filter: TaskFilter }) {
   if (filter.field || filter.schedule || (filter.status && filter.status !== 'failed')) return null;
-  const body = { status: 'failed', queue: filter.queue, label: filter.label };
-  const scope = [filter.queue && `of queue ${filter.queue}`, filter.label && `with label ${filter.label}`].filter(Boolean).join(' ');
+  const body = { status: 'failed', queue: filter.queue, label: filter.label, batch: filter.batch };
+  const scope = [filter.queue && `of queue ${filter.queue}`, filter.label && `with label ${filter.label}`, filter.batch && `of batch ${filter.batch}`].filter(Boolean).join(' ');
   return (
     <div class="actions bulk" role="group" aria-label="Bulk actions">
       <button type="button" data-api-method="POST" data-api-path="/v1/tasks/retry" data-api-body={JSON.stringify(body)}
@@ -132,10 +135,13 @@ function RetryAllFailed({ filter }: { filter: TaskFilter }) {
 }
 
 export function Tasks({ filter, tasks, nextCursor, queueNames, now, error }: TasksProps) {
-  const base = { status: filter.status, queue: filter.queue, label: filter.label, schedule: filter.schedule, field: filter.field, value: filter.value };
+  const base = { status: filter.status, queue: filter.queue, label: filter.label, schedule: filter.schedule, batch: filter.batch, field: filter.field, value: filter.value };
   return (
     <>
-      <h1>Tasks{filter.schedule ? <> of schedule <span class="mono">{filter.schedule}</span></> : ''}</h1>
+      <h1>
+        Tasks{filter.schedule ? <> of schedule <span class="mono">{filter.schedule}</span></> : ''}
+        {filter.batch ? <> of batch <a class="mono" href={`/batches/${encodeURIComponent(filter.batch)}`}>{filter.batch}</a></> : ''}
+      </h1>
       <Filters filter={filter} queueNames={queueNames} />
       <RetryAllFailed filter={filter} />
       {filter.field && (

@@ -8,6 +8,7 @@ import { toTask, type TaskRow } from '../sqlite/rows.js';
 import type { AsyncAttemptState, AsyncEnd, AttemptAccept } from '../store.js';
 import { nowParam, nowSql, type PgCtx } from './context.js';
 import { taskEvent } from '../signals.js';
+import { createFollowUp } from './dispatch.js';
 
 const STATE_COLUMNS = `t.id, t.queue, t.status, t.attempts, t.attempts_base, t.retries, t.backoff, t.async_timeout_ms, t.async_heartbeat_ms,
   t.webhook_url IS NOT NULL AS has_webhook, t.awaiting_since, t.awaiting_deadline, t.awaiting_heartbeat_at`;
@@ -76,10 +77,11 @@ export async function asyncAttempt(ctx: PgCtx, id: string, attempt?: number): Pr
 }
 
 // $1 id, $2 attempt, $3 now, $4 next status, $5 result, $6 error, $7 run_at, $8 how it ended.
-const endSql = (timeout: boolean) => `WITH now AS (SELECT ${nowSql(3)} AS ms),
+// `unchained`: only a task without then/onFailure steps (one statement, no transaction needed).
+const endSql = (timeout: boolean, unchained: boolean) => `WITH now AS (SELECT ${nowSql(3)} AS ms),
   cur AS (
     SELECT t.seq, t.updated_at, t.awaiting_since, t.awaiting_heartbeat_at FROM tasks t, now
-    WHERE t.id = $1 AND t.status = 'running' AND t.attempts = $2 AND t.async_timeout_ms IS NOT NULL
+    WHERE t.id = $1 AND t.status = 'running' AND t.attempts = $2 AND t.async_timeout_ms IS NOT NULL${unchained ? ' AND t.chain IS NULL' : ''}
       AND ${timeout ? 't.awaiting_since IS NOT NULL AND t.awaiting_deadline <= now.ms' : '(t.awaiting_since IS NULL OR t.awaiting_deadline > now.ms)'}
     FOR UPDATE
   ),
@@ -120,20 +122,39 @@ const endSql = (timeout: boolean) => `WITH now AS (SELECT ${nowSql(3)} AS ms),
       completed = m.completed + excluded.completed, failed = m.failed + excluded.failed
   )
   SELECT * FROM upd`;
-const END_BY_TARGET = endSql(false);
-const END_BY_TIMEOUT = endSql(true);
+const END_BY_TARGET = endSql(false, false);
+const END_BY_TIMEOUT = endSql(true, false);
+const END_UNCHAINED_BY_TARGET = endSql(false, true);
+const END_UNCHAINED_BY_TIMEOUT = endSql(true, true);
 
 export async function endAsyncAttempt(ctx: PgCtx, e: AsyncEnd): Promise<Task | undefined> {
   const n = e.next;
+  const committed: (() => void)[] = [];
+  const timeout = e.ended === 'timeout';
   // The target's complete or fail is acknowledged after a durable commit; a timeout is bookkeeping.
-  const [row] = await (e.ended === 'timeout' ? ctx.book : ctx.db).query<TaskRow>(
-    e.ended === 'timeout' ? END_BY_TIMEOUT : END_BY_TARGET,
-    [
-      e.id, e.attempt, nowParam(ctx, e.now), n.status, n.status === 'completed' ? n.resultJson : null,
-      n.status === 'completed' ? null : JSON.stringify(n.error), n.status === 'pending' ? n.runAt : null, e.ended,
-    ],
-    e.ended === 'timeout' ? 'aq_end_async_timeout' : 'aq_end_async',
-  );
+  const pool = timeout ? ctx.book : ctx.db;
+  const args = [
+    e.id, e.attempt, nowParam(ctx, e.now), n.status, n.status === 'completed' ? n.resultJson : null,
+    n.status === 'completed' ? null : JSON.stringify(n.error), n.status === 'pending' ? n.runAt : null, e.ended,
+  ];
+  // A task without then/onFailure ends in one statement; else (or when the guard refused) see
+  // whether it has steps, and if so end it in one transaction with the step's task (api.md §13).
+  const [plain] = await pool.query<TaskRow>(timeout ? END_UNCHAINED_BY_TIMEOUT : END_UNCHAINED_BY_TARGET, args, timeout ? 'aq_end_async_plain_timeout' : 'aq_end_async_plain');
+  if (plain) {
+    ctx.signals.fire([taskEvent(e.id, plain.queue, n.status, e.attempt, e.now)]);
+    return toTask(plain);
+  }
+  const [chained] = await pool.query<{ c: boolean }>('SELECT chain IS NOT NULL AS c FROM tasks WHERE id = $1', [e.id], 'aq_has_chain');
+  if (!chained?.c) return undefined;
+  const row = await pool.tx(async (sql) => {
+    const [r] = await sql.query<TaskRow>(timeout ? END_BY_TIMEOUT : END_BY_TARGET, args, timeout ? 'aq_end_async_timeout' : 'aq_end_async');
+    if (r && r.chain !== null && n.status !== 'pending') {
+      e.chained = await createFollowUp(ctx, sql, e.id, e.now, (fn) => committed.push(fn));
+      if (e.chained) r.next_task_id = e.chained.id;
+    }
+    return r;
+  });
+  for (const fn of committed) fn();
   if (row) ctx.signals.fire([taskEvent(e.id, row.queue, n.status, e.attempt, e.now)]);
   return row && toTask(row);
 }

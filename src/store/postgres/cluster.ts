@@ -75,9 +75,23 @@ export async function rescueDead(ctx: PgCtx, timeoutMs: number): Promise<{ tasks
        UPDATE deliveries d SET duration_ms = GREATEST(0, now.ms - d.started_at), error = $2 FROM reopened r, now
        WHERE d.task_id = r.id AND d.outcome = r.outcomes AND d.attempt = r.webhook_attempts AND d.duration_ms IS NULL
      ),
+     -- the same for batches' batch.done webhooks (api.md §13)
+     sending_batches AS (
+       SELECT id FROM batches WHERE webhook_status = 'sending' AND (webhook_claimed_by IS NULL OR webhook_claimed_by NOT IN (SELECT id FROM live))
+       ORDER BY id FOR UPDATE SKIP LOCKED
+     ),
+     reopened_batches AS (
+       UPDATE batches b SET webhook_status = 'pending', webhook_run_at = now.ms, webhook_claimed_by = NULL, webhook_claim_token = NULL
+       FROM sending_batches, now WHERE b.id = sending_batches.id
+       RETURNING b.id, b.outcomes, b.webhook_attempts
+     ),
+     closed_batches AS (
+       UPDATE deliveries d SET duration_ms = GREATEST(0, now.ms - d.started_at), error = $2 FROM reopened_batches r, now
+       WHERE d.task_id = r.id AND d.outcome = r.outcomes AND d.attempt = r.webhook_attempts AND d.duration_ms IS NULL
+     ),
      dead AS (SELECT n.id FROM nodes n, now WHERE n.heartbeat_at <= now.ms - $1),
      forgotten AS (DELETE FROM nodes n USING now WHERE n.heartbeat_at <= now.ms - GREATEST($1 * 20, 600000) RETURNING n.id)
-     SELECT (SELECT count(*) FROM reset)::int AS tasks, (SELECT count(*) FROM reopened)::int AS deliveries,
+     SELECT (SELECT count(*) FROM reset)::int AS tasks, ((SELECT count(*) FROM reopened) + (SELECT count(*) FROM reopened_batches))::int AS deliveries,
        (SELECT array_agg(id) FROM dead) AS nodes,
        (SELECT json_agg(json_build_array(id, queue, attempts, at)) FROM reset) AS events`,
     [timeoutMs, JSON.stringify(INTERRUPTED)],

@@ -12,12 +12,16 @@ import type { Sql } from './pool.js';
 import { pickKeyed } from './keys.js';
 import { insertTasks } from './tasks.js';
 import { taskEvent } from '../signals.js';
+import type { NewTask } from '../../shared/defaults.js';
+import { isBatchId } from '../../shared/ids.js';
+import { followUpOf } from '../chain.js';
+import { batchDelivery, type BatchRow } from '../sqlite/rows.js';
 
 interface ClaimRow {
   seq: number; id: string; queue: string; target_url: string; method: ClaimedTask['method']; headers: string; payload: string;
   timeout_ms: number; retries: number; backoff: string; attempts: number; attempts_base: number; priority: number; run_at: number;
   has_webhook: boolean; started_at: number; created_at: number; schedule_id: string | null; qstash: string | null;
-  async_timeout_ms: number | null; async_heartbeat_ms: number | null;
+  async_timeout_ms: number | null; async_heartbeat_ms: number | null; batch_id: string | null; has_chain: boolean;
 }
 
 /** The claim's update of the picked rows; `$node` and `$token` are the parameter numbers of this node and the claim's token. */
@@ -26,7 +30,7 @@ const claimSet = (node: number, token: number) => `UPDATE tasks t SET status = '
   FROM picked, now WHERE t.seq = picked.seq`;
 const CLAIM_RETURNING = `RETURNING t.seq, t.id, t.queue, t.target_url, t.method, t.headers, t.payload, t.timeout_ms, t.retries, t.backoff, t.attempts,
     t.attempts_base, t.priority, t.run_at, t.webhook_url IS NOT NULL AS has_webhook, now.ms AS started_at, t.created_at, t.schedule_id, t.qstash,
-    t.async_timeout_ms, t.async_heartbeat_ms`;
+    t.async_timeout_ms, t.async_heartbeat_ms, t.batch_id, t.chain IS NOT NULL AS has_chain`;
 
 // $1 queues, $2 how many of each, $3 now (null: the database's clock), $4 this node, $5 the claim's token.
 // `open` keeps only queues the database says are unpaused and unlimited (the fast path; limited
@@ -59,6 +63,7 @@ function toClaimed(r: ClaimRow): ClaimedTask {
     attempt: r.attempts, attemptsBase: r.attempts_base, startedAt: r.started_at, hasWebhook: r.has_webhook,
     createdAt: r.created_at, scheduleId: r.schedule_id, qstash: r.qstash === null ? null : JSON.parse(r.qstash),
     async: r.async_timeout_ms === null ? null : { timeoutMs: r.async_timeout_ms, heartbeatMs: r.async_heartbeat_ms },
+    batchId: r.batch_id, hasChain: r.has_chain,
   };
 }
 
@@ -181,7 +186,11 @@ export async function nextDueAt(ctx: PgCtx, queues: string[]): Promise<number | 
 }
 
 export async function nextDeliveryAt(ctx: PgCtx): Promise<number | null> {
-  const [r] = await ctx.db.query<{ m: number | null }>(`SELECT min(webhook_run_at) AS m FROM tasks WHERE webhook_status = 'pending'`, [], 'aq_next_delivery');
+  const [r] = await ctx.db.query<{ m: number | null }>(
+    `SELECT least((SELECT min(webhook_run_at) FROM tasks WHERE webhook_status = 'pending'), (SELECT min(webhook_run_at) FROM batches WHERE webhook_status = 'pending')) AS m`,
+    [],
+    'aq_next_delivery',
+  );
   return r?.m ?? null;
 }
 
@@ -256,7 +265,7 @@ export async function finishAttempts(ctx: PgCtx, results: AttemptFinish[]): Prom
     for (let c = 0; c < 11; c++) cols[c]![i] = v[c];
   });
   const args = [...cols, ctx.nodeId, results.map((r) => r.retryAfterMs ?? null)];
-  // Follow-up tasks (QStash callbacks) are created in the same transaction, for applied decisions only.
+  // Follow-up tasks (QStash callbacks, chain steps) are created in the same transaction, for applied decisions only.
   const announce = (applied: Map<string, string>) => {
     const events = [];
     for (const r of results) {
@@ -265,9 +274,10 @@ export async function finishAttempts(ctx: PgCtx, results: AttemptFinish[]): Prom
     }
     ctx.signals.fire(events);
   };
-  if (!results.some((r) => r.followUps && r.followUps.length > 0)) {
+  if (!results.some((r) => (r.followUps && r.followUps.length > 0) || r.hasChain)) {
     const applied = new Map((await ctx.book.query<{ id: string; queue: string }>(FINISH_SQL, args, 'aq_finish_attempts')).map((r) => [r.id, r.queue]));
     announce(applied);
+    await markBatchesDone(ctx, results, applied);
     return results.map((r) => applied.has(r.id));
   }
   const committed: (() => void)[] = [];
@@ -275,11 +285,46 @@ export async function finishAttempts(ctx: PgCtx, results: AttemptFinish[]): Prom
     const applied = new Map((await sql.query<{ id: string; queue: string }>(FINISH_SQL, args, 'aq_finish_attempts')).map((r) => [r.id, r.queue]));
     const followUps = results.filter((r) => applied.has(r.id)).flatMap((r) => r.followUps ?? []);
     if (followUps.length > 0) await insertTasks(ctx, sql, followUps, (fn) => committed.push(fn));
+    for (const r of results) {
+      if (r.hasChain && r.next.status !== 'pending' && applied.has(r.id)) r.chained = await createFollowUp(ctx, sql, r.id, r.now, (fn) => committed.push(fn));
+    }
     return applied;
   });
   announce(applied);
   for (const fn of committed) fn();
+  await markBatchesDone(ctx, results, applied);
   return results.map((r) => applied.has(r.id));
+}
+
+/** Sets `batchDone` on the applied ends of batch members whose batch is now done with its webhook due (one read, only when batches are involved). */
+async function markBatchesDone(ctx: PgCtx, results: AttemptFinish[], applied: Map<string, string>): Promise<void> {
+  const ids = [...new Set(results.filter((r) => r.batchId && r.next.status !== 'pending' && applied.has(r.id)).map((r) => r.batchId!))];
+  if (ids.length === 0) return;
+  const due = new Set((await ctx.db.query<{ id: string }>(
+    `SELECT id FROM batches WHERE id = ANY($1::text[]) AND webhook_status = 'pending' AND pending + running = 0`, [ids], 'aq_batches_due',
+  )).map((b) => b.id));
+  for (const r of results) if (r.batchId && due.has(r.batchId) && r.next.status !== 'pending' && applied.has(r.id)) r.batchDone = true;
+}
+
+/**
+ * api.md §13: a task that just ended completed or failed creates its `then` / `onFailure` step's
+ * task inside the caller's transaction and links both; returns the created task, if any.
+ */
+export async function createFollowUp(ctx: PgCtx, sql: Sql, id: string, now: number, afterCommit: (fn: () => void) => void): Promise<NewTask | undefined> {
+  const [p] = await sql.query<{ id: string; queue: string; status: string; payload: string; result: string | null; error: string | null; attempts: number; completed_at: number; chain: string | null }>(
+    'SELECT id, queue, status, payload, result, error, attempts, completed_at, chain FROM tasks WHERE id = $1',
+    [id],
+    'aq_chain_parent',
+  );
+  if (!p || (p.status !== 'completed' && p.status !== 'failed')) return undefined;
+  const next = followUpOf({
+    id: p.id, queue: p.queue, status: p.status, payloadJson: p.payload, resultJson: p.result, errorJson: p.error, attempts: p.attempts,
+    completedAt: Number(p.completed_at), chainJson: p.chain,
+  }, now);
+  if (!next) return undefined;
+  await insertTasks(ctx, sql, [next], afterCommit);
+  await sql.query('UPDATE tasks SET next_task_id = $2 WHERE id = $1', [id, next.id], 'aq_chain_link');
+  return next;
 }
 
 // $1 now (null: database clock), $2 limit, $3 this node, $4 the claim's token. The history row of
@@ -309,10 +354,32 @@ interface DeliveryRow {
   outcomes: number; timeout_ms: number; backoff: string; webhook_run_at: number; started_at: number;
 }
 
+// The batches' `batch.done` webhooks (api.md §13), claimed as the tasks' are.
+const CLAIM_BATCH_DELIVERIES = `WITH now AS (SELECT ${nowSql(1)} AS ms),
+  picked AS (
+    SELECT b.id FROM batches b, now WHERE b.webhook_status = 'pending' AND b.webhook_run_at <= now.ms
+    ORDER BY b.webhook_run_at LIMIT $2 FOR UPDATE SKIP LOCKED
+  ),
+  claimed AS (
+    UPDATE batches b SET webhook_status = 'sending', webhook_attempts = b.webhook_attempts + 1, webhook_claimed_by = $3, webhook_claim_token = $4
+    FROM picked WHERE b.id = picked.id
+    RETURNING b.*
+  ),
+  opened AS (
+    INSERT INTO deliveries (task_id, outcome, attempt, started_at)
+    SELECT c.id, c.outcomes, c.webhook_attempts, now.ms FROM claimed c, now
+    ON CONFLICT DO NOTHING
+  )
+  SELECT claimed.*, now.ms AS started_at FROM claimed, now`;
+
 export async function claimDeliveries(ctx: PgCtx, limit: number, now: number, token: number): Promise<ClaimedDelivery[]> {
   const rows = await ctx.book.query<DeliveryRow>(CLAIM_DELIVERIES, [nowParam(ctx, now), limit, ctx.nodeId, token], 'aq_claim_deliveries');
   rows.sort((a, b) => a.webhook_run_at - b.webhook_run_at);
-  return rows.map((r) => ({
+  const batches = rows.length < limit
+    ? await ctx.book.query<BatchRow & { webhook_attempts_base: number; started_at: number }>(
+        CLAIM_BATCH_DELIVERIES, [nowParam(ctx, now), limit - rows.length, ctx.nodeId, token], 'aq_claim_batch_deliveries')
+    : [];
+  return batches.map((b) => batchDelivery(b, Number(b.started_at))).concat(rows.map((r) => ({
     id: r.id,
     webhookUrl: r.webhook_url,
     // api.md §5 webhook body, assembled from the stored JSON texts without re-encoding them
@@ -324,7 +391,7 @@ export async function claimDeliveries(ctx: PgCtx, limit: number, now: number, to
     webhookRetries: r.webhook_retries,
     timeoutMs: r.timeout_ms,
     backoff: JSON.parse(r.backoff),
-  }));
+  })));
 }
 
 /**
@@ -334,6 +401,12 @@ export async function claimDeliveries(ctx: PgCtx, limit: number, now: number, to
  */
 export async function finishDeliveries(ctx: PgCtx, results: DeliveryFinish[]): Promise<void> {
   if (results.length === 0) return;
+  const batches = results.filter((r) => isBatchId(r.id));
+  if (batches.length > 0) {
+    await finishBatchDeliveries(ctx, batches);
+    results = results.filter((r) => !isBatchId(r.id));
+    if (results.length === 0) return;
+  }
   const cols: unknown[][] = Array.from({ length: 8 }, () => new Array(results.length));
   results.forEach((r, i) => {
     const n = r.next;
@@ -371,6 +444,23 @@ type PendingRow = [string, string, number, number];
 
 function firePending(ctx: PgCtx, rows: PendingRow[] | null | undefined): void {
   if (rows) ctx.signals.fire(rows.map(([id, queue, attempts, at]) => taskEvent(id, queue, 'pending', attempts, at)));
+}
+
+/** finishDeliveries for `batch.done` webhooks: the same guards, on the batch row. */
+async function finishBatchDeliveries(ctx: PgCtx, results: DeliveryFinish[]): Promise<void> {
+  for (const r of results) {
+    const n = r.next;
+    const error = n.status === 'delivered' ? null : JSON.stringify(n.error);
+    await ctx.book.query(
+      `WITH recorded AS (
+         UPDATE deliveries SET duration_ms = $4, status = $5, error = $8 WHERE task_id = $1 AND outcome = $2 AND attempt = $3 AND duration_ms IS NULL
+       )
+       UPDATE batches SET webhook_status = $6, webhook_run_at = $7, webhook_error = $8, webhook_claimed_by = NULL, webhook_claim_token = NULL
+       WHERE id = $1 AND webhook_status = 'sending' AND outcomes = $2 AND webhook_attempts = $3 AND webhook_claimed_by = $9`,
+      [r.id, r.outcome, r.attempt, r.durationMs, r.httpStatus ?? null, n.status, n.status === 'pending' ? n.runAt : null, error, ctx.nodeId],
+      'aq_finish_batch_delivery',
+    );
+  }
 }
 
 const INTERRUPTED: TaskError = { type: 'interrupted', message: 'the server stopped while this attempt was in flight' };
@@ -412,8 +502,17 @@ export async function recoverInterrupted(ctx: PgCtx, now: number): Promise<{ tas
      closed AS (
        UPDATE deliveries d SET duration_ms = GREATEST(0, now.ms - d.started_at), error = $2 FROM reopened r, now
        WHERE d.task_id = r.id AND d.outcome = r.outcomes AND d.attempt = r.webhook_attempts AND d.duration_ms IS NULL
+     ),
+     reopened_batches AS (
+       UPDATE batches b SET webhook_status = 'pending', webhook_run_at = now.ms, webhook_claimed_by = NULL, webhook_claim_token = NULL FROM now
+       WHERE b.webhook_status = 'sending' AND (b.webhook_claimed_by IS NULL OR b.webhook_claimed_by = $3)
+       RETURNING b.id, b.outcomes, b.webhook_attempts
+     ),
+     closed_batches AS (
+       UPDATE deliveries d SET duration_ms = GREATEST(0, now.ms - d.started_at), error = $2 FROM reopened_batches r, now
+       WHERE d.task_id = r.id AND d.outcome = r.outcomes AND d.attempt = r.webhook_attempts AND d.duration_ms IS NULL
      )
-     SELECT (SELECT count(*) FROM reset)::int AS tasks, (SELECT count(*) FROM reopened)::int AS deliveries,
+     SELECT (SELECT count(*) FROM reset)::int AS tasks, ((SELECT count(*) FROM reopened) + (SELECT count(*) FROM reopened_batches))::int AS deliveries,
        (SELECT json_agg(json_build_array(id, queue, attempts, at)) FROM reset) AS events`,
     [nowParam(ctx, now), JSON.stringify(INTERRUPTED), ctx.nodeId],
   );
@@ -453,8 +552,17 @@ export async function releaseClaims(ctx: PgCtx, tokens: number[]): Promise<numbe
      closed AS (
        UPDATE deliveries d SET duration_ms = GREATEST(0, aq_now_ms() - d.started_at), error = $3 FROM reopened r
        WHERE d.task_id = r.id AND d.outcome = r.outcomes AND d.attempt = r.webhook_attempts AND d.duration_ms IS NULL
+     ),
+     reopened_batches AS (
+       UPDATE batches b SET webhook_status = 'pending', webhook_run_at = aq_now_ms(), webhook_claimed_by = NULL, webhook_claim_token = NULL
+       WHERE b.webhook_claimed_by = $1 AND b.webhook_claim_token = ANY($2::bigint[]) AND b.webhook_status = 'sending'
+       RETURNING b.id, b.outcomes, b.webhook_attempts
+     ),
+     closed_batches AS (
+       UPDATE deliveries d SET duration_ms = GREATEST(0, aq_now_ms() - d.started_at), error = $3 FROM reopened_batches r
+       WHERE d.task_id = r.id AND d.outcome = r.outcomes AND d.attempt = r.webhook_attempts AND d.duration_ms IS NULL
      )
-     SELECT (SELECT count(*) FROM reset)::int + (SELECT count(*) FROM reopened)::int AS n,
+     SELECT (SELECT count(*) FROM reset)::int + (SELECT count(*) FROM reopened)::int + (SELECT count(*) FROM reopened_batches)::int AS n,
        (SELECT json_agg(json_build_array(id, queue, attempts, at)) FROM reset) AS events`,
     [ctx.nodeId, tokens, JSON.stringify(RELEASED)],
   );

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { NewTask } from '../../shared/defaults.js';
 import type { BulkFilter, QueueUpdate, RedeliverFilter } from '../../shared/types.js';
-import type { AsyncEnd, AttemptAccept, AttemptFinish, ClusterNode, NodeBeat, CreateResult, DeliveryFinish, ListFilter, QueueLimits, ScheduleFiring, ScheduleWrite, Store } from '../store.js';
+import type { AsyncEnd, AttemptAccept, AttemptFinish, ClusterNode, NodeBeat, CreateResult, DeliveryFinish, ListFilter, NewBatch, QueueLimits, ScheduleFiring, ScheduleWrite, Store } from '../store.js';
 import * as a from './async.js';
 import * as cl from './cluster.js';
 import { Listener, type ChangeKind } from './listen.js';
@@ -162,8 +162,9 @@ export class PostgresStore implements Store {
    * meanwhile wait for the next. If the joint statement fails for a reason other than the
    * database being away, each create runs alone, so one bad write never takes its neighbours down.
    */
-  createTasks(tasks: NewTask[], onCommitted?: (results: CreateResult[]) => void): Promise<CreateResult[]> {
+  createTasks(tasks: NewTask[], onCommitted?: (results: CreateResult[]) => void, batch?: NewBatch): Promise<CreateResult[]> {
     this.noteQueues(tasks);
+    if (batch) return this.createBatch(batch, tasks, onCommitted);
     return new Promise((resolve, reject) => {
       this.creates.push({ tasks, onCommitted, resolve, reject });
       this.scheduleCreates();
@@ -212,8 +213,19 @@ export class PostgresStore implements Store {
       this.scheduleCreates();
     }
   }
+  /** A batch (api.md §13) is its own transaction: its row, its tasks and their count commit together. */
+  private async createBatch(batch: NewBatch, tasks: NewTask[], onCommitted?: (results: CreateResult[]) => void): Promise<CreateResult[]> {
+    const committed: (() => void)[] = [];
+    const results = await this.db.tx((sql) => t.insertBatch(this.ctx, sql, batch, tasks, (fn) => committed.push(fn)));
+    for (const fn of committed) fn();
+    onCommitted?.(results);
+    return results;
+  }
   getTask(id: string) {
     return t.getTask(this.ctx, id);
+  }
+  getBatch(id: string) {
+    return t.getBatch(this.ctx, id);
   }
   listTasks(filter: ListFilter) {
     return t.listTasks(this.ctx, filter);

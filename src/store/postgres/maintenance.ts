@@ -19,6 +19,15 @@ export async function purgeExpired(ctx: PgCtx, before: number, limit: number): P
     [before, limit, Math.floor(before / 60000) - 60],
     'aq_purge',
   );
+  // A batch whose every task has been purged goes too, once its webhook is settled (api.md §13).
+  if ((r?.n ?? 0) > 0) {
+    await ctx.db.query(
+      `WITH b AS (DELETE FROM batches WHERE total = 0 AND done_at < $1 AND (webhook_status IS NULL OR webhook_status IN ('delivered', 'failed')) RETURNING id)
+       DELETE FROM deliveries x USING b WHERE x.task_id = b.id`,
+      [before],
+      'aq_purge_batches',
+    );
+  }
   return r?.n ?? 0;
 }
 

@@ -325,8 +325,109 @@ END $$;
 CREATE TRIGGER schedules_notify AFTER INSERT OR UPDATE OR DELETE ON schedules FOR EACH ROW EXECUTE FUNCTION aq_notify_schedules();
 `;
 
+/**
+ * Batches and chains (api.md §13), as in SQLite's migration 8. A batch row counts its tasks by
+ * state; statement triggers keep the counts in the transaction of every update or delete of
+ * tasks (claims, finishes, cancel, retry, bulk actions, async ends, recovery), locking the
+ * batch rows in id order so concurrent writers never take them crosswise. When the last member
+ * becomes terminal the same statement marks the batch done, counts the time (`outcomes`: the n
+ * of `webhook-id: <batch id>.<n>`), keeps the counts of that moment for the webhook body and
+ * opens its delivery (an outbox); a member made pending again reopens it. Creates add to
+ * `total` and `pending` themselves.
+ */
+const BATCHES = `
+ALTER TABLE tasks ADD COLUMN batch_id text, ADD COLUMN parent_id text, ADD COLUMN next_task_id text, ADD COLUMN chain text;
+CREATE INDEX tasks_batch ON tasks (batch_id, seq) WHERE batch_id IS NOT NULL;
+CREATE TABLE batches (
+  id text PRIMARY KEY,
+  webhook_url text,
+  labels text NOT NULL DEFAULT '[]',
+  total int NOT NULL DEFAULT 0,
+  pending int NOT NULL DEFAULT 0,
+  running int NOT NULL DEFAULT 0,
+  completed int NOT NULL DEFAULT 0,
+  failed int NOT NULL DEFAULT 0,
+  cancelled int NOT NULL DEFAULT 0,
+  created_at bigint NOT NULL,
+  done_at bigint,
+  outcomes int NOT NULL DEFAULT 0,
+  last_done_at bigint,
+  done_total int,
+  done_completed int,
+  done_failed int,
+  done_cancelled int,
+  webhook_status text,
+  webhook_attempts int NOT NULL DEFAULT 0,
+  webhook_attempts_base int NOT NULL DEFAULT 0,
+  webhook_run_at bigint,
+  webhook_error text,
+  webhook_claimed_by text,
+  webhook_claim_token bigint
+);
+CREATE INDEX batches_webhook_due ON batches (webhook_run_at) WHERE webhook_status = 'pending';
+CREATE INDEX batches_sending_owner ON batches (webhook_claimed_by) WHERE webhook_status = 'sending';
+
+-- d: per batch, the change of each count and the time of the change
+CREATE FUNCTION aq_batches_apply(d jsonb) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM 1 FROM batches WHERE id IN (SELECT x.b FROM jsonb_to_recordset(d) AS x(b text)) ORDER BY id FOR UPDATE;
+  UPDATE batches t SET
+    total = t.total + x.dt, pending = t.pending + x.dp, running = t.running + x.dr,
+    completed = t.completed + x.dc, failed = t.failed + x.df, cancelled = t.cancelled + x.dx,
+    done_at = CASE WHEN t.pending + x.dp + t.running + x.dr > 0 THEN NULL WHEN t.done_at IS NULL THEN x.at ELSE t.done_at END,
+    outcomes = t.outcomes + CASE WHEN t.done_at IS NULL AND t.pending + x.dp + t.running + x.dr = 0 THEN 1 ELSE 0 END,
+    last_done_at = CASE WHEN t.done_at IS NULL AND t.pending + x.dp + t.running + x.dr = 0 THEN x.at ELSE t.last_done_at END,
+    done_total = CASE WHEN t.done_at IS NULL AND t.pending + x.dp + t.running + x.dr = 0 THEN t.total + x.dt ELSE t.done_total END,
+    done_completed = CASE WHEN t.done_at IS NULL AND t.pending + x.dp + t.running + x.dr = 0 THEN t.completed + x.dc ELSE t.done_completed END,
+    done_failed = CASE WHEN t.done_at IS NULL AND t.pending + x.dp + t.running + x.dr = 0 THEN t.failed + x.df ELSE t.done_failed END,
+    done_cancelled = CASE WHEN t.done_at IS NULL AND t.pending + x.dp + t.running + x.dr = 0 THEN t.cancelled + x.dx ELSE t.done_cancelled END,
+    webhook_status = CASE WHEN t.done_at IS NULL AND t.pending + x.dp + t.running + x.dr = 0 AND t.webhook_url IS NOT NULL THEN 'pending' ELSE t.webhook_status END,
+    webhook_run_at = CASE WHEN t.done_at IS NULL AND t.pending + x.dp + t.running + x.dr = 0 AND t.webhook_url IS NOT NULL THEN x.at ELSE t.webhook_run_at END,
+    webhook_attempts = CASE WHEN t.done_at IS NULL AND t.pending + x.dp + t.running + x.dr = 0 THEN 0 ELSE t.webhook_attempts END,
+    webhook_attempts_base = CASE WHEN t.done_at IS NULL AND t.pending + x.dp + t.running + x.dr = 0 THEN 0 ELSE t.webhook_attempts_base END,
+    webhook_error = CASE WHEN t.done_at IS NULL AND t.pending + x.dp + t.running + x.dr = 0 THEN NULL ELSE t.webhook_error END,
+    webhook_claimed_by = CASE WHEN t.done_at IS NULL AND t.pending + x.dp + t.running + x.dr = 0 THEN NULL ELSE t.webhook_claimed_by END
+  FROM jsonb_to_recordset(d) AS x(b text, dt int, dp int, dr int, dc int, df int, dx int, at bigint)
+  WHERE t.id = x.b;
+END $$;
+CREATE FUNCTION aq_batches_update() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE d jsonb;
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM new_rows WHERE batch_id IS NOT NULL) THEN RETURN NULL; END IF;
+  SELECT jsonb_agg(y) INTO d FROM (
+    SELECT batch_id AS b, 0 AS dt,
+      coalesce(sum(n) FILTER (WHERE status = 'pending'), 0) AS dp, coalesce(sum(n) FILTER (WHERE status = 'running'), 0) AS dr,
+      coalesce(sum(n) FILTER (WHERE status = 'completed'), 0) AS dc, coalesce(sum(n) FILTER (WHERE status = 'failed'), 0) AS df,
+      coalesce(sum(n) FILTER (WHERE status = 'cancelled'), 0) AS dx, max(at) AS at
+    FROM (
+      SELECT batch_id, status, -1 AS n, NULL::bigint AS at FROM old_rows WHERE batch_id IS NOT NULL
+      UNION ALL SELECT batch_id, status, 1, updated_at FROM new_rows WHERE batch_id IS NOT NULL
+    ) c GROUP BY batch_id
+  ) y WHERE dp <> 0 OR dr <> 0 OR dc <> 0 OR df <> 0 OR dx <> 0;
+  IF d IS NOT NULL THEN PERFORM aq_batches_apply(d); END IF;
+  RETURN NULL;
+END $$;
+CREATE FUNCTION aq_batches_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE d jsonb;
+BEGIN
+  SELECT jsonb_agg(y) INTO d FROM (
+    SELECT batch_id AS b, -count(*) AS dt,
+      -count(*) FILTER (WHERE status = 'pending') AS dp, -count(*) FILTER (WHERE status = 'running') AS dr,
+      -count(*) FILTER (WHERE status = 'completed') AS dc, -count(*) FILTER (WHERE status = 'failed') AS df,
+      -count(*) FILTER (WHERE status = 'cancelled') AS dx, aq_now_ms() AS at
+    FROM old_rows WHERE batch_id IS NOT NULL GROUP BY batch_id
+  ) y;
+  IF d IS NOT NULL THEN PERFORM aq_batches_apply(d); END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER tasks_batches_update AFTER UPDATE ON tasks REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION aq_batches_update();
+CREATE TRIGGER tasks_batches_delete AFTER DELETE ON tasks REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION aq_batches_delete();
+`;
+
 /** Migration n brings the schema from version n-1 to n. */
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, KEYS, CLUSTER];
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, KEYS, CLUSTER, BATCHES];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Advisory lock key for migrations ("aqmigr" as a number); per database, held for one transaction. */

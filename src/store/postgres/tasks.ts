@@ -2,20 +2,20 @@
 // (unnest) with its labels and any new queue rows; idempotency keys seen before return the
 // existing task. Reads: get, list with cursors, attempts.
 import type { NewTask } from '../../shared/defaults.js';
-import { TASK_STATUSES, type Attempt, type Delivery, type Task } from '../../shared/types.js';
-import { InvalidCursorError, InvalidFilterError, PAYLOAD_SCAN_LIMIT, type CreateResult, type ListFilter } from '../store.js';
-import { decodeCursor, encodeCursor, newTaskToTask, toAttempt, toDelivery, toTask, type AttemptRow, type DeliveryRow, type TaskRow } from '../sqlite/rows.js';
+import { TASK_STATUSES, type Attempt, type Batch, type Delivery, type Task } from '../../shared/types.js';
+import { InvalidCursorError, InvalidFilterError, PAYLOAD_SCAN_LIMIT, type CreateResult, type ListFilter, type NewBatch } from '../store.js';
+import { decodeCursor, encodeCursor, newTaskToTask, toAttempt, toBatch, toDelivery, toTask, type AttemptRow, type BatchRow, type DeliveryRow, type TaskRow } from '../sqlite/rows.js';
 import type { PgCtx } from './context.js';
 import type { Sql } from './pool.js';
 import { taskEvent } from '../signals.js';
 
 const COLUMNS = `id, queue, target_url, method, headers, payload, webhook_url, webhook_retries, retries, timeout_ms, backoff,
-  priority, idempotency_key, labels, run_at, created_at, schedule_id, qstash, async_timeout_ms, async_heartbeat_ms, concurrency_key`;
+  priority, idempotency_key, labels, run_at, created_at, schedule_id, qstash, async_timeout_ms, async_heartbeat_ms, concurrency_key, batch_id, parent_id, chain`;
 
 const INSERT = `WITH input AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::int[],
       $10::int[], $11::text[], $12::int[], $13::text[], $14::text[], $15::bigint[], $16::bigint[], $17::text[], $18::text[],
-      $20::bigint[], $21::bigint[], $22::text[]) WITH ORDINALITY
+      $20::bigint[], $21::bigint[], $22::text[], $23::text[], $24::text[], $25::text[]) WITH ORDINALITY
       AS i(${COLUMNS}, ord)
   ),
   new_queues AS (
@@ -42,17 +42,18 @@ const INSERT = `WITH input AS (
  */
 export async function insertTasks(ctx: PgCtx, sql: Sql, tasks: NewTask[], afterCommit: (fn: () => void) => void = (fn) => fn()): Promise<CreateResult[]> {
   if (tasks.length === 0) return [];
-  const cols: unknown[][] = Array.from({ length: 21 }, () => new Array(tasks.length));
+  const cols: unknown[][] = Array.from({ length: 24 }, () => new Array(tasks.length));
   tasks.forEach((t, i) => {
     const v = [
       t.id, t.queue, t.targetUrl, t.method, JSON.stringify(t.headers), t.payloadJson, t.webhookUrl, t.webhookRetries, t.retries,
       t.timeoutMs, JSON.stringify(t.backoff), t.priority, t.idempotencyKey, JSON.stringify(t.labels), t.runAt, t.createdAt, t.scheduleId,
       t.qstash ? JSON.stringify(t.qstash) : null, t.async?.timeoutMs ?? null, t.async?.heartbeatMs ?? null, t.concurrencyKey ?? null,
+      t.batchId ?? null, t.parentId ?? null, t.chainJson ?? null,
     ];
-    for (let c = 0; c < 21; c++) cols[c]![i] = v[c];
+    for (let c = 0; c < 24; c++) cols[c]![i] = v[c];
   });
   const newQueues = [...new Set(tasks.map((t) => t.queue))].filter((q) => !ctx.knownQueues.has(q));
-  // $19 is the new queues; the async columns and the concurrency key follow it ($20–$22).
+  // $19 is the new queues; the async columns, the concurrency key, the batch and the chain follow it ($20–$25).
   const rows = await sql.query<{ id: string }>(INSERT, [...cols.slice(0, 18), newQueues, ...cols.slice(18)], 'aq_insert_tasks');
   // Known only once committed: a queue first seen in a rolled-back write is inserted again later.
   afterCommit(() => {
@@ -74,6 +75,27 @@ export async function insertTasks(ctx: PgCtx, sql: Sql, tasks: NewTask[], afterC
       ? { task: newTaskToTask(t, t.payload !== undefined ? t.payload : JSON.parse(t.payloadJson)), created: true }
       : { task: existing!.get(t.idempotencyKey!)!, created: false },
   );
+}
+
+/**
+ * A batch's tasks in one transaction with its row (api.md §13): the row first, the tasks, then
+ * the row counts the tasks created (an idempotent repeat is not a member).
+ */
+export async function insertBatch(ctx: PgCtx, sql: Sql, batch: NewBatch, tasks: NewTask[], afterCommit: (fn: () => void) => void): Promise<CreateResult[]> {
+  await sql.query('INSERT INTO batches (id, webhook_url, labels, created_at) VALUES ($1, $2, $3, $4)', [batch.id, batch.webhookUrl, JSON.stringify(batch.labels), batch.createdAt], 'aq_insert_batch');
+  const results = await insertTasks(ctx, sql, tasks, afterCommit);
+  const n = results.filter((r) => r.created).length;
+  await sql.query(
+    'UPDATE batches SET total = total + $2, pending = pending + $2, done_at = CASE WHEN total + $2 = 0 THEN created_at END WHERE id = $1',
+    [batch.id, n],
+    'aq_count_batch',
+  );
+  return results;
+}
+
+export async function getBatch(ctx: PgCtx, id: string): Promise<Batch | undefined> {
+  const [row] = await ctx.db.query<BatchRow>('SELECT * FROM batches WHERE id = $1', [id], 'aq_get_batch');
+  return row && toBatch(row);
 }
 
 export async function getTask(ctx: PgCtx, id: string): Promise<Task | undefined> {
@@ -108,6 +130,10 @@ export async function listTasks(ctx: PgCtx, f: ListFilter): Promise<{ tasks: Tas
   if (f.scheduleId) {
     args.push(f.scheduleId);
     where.push(`t.schedule_id = $${args.length}`);
+  }
+  if (f.batchId) {
+    args.push(f.batchId);
+    where.push(`t.batch_id = $${args.length}`);
   }
   const from = f.label ? 'task_labels l JOIN tasks t ON t.seq = l.seq' : 'tasks t';
   if (f.payloadField !== undefined && f.payloadValue !== undefined) {

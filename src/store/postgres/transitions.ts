@@ -64,6 +64,7 @@ function filterWhere(f: RedeliverFilter, allowed: TaskStatus[], first: number): 
   const where = [`status IN (${states.map((s) => `'${s}'`).join(', ')})`];
   if (f.ids) where.push(`id = ANY(${p(f.ids)}::text[])`);
   if (f.queue !== undefined) where.push(`queue = ${p(f.queue)}`);
+  if (f.batch !== undefined) where.push(`batch_id = ${p(f.batch)}`);
   if (f.label !== undefined) where.push(`seq IN (SELECT seq FROM task_labels WHERE label = ${p(f.label)})`);
   if (f.createdBefore !== undefined) where.push(`created_at < ${p(Date.parse(f.createdBefore))}::bigint`);
   // 'sending' is a pending delivery in flight (the Task's webhook.status shows it as pending)

@@ -5,7 +5,7 @@
 import type { AsyncAttemptState, AsyncEnd, AttemptAccept } from '../store.js';
 import type { Task } from '../../shared/types.js';
 import type { Ctx } from './context.js';
-import { WEBHOOK_ON_END } from './dispatch.js';
+import { createFollowUp, WEBHOOK_ON_END } from './dispatch.js';
 import { toTask, type TaskRow } from './rows.js';
 
 const RUNS = `id = ? AND status = 'running' AND attempts = ?`;
@@ -87,6 +87,10 @@ export function endAsyncAttempt(ctx: Ctx, e: AsyncEnd): Task | undefined {
   if (n.status !== 'completed') ctx.tally(cur.updated_at, 'failed');
   ctx.move(cur.queue, 'running', n.status);
   ctx.signal(e.id, cur.queue, n.status, e.attempt, e.now);
+  if (row.chain !== null && n.status !== 'pending') {
+    e.chained = createFollowUp(ctx, e.id, e.now);
+    if (e.chained) row.next_task_id = e.chained.id;
+  }
   return toTask(row);
 }
 

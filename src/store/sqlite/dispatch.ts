@@ -6,9 +6,14 @@ import type { AttemptFinish, ClaimedDelivery, ClaimedTask, DeliveryFinish } from
 import type { Ctx } from './context.js';
 import { pickKeyed } from './keys.js';
 import { insertTasks } from './tasks.js';
+import type { NewTask } from '../../shared/defaults.js';
+import { isBatchId } from '../../shared/ids.js';
+import { followUpOf } from '../chain.js';
+import { batchDelivery, type BatchRow } from './rows.js';
 
 const COLUMNS = `seq, id, queue, target_url, method, headers, payload, timeout_ms, retries, backoff, attempts, attempts_base, priority, run_at,
-    webhook_url IS NOT NULL AS has_webhook, created_at, schedule_id, qstash, async_timeout_ms, async_heartbeat_ms`;
+    webhook_url IS NOT NULL AS has_webhook, created_at, schedule_id, qstash, async_timeout_ms, async_heartbeat_ms,
+    batch_id, chain IS NOT NULL AS has_chain`;
 // Claims read the due rows, then start each by its seq. One `UPDATE … WHERE seq IN (SELECT …)
 // RETURNING …` did the same, but SQLite prepared it anew on every run (≈ 30–80 µs on an empty
 // table). `LIMIT ? + 0`: with a bare `LIMIT ?` SQLite plans with the bound value and prepares the
@@ -25,7 +30,7 @@ interface ClaimRow {
   seq: number; id: string; queue: string; target_url: string; method: ClaimedTask['method']; headers: string; payload: string;
   timeout_ms: number; retries: number; backoff: string; attempts: number; attempts_base: number; priority: number; run_at: number;
   has_webhook: number; created_at: number; schedule_id: string | null; qstash: string | null;
-  async_timeout_ms: number | null; async_heartbeat_ms: number | null;
+  async_timeout_ms: number | null; async_heartbeat_ms: number | null; batch_id: string | null; has_chain: number;
 }
 
 /** Claims up to `perQueue[q]` due tasks of each queue; a queue with keyConcurrency (in `keyed`) by turns between its keys. */
@@ -54,6 +59,7 @@ export function claimTasks(ctx: Ctx, perQueue: Map<string, number>, now: number,
         attempt: r.attempts, attemptsBase: r.attempts_base, startedAt: now, hasWebhook: r.has_webhook === 1,
         createdAt: r.created_at, scheduleId: r.schedule_id, qstash: r.qstash === null ? null : JSON.parse(r.qstash),
         async: r.async_timeout_ms === null ? null : { timeoutMs: r.async_timeout_ms, heartbeatMs: r.async_heartbeat_ms },
+        batchId: r.batch_id, hasChain: r.has_chain === 1,
       });
     }
   }
@@ -76,14 +82,35 @@ export function nextDueAt(ctx: Ctx, queues: string[]): number | null {
 }
 
 export function nextDeliveryAt(ctx: Ctx): number | null {
-  return (ctx.stmt(`SELECT MIN(webhook_run_at) AS m FROM tasks WHERE webhook_status = 'pending'`).get() as { m: number | null }).m;
+  const t = (ctx.stmt(`SELECT MIN(webhook_run_at) AS m FROM tasks WHERE webhook_status = 'pending'`).get() as { m: number | null }).m;
+  const b = (ctx.stmt(`SELECT MIN(webhook_run_at) AS m FROM batches WHERE webhook_status = 'pending'`).get() as { m: number | null }).m;
+  return t === null ? b : b === null ? t : Math.min(t, b);
 }
 
 // A task's end in completed or failed is its next outcome (api.md §16: webhook-id <id>.<outcomes>).
 export const WEBHOOK_ON_END = `outcomes = outcomes + 1, webhook_status = CASE WHEN webhook_url IS NULL THEN NULL ELSE 'pending' END,
   webhook_run_at = CASE WHEN webhook_url IS NULL THEN NULL ELSE ? END, webhook_attempts = 0, webhook_attempts_base = 0, webhook_error = NULL`;
 // An open async attempt (after its 202) is ended only by async.ts, never by a late answer.
-const GUARD = `WHERE id = ? AND status = 'running' AND attempts = ? AND awaiting_since IS NULL RETURNING queue`;
+const GUARD = `WHERE id = ? AND status = 'running' AND attempts = ? AND awaiting_since IS NULL RETURNING queue, chain IS NOT NULL AS has_chain, batch_id`;
+
+/**
+ * api.md §13: a task that just ended completed or failed creates its `then` / `onFailure` step's
+ * task in the caller's transaction and links both; returns the created task, if any.
+ */
+export function createFollowUp(ctx: Ctx, id: string, now: number): NewTask | undefined {
+  const p = ctx.stmt('SELECT id, queue, status, payload, result, error, attempts, completed_at, chain FROM tasks WHERE id = ?').get(id) as
+    | { id: string; queue: string; status: string; payload: string; result: string | null; error: string | null; attempts: number; completed_at: number; chain: string | null }
+    | undefined;
+  if (!p || (p.status !== 'completed' && p.status !== 'failed')) return undefined;
+  const next = followUpOf({
+    id: p.id, queue: p.queue, status: p.status, payloadJson: p.payload, resultJson: p.result, errorJson: p.error, attempts: p.attempts,
+    completedAt: p.completed_at, chainJson: p.chain,
+  }, now);
+  if (!next) return undefined;
+  insertTasks(ctx, [next]);
+  ctx.stmt('UPDATE tasks SET next_task_id = ? WHERE id = ?').run(next.id, id);
+  return next;
+}
 
 export function finishAttempts(ctx: Ctx, results: AttemptFinish[]): boolean[] {
   const record = ctx.stmt(`INSERT OR IGNORE INTO attempts (task_id, n, started_at, duration_ms, status, error, retry_after_ms)
@@ -91,12 +118,13 @@ export function finishAttempts(ctx: Ctx, results: AttemptFinish[]): boolean[] {
   const completed = ctx.stmt(`UPDATE tasks SET status = 'completed', result = ?, error = NULL, updated_at = ?, completed_at = ?, ${WEBHOOK_ON_END} ${GUARD}`);
   const failed = ctx.stmt(`UPDATE tasks SET status = 'failed', error = ?, updated_at = ?, completed_at = ?, ${WEBHOOK_ON_END} ${GUARD}`);
   const retry = ctx.stmt(`UPDATE tasks SET status = 'pending', run_at = ?, error = ?, updated_at = ? ${GUARD}`);
+  const batchDue = ctx.stmt(`SELECT 1 FROM batches WHERE id = ? AND done_at = ? AND webhook_status = 'pending'`);
   return results.map((r) => {
     record.run(r.id, r.attempt, r.startedAt, r.durationMs, r.httpStatus ?? null, r.error ? JSON.stringify(r.error) : null, r.retryAfterMs ?? null, r.id);
     ctx.tally(r.startedAt, 'dispatched');
     if (r.httpStatus === undefined || r.httpStatus < 200 || r.httpStatus > 299) ctx.tally(r.startedAt, 'failed');
     const n = r.next;
-    let row: { queue: string } | undefined;
+    let row: { queue: string; has_chain: number; batch_id: string | null } | undefined;
     if (n.status === 'completed') row = completed.get(n.resultJson, r.now, r.now, r.now, r.id, r.attempt) as typeof row;
     else if (n.status === 'failed') row = failed.get(JSON.stringify(n.error), r.now, r.now, r.now, r.id, r.attempt) as typeof row;
     else row = retry.get(n.runAt, JSON.stringify(n.error), r.now, r.id, r.attempt) as typeof row;
@@ -105,6 +133,9 @@ export function finishAttempts(ctx: Ctx, results: AttemptFinish[]): boolean[] {
     ctx.signal(r.id, row.queue, n.status, r.attempt, r.now);
     if (n.status === 'completed') ctx.tally(r.now, 'completed');
     if (r.followUps && r.followUps.length > 0) insertTasks(ctx, r.followUps);
+    if (row.has_chain === 1 && n.status !== 'pending') r.chained = createFollowUp(ctx, r.id, r.now);
+    // The trigger made the batch done at this change (done_at is its time): its webhook is due.
+    if (row.batch_id !== null && n.status !== 'pending') r.batchDone = batchDue.get(row.batch_id, r.now) !== undefined;
     return true;
   });
 }
@@ -122,7 +153,12 @@ interface DeliveryRow {
   outcomes: number; timeout_ms: number; backoff: string;
 }
 
-/** Claims due deliveries and opens their history rows (duration null while in flight). */
+// A batch's `batch.done` webhook (api.md §13) is retried as a task's with the defaults.
+const CLAIM_BATCH_DELIVERIES = `UPDATE batches SET webhook_status = 'sending', webhook_attempts = webhook_attempts + 1
+  WHERE id IN (SELECT id FROM batches WHERE webhook_status = 'pending' AND webhook_run_at <= ? ORDER BY webhook_run_at LIMIT ?)
+  RETURNING *`;
+
+/** Claims due deliveries (tasks' outcomes, then batches' `batch.done`) and opens their history rows (duration null while in flight). */
 export function claimDeliveries(ctx: Ctx, limit: number, now: number): ClaimedDelivery[] {
   const start = ctx.stmt(START_DELIVERY);
   const rows: DeliveryRow[] = [];
@@ -132,7 +168,12 @@ export function claimDeliveries(ctx: Ctx, limit: number, now: number): ClaimedDe
     rows.push(r);
   }
   const open = ctx.stmt('INSERT OR IGNORE INTO deliveries (task_id, outcome, attempt, started_at) VALUES (?, ?, ?, ?)');
-  return rows.map((r) => {
+  const batches = rows.length < limit ? (ctx.stmt(CLAIM_BATCH_DELIVERIES).all(now, limit - rows.length) as (BatchRow & { webhook_attempts_base: number })[]) : [];
+  const out = batches.map((b): ClaimedDelivery => {
+    open.run(b.id, b.outcomes, b.webhook_attempts, now);
+    return batchDelivery(b, now);
+  });
+  return out.concat(rows.map((r) => {
     open.run(r.id, r.outcomes, r.webhook_attempts, now);
     return {
       id: r.id,
@@ -147,17 +188,21 @@ export function claimDeliveries(ctx: Ctx, limit: number, now: number): ClaimedDe
       timeoutMs: r.timeout_ms,
       backoff: JSON.parse(r.backoff),
     };
-  });
+  }));
 }
+
 
 export function finishDeliveries(ctx: Ctx, results: DeliveryFinish[]): void {
   const record = ctx.stmt(`UPDATE deliveries SET duration_ms = ?, status = ?, error = ?
     WHERE task_id = ? AND outcome = ? AND attempt = ? AND duration_ms IS NULL`);
   // Guarded by outcome and attempt: a late answer to a delivery the task has moved past (a retry
   // ended it again, or a re-delivery superseded it) must not overwrite the newer state.
-  const s = ctx.stmt(`UPDATE tasks SET webhook_status = ?, webhook_run_at = ?, webhook_error = ?
+  const task = ctx.stmt(`UPDATE tasks SET webhook_status = ?, webhook_run_at = ?, webhook_error = ?
+    WHERE id = ? AND webhook_status = 'sending' AND outcomes = ? AND webhook_attempts = ?`);
+  const batch = ctx.stmt(`UPDATE batches SET webhook_status = ?, webhook_run_at = ?, webhook_error = ?
     WHERE id = ? AND webhook_status = 'sending' AND outcomes = ? AND webhook_attempts = ?`);
   for (const r of results) {
+    const s = isBatchId(r.id) ? batch : task;
     const n = r.next;
     const error = n.status === 'delivered' ? null : JSON.stringify(n.error);
     record.run(r.durationMs, r.httpStatus ?? null, error, r.id, r.outcome, r.attempt);
@@ -189,6 +234,9 @@ export function recoverInterrupted(ctx: Ctx, now: number): { tasks: number; deli
   const tasks = pendingRows.length;
   ctx.db.prepare(`UPDATE deliveries SET duration_ms = MAX(0, ? - started_at), error = ? WHERE duration_ms IS NULL
     AND (task_id, outcome, attempt) IN (SELECT id, outcomes, webhook_attempts FROM tasks WHERE webhook_status = 'sending')`).run(now, err);
-  const deliveries = ctx.db.prepare(`UPDATE tasks SET webhook_status = 'pending', webhook_run_at = ? WHERE webhook_status = 'sending'`).run(now).changes;
+  ctx.db.prepare(`UPDATE deliveries SET duration_ms = MAX(0, ? - started_at), error = ? WHERE duration_ms IS NULL
+    AND (task_id, outcome, attempt) IN (SELECT id, outcomes, webhook_attempts FROM batches WHERE webhook_status = 'sending')`).run(now, err);
+  const deliveries = ctx.db.prepare(`UPDATE tasks SET webhook_status = 'pending', webhook_run_at = ? WHERE webhook_status = 'sending'`).run(now).changes
+    + ctx.db.prepare(`UPDATE batches SET webhook_status = 'pending', webhook_run_at = ? WHERE webhook_status = 'sending'`).run(now).changes;
   return { tasks, deliveries };
 }

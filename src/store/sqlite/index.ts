@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import type { NewTask } from '../../shared/defaults.js';
 import type { BulkFilter, QueueUpdate, RedeliverFilter } from '../../shared/types.js';
 import { StoreSignals } from '../signals.js';
-import { StoreUnavailableError, type ClusterNode, type NodeBeat, type CreateResult, type QueueLimits, type AttemptFinish, type AsyncEnd, type AttemptAccept, type DeliveryFinish, type ListFilter, type ScheduleFiring, type ScheduleWrite, type Store } from '../store.js';
+import { StoreUnavailableError, type ClusterNode, type NodeBeat, type CreateResult, type QueueLimits, type AttemptFinish, type AsyncEnd, type AttemptAccept, type DeliveryFinish, type ListFilter, type ScheduleFiring, type ScheduleWrite, type Store, type NewBatch } from '../store.js';
 import { WriteBatcher } from './batcher.js';
 import { WalSync } from './wal-sync.js';
 import { FileIdentity } from './identity.js';
@@ -114,8 +114,11 @@ export class SqliteStore implements Store {
     }
   }
 
-  createTasks(tasks: NewTask[], onCommitted?: (results: CreateResult[]) => void) {
-    return this.write(() => t.insertTasks(this.ctx, tasks), onCommitted);
+  createTasks(tasks: NewTask[], onCommitted?: (results: CreateResult[]) => void, batch?: NewBatch) {
+    return this.write(() => t.insertTasks(this.ctx, tasks, batch), onCommitted);
+  }
+  getBatch(id: string) {
+    return this.read(() => t.getBatch(this.ctx, id));
   }
   getTask(id: string) {
     return this.read(() => {

@@ -22,6 +22,12 @@ export function purgeExpired(ctx: Ctx, before: number, limit: number): number {
     deleted++;
   }
   if (deleted > 0) ctx.stmt('DELETE FROM minute_stats WHERE minute < ?').run(Math.floor(before / 60000) - 60);
+  // A batch whose every task has been purged goes too, once its webhook is settled (api.md §13).
+  if (deleted > 0) {
+    for (const b of ctx.stmt(`DELETE FROM batches WHERE total = 0 AND done_at < ? AND (webhook_status IS NULL OR webhook_status IN ('delivered', 'failed')) RETURNING id`).all(before) as { id: string }[]) {
+      delDeliveries.run(b.id);
+    }
+  }
   return deleted;
 }
 

@@ -188,8 +188,89 @@ CREATE INDEX tasks_key_due ON tasks(queue, concurrency_key, priority DESC, run_a
 CREATE INDEX tasks_key_running ON tasks(queue, concurrency_key) WHERE status = 'running' AND concurrency_key IS NOT NULL;
 `;
 
+/**
+ * The UPDATE of a batch row for one member change (migration 8's triggers): `delta(status)` is the
+ * change of that status's count, `total` of the total, `at` the change's time. SET expressions
+ * read the row as it was, so "this change made the batch done" is `done_at IS NULL` and no
+ * pending or running member after the change; done again after a retry counts another outcome.
+ */
+function batchChange(o: { key: string; at: string; total: string; delta: (status: string) => string }): string {
+  const d = o.delta;
+  const live = `pending + ${d('pending')} + running + ${d('running')}`;
+  const became = `(done_at IS NULL AND ${live} = 0)`;
+  const onDone = (value: string, column: string) => `CASE WHEN ${became} THEN ${value} ELSE ${column} END`;
+  return `  UPDATE batches SET
+    total = total + ${o.total},
+    pending = pending + ${d('pending')}, running = running + ${d('running')},
+    completed = completed + ${d('completed')}, failed = failed + ${d('failed')}, cancelled = cancelled + ${d('cancelled')},
+    done_at = CASE WHEN ${live} > 0 THEN NULL WHEN done_at IS NULL THEN ${o.at} ELSE done_at END,
+    outcomes = outcomes + ${became},
+    last_done_at = ${onDone(o.at, 'last_done_at')},
+    done_total = ${onDone(`total + ${o.total}`, 'done_total')},
+    done_completed = ${onDone(`completed + ${d('completed')}`, 'done_completed')},
+    done_failed = ${onDone(`failed + ${d('failed')}`, 'done_failed')},
+    done_cancelled = ${onDone(`cancelled + ${d('cancelled')}`, 'done_cancelled')},
+    webhook_status = ${onDone(`CASE WHEN webhook_url IS NULL THEN NULL ELSE 'pending' END`, 'webhook_status')},
+    webhook_run_at = ${onDone(`CASE WHEN webhook_url IS NULL THEN NULL ELSE ${o.at} END`, 'webhook_run_at')},
+    webhook_attempts = ${onDone('0', 'webhook_attempts')},
+    webhook_attempts_base = ${onDone('0', 'webhook_attempts_base')},
+    webhook_error = ${onDone('NULL', 'webhook_error')}
+  WHERE id = ${o.key};`;
+}
+
+/**
+ * Batches and chains (api.md §13). A batch row counts its tasks by state; the triggers below keep
+ * those counts in the transaction of every status change or delete of a member (claims, finishes,
+ * cancel, retry, bulk actions, async ends, recovery), so reading a batch is one lookup. When the
+ * last member becomes terminal the same trigger marks the batch done, counts the time (`outcomes`,
+ * the n of `webhook-id: <batch id>.<n>`), keeps the counts as they were then for the webhook body
+ * and opens its delivery (an outbox, like a task's); a member made pending again reopens it.
+ * Creates add to `total` and `pending` themselves (one statement per batch, not one per task).
+ * `chain` is a task's `then` / `onFailure` steps; `parent_id` and `next_task_id` link a chain.
+ */
+const V8 = `
+ALTER TABLE tasks ADD COLUMN batch_id TEXT;
+ALTER TABLE tasks ADD COLUMN parent_id TEXT;
+ALTER TABLE tasks ADD COLUMN next_task_id TEXT;
+ALTER TABLE tasks ADD COLUMN chain TEXT;
+CREATE INDEX tasks_batch ON tasks(batch_id, seq) WHERE batch_id IS NOT NULL;
+CREATE TABLE batches (
+  id TEXT PRIMARY KEY,
+  webhook_url TEXT,
+  labels TEXT NOT NULL DEFAULT '[]',
+  total INTEGER NOT NULL DEFAULT 0,
+  pending INTEGER NOT NULL DEFAULT 0,
+  running INTEGER NOT NULL DEFAULT 0,
+  completed INTEGER NOT NULL DEFAULT 0,
+  failed INTEGER NOT NULL DEFAULT 0,
+  cancelled INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  done_at INTEGER,
+  outcomes INTEGER NOT NULL DEFAULT 0,
+  last_done_at INTEGER,
+  done_total INTEGER,
+  done_completed INTEGER,
+  done_failed INTEGER,
+  done_cancelled INTEGER,
+  webhook_status TEXT,
+  webhook_attempts INTEGER NOT NULL DEFAULT 0,
+  webhook_attempts_base INTEGER NOT NULL DEFAULT 0,
+  webhook_run_at INTEGER,
+  webhook_error TEXT
+);
+CREATE INDEX batches_webhook_due ON batches(webhook_run_at) WHERE webhook_status = 'pending';
+-- One statement per member change: the counts, and whether this change made the batch done (or not done).
+CREATE TRIGGER tasks_batch_status AFTER UPDATE OF status ON tasks
+WHEN NEW.batch_id IS NOT NULL AND OLD.status <> NEW.status BEGIN
+${batchChange({ key: 'NEW.batch_id', at: 'NEW.updated_at', total: '0', delta: (s) => `((NEW.status = '${s}') - (OLD.status = '${s}'))` })}
+END;
+CREATE TRIGGER tasks_batch_delete AFTER DELETE ON tasks WHEN OLD.batch_id IS NOT NULL BEGIN
+${batchChange({ key: 'OLD.batch_id', at: 'OLD.updated_at', total: '-1', delta: (s) => `(0 - (OLD.status = '${s}'))` })}
+END;
+`;
+
 /** Migration n brings the schema from version n-1 to n. */
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7];
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export class SchemaTooNewError extends Error {

@@ -1,7 +1,8 @@
 // Maps rows of the tasks and attempts tables to the wire objects, and encodes list cursors.
 import type { NewTask } from '../../shared/defaults.js';
-import { ATTEMPTS_BASE } from '../store.js';
-import type { Attempt, AttemptAsync, Awaiting, Delivery, Task, TaskError, TaskStatus } from '../../shared/types.js';
+import { ATTEMPTS_BASE, type ClaimedDelivery } from '../store.js';
+import { TASK_DEFAULTS } from '../../shared/defaults.js';
+import type { Attempt, AttemptAsync, Awaiting, Batch, BatchDoneBody, Delivery, Task, TaskError, TaskStatus } from '../../shared/types.js';
 import { isoTime } from '../../shared/time.js';
 
 export interface TaskRow {
@@ -41,6 +42,10 @@ export interface TaskRow {
   awaiting_deadline: number | null;
   awaiting_heartbeat_at: number | null;
   concurrency_key: string | null;
+  batch_id: string | null;
+  parent_id: string | null;
+  next_task_id: string | null;
+  chain: string | null;
 }
 
 export interface AttemptRow {
@@ -112,6 +117,9 @@ export function toTask(r: TaskRow): Task {
     async: asyncOf(r.async_timeout_ms, r.async_heartbeat_ms),
     awaiting: awaitingOf(r),
     waiting: null,
+    batchId: r.batch_id ?? null,
+    parentId: r.parent_id ?? null,
+    nextTaskId: r.next_task_id ?? null,
   };
   if (r.attempts_base > 0) Object.defineProperty(task, ATTEMPTS_BASE, { value: r.attempts_base, enumerable: true });
   return task;
@@ -127,6 +135,7 @@ export function newTaskToTask(t: NewTask, payload: unknown): Task {
     updatedAt: created, completedAt: null, result: null, error: null, webhook: null, scheduleId: t.scheduleId,
     qstash: t.qstash ?? null,
     async: t.async && asyncOf(t.async.timeoutMs, t.async.heartbeatMs), awaiting: null, waiting: null,
+    batchId: t.batchId ?? null, parentId: t.parentId ?? null, nextTaskId: null,
   };
 }
 
@@ -156,6 +165,78 @@ export function toDelivery(r: DeliveryRow): Delivery {
   if (r.status !== null) d.status = r.status;
   if (r.error !== null) d.error = JSON.parse(r.error);
   return d;
+}
+
+/** A row of the batches table (api.md §13); the same columns on both stores. */
+export interface BatchRow {
+  id: string;
+  webhook_url: string | null;
+  labels: string;
+  total: number;
+  pending: number;
+  running: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+  created_at: number;
+  done_at: number | null;
+  outcomes: number;
+  last_done_at: number | null;
+  done_total: number | null;
+  done_completed: number | null;
+  done_failed: number | null;
+  done_cancelled: number | null;
+  webhook_status: string | null;
+  webhook_attempts: number;
+  webhook_error: string | null;
+}
+
+export function toBatch(r: BatchRow): Batch {
+  return {
+    id: r.id,
+    total: Number(r.total),
+    counts: { pending: Number(r.pending), running: Number(r.running), completed: Number(r.completed), failed: Number(r.failed), cancelled: Number(r.cancelled) },
+    done: r.done_at !== null,
+    createdAt: iso(Number(r.created_at)),
+    doneAt: r.done_at === null ? null : iso(Number(r.done_at)),
+    webhookUrl: r.webhook_url,
+    labels: JSON.parse(r.labels),
+    webhook:
+      r.webhook_status === null
+        ? null
+        : {
+            status: r.webhook_status === 'sending' ? 'pending' : (r.webhook_status as 'pending' | 'delivered' | 'failed'),
+            attempts: r.webhook_attempts,
+            error: r.webhook_error === null ? null : JSON.parse(r.webhook_error),
+          },
+  };
+}
+
+/** The `batch.done` body of the batch's latest time it became done (the counts as they were then). */
+export function batchDoneBodyJson(r: BatchRow): string {
+  const body: BatchDoneBody = {
+    type: 'batch.done',
+    batch: {
+      id: r.id,
+      total: Number(r.done_total ?? r.total),
+      counts: { pending: 0, running: 0, completed: Number(r.done_completed ?? 0), failed: Number(r.done_failed ?? 0), cancelled: Number(r.done_cancelled ?? 0) },
+      done: true,
+      createdAt: iso(Number(r.created_at)),
+      doneAt: r.last_done_at === null ? null : iso(Number(r.last_done_at)),
+      webhookUrl: r.webhook_url,
+      labels: JSON.parse(r.labels),
+    },
+  };
+  return JSON.stringify(body);
+}
+
+/** A claimed `batch.done` delivery: the body of the batch's latest time done, the task webhook defaults (api.md §3). */
+export function batchDelivery(b: BatchRow & { webhook_attempts_base: number }, startedAt: number): ClaimedDelivery {
+  return {
+    id: b.id, kind: 'batch', webhookUrl: b.webhook_url!, bodyJson: batchDoneBodyJson(b), outcome: b.outcomes, attempt: b.webhook_attempts,
+    attemptsBase: b.webhook_attempts_base, startedAt, webhookRetries: TASK_DEFAULTS.webhookRetries, timeoutMs: TASK_DEFAULTS.timeout * 1000,
+    backoff: { ...TASK_DEFAULTS.backoff },
+  };
 }
 
 /** Opaque list cursor: base64url of "v1:<seq>". */

@@ -1,29 +1,35 @@
 // SQL for creating and reading tasks: insert with idempotency, get, list with cursors, attempts.
 import type { NewTask } from '../../shared/defaults.js';
-import { TASK_STATUSES, type Attempt, type Delivery, type Task } from '../../shared/types.js';
-import { InvalidCursorError, InvalidFilterError, PAYLOAD_SCAN_LIMIT, type CreateResult, type ListFilter } from '../store.js';
+import { TASK_STATUSES, type Attempt, type Batch, type Delivery, type Task } from '../../shared/types.js';
+import { InvalidCursorError, InvalidFilterError, PAYLOAD_SCAN_LIMIT, type CreateResult, type ListFilter, type NewBatch } from '../store.js';
 import type { Ctx } from './context.js';
-import { decodeCursor, encodeCursor, newTaskToTask, toAttempt, toDelivery, toTask, type AttemptRow, type DeliveryRow, type TaskRow } from './rows.js';
+import { decodeCursor, encodeCursor, newTaskToTask, toAttempt, toBatch, toDelivery, toTask, type AttemptRow, type BatchRow, type DeliveryRow, type TaskRow } from './rows.js';
 
 const INSERT = `INSERT INTO tasks (id, queue, status, target_url, method, headers, payload, webhook_url, webhook_retries,
   retries, timeout_ms, backoff, priority, idempotency_key, labels, run_at, created_at, updated_at, schedule_id, qstash,
-  async_timeout_ms, async_heartbeat_ms, concurrency_key)
-  VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  async_timeout_ms, async_heartbeat_ms, concurrency_key, batch_id, parent_id, chain)
+  VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
   RETURNING seq`;
 
 
-/** Inserts tasks (inside the caller's transaction); an idempotency key seen before returns the existing task. */
-export function insertTasks(ctx: Ctx, tasks: NewTask[]): CreateResult[] {
+/**
+ * Inserts tasks (inside the caller's transaction); an idempotency key seen before returns the
+ * existing task. With `batch`, its row is inserted first and counts the tasks created.
+ */
+export function insertTasks(ctx: Ctx, tasks: NewTask[], batch?: NewBatch): CreateResult[] {
   const insert = ctx.stmt(INSERT);
   const out: CreateResult[] = [];
+  if (batch) {
+    ctx.stmt('INSERT INTO batches (id, webhook_url, labels, created_at) VALUES (?, ?, ?, ?)').run(batch.id, batch.webhookUrl, JSON.stringify(batch.labels), batch.createdAt);
+  }
   for (const t of tasks) {
     ctx.ensureQueue(t.queue, t.createdAt);
     const row = insert.get(
       t.id, t.queue, t.targetUrl, t.method, JSON.stringify(t.headers), t.payloadJson, t.webhookUrl, t.webhookRetries,
       t.retries, t.timeoutMs, JSON.stringify(t.backoff), t.priority, t.idempotencyKey, JSON.stringify(t.labels),
       t.runAt, t.createdAt, t.createdAt, t.scheduleId, t.qstash ? JSON.stringify(t.qstash) : null,
-      t.async?.timeoutMs ?? null, t.async?.heartbeatMs ?? null, t.concurrencyKey ?? null,
+      t.async?.timeoutMs ?? null, t.async?.heartbeatMs ?? null, t.concurrencyKey ?? null, t.batchId ?? null, t.parentId ?? null, t.chainJson ?? null,
     ) as { seq: number } | undefined;
     if (row) {
       for (const label of new Set(t.labels)) ctx.stmt('INSERT OR IGNORE INTO task_labels (label, seq) VALUES (?, ?)').run(label, row.seq);
@@ -35,7 +41,17 @@ export function insertTasks(ctx: Ctx, tasks: NewTask[]): CreateResult[] {
       out.push({ task: toTask(existing), created: false });
     }
   }
+  if (batch) {
+    // A batch whose every task was an idempotent repeat has no members: done at once, no webhook.
+    const n = out.filter((r) => r.created).length;
+    ctx.stmt('UPDATE batches SET total = total + ?, pending = pending + ?, done_at = CASE WHEN total + ? = 0 THEN created_at END WHERE id = ?').run(n, n, n, batch.id);
+  }
   return out;
+}
+
+export function getBatch(ctx: Ctx, id: string): Batch | undefined {
+  const row = ctx.stmt('SELECT * FROM batches WHERE id = ?').get(id) as BatchRow | undefined;
+  return row && toBatch(row);
 }
 
 export function getTaskRow(ctx: Ctx, id: string): TaskRow | undefined {
@@ -61,6 +77,7 @@ export function listTasks(ctx: Ctx, f: ListFilter): { tasks: Task[]; nextCursor:
   }
   if (f.queue) (where.push('t.queue = ?'), args.push(f.queue));
   if (f.scheduleId) (where.push('t.schedule_id = ?'), args.push(f.scheduleId));
+  if (f.batchId) (where.push('t.batch_id = ?'), args.push(f.batchId));
   const from = f.label ? 'task_labels l CROSS JOIN tasks t ON t.seq = l.seq' : 'tasks t';
   const order = `${seqCol} DESC`;
   if (f.payloadField !== undefined && f.payloadValue !== undefined) return payloadSearch(ctx, f, `SELECT ${seqCol} AS s FROM ${from} WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ${PAYLOAD_SCAN_LIMIT}`, args);

@@ -69,6 +69,7 @@ function filterWhere(f: RedeliverFilter): { sql: string; args: unknown[] } | nul
     args.push(JSON.stringify(f.ids));
   }
   if (f.queue !== undefined) (where.push('queue = ?'), args.push(f.queue));
+  if (f.batch !== undefined) (where.push('batch_id = ?'), args.push(f.batch));
   if (f.label !== undefined) (where.push('seq IN (SELECT seq FROM task_labels WHERE label = ?)'), args.push(f.label));
   if (f.createdBefore !== undefined) (where.push('created_at < ?'), args.push(Date.parse(f.createdBefore)));
   // 'sending' is a pending delivery in flight (the Task's webhook.status shows it as pending)

@@ -1,0 +1,103 @@
+// One batch (GET /batches/:id, api.md §13): its progress, its counts by state, its batch.done
+// webhook and its first page of members, newest first. Live updates come from the script
+// re-reading the page's region on each SSE event (members change; the batch row follows).
+import type { Batch, Task } from '../../shared/types.js';
+import { TASK_STATUSES } from '../../shared/types.js';
+import { formatTime, query, relative } from '../format.js';
+import { Badge, Notice } from '../layout.js';
+import { TaskRows } from './tasks.js';
+
+export interface BatchProps {
+  batch: Batch;
+  tasks: Task[];
+  nextCursor: string | null;
+  now: number;
+}
+
+export function BatchPage({ batch: b, tasks, nextCursor, now }: BatchProps) {
+  const ended = b.counts.completed + b.counts.failed + b.counts.cancelled;
+  const pct = b.total === 0 ? 100 : Math.floor((ended / b.total) * 100);
+  return (
+    <>
+      <h1>
+        Batch <span class="mono">{b.id}</span> {b.done ? <Badge status="completed" /> : <Badge status="running" />}
+      </h1>
+      <section id="r-batch" data-region aria-label="Progress">
+        <p>
+          <progress id="batch-progress" max={b.total} value={ended}>
+            {`${pct}%`}
+          </progress>{' '}
+          <span id="batch-ended">{`${ended} of ${b.total} ended (${pct}%)`}</span>
+          {b.done && b.doneAt && <span class="muted">{` — done ${relative(b.doneAt, now)}`}</span>}
+        </p>
+        <dl class="props" id="batch-counts">
+          {TASK_STATUSES.map((s) => (
+            <>
+              <dt>
+                <a href={`/tasks${query({ batch: b.id, status: s })}`}>{s}</a>
+              </dt>
+              <dd data-count={s}>{b.counts[s]}</dd>
+            </>
+          ))}
+          <dt>Created</dt>
+          <dd>
+            <time datetime={b.createdAt} title={relative(b.createdAt, now)}>
+              {formatTime(b.createdAt)}
+            </time>
+          </dd>
+          {b.labels.length > 0 && <dt>Labels</dt>}
+          {b.labels.length > 0 && <dd>{b.labels.join(', ')}</dd>}
+          <dt>Webhook</dt>
+          <dd>
+            {b.webhookUrl === null ? (
+              <span class="muted">none</span>
+            ) : (
+              <>
+                <span class="break">{b.webhookUrl}</span>{' '}
+                {b.webhook ? <span>{`(${b.webhook.status}, ${b.webhook.attempts} attempt${b.webhook.attempts === 1 ? '' : 's'})`}</span> : <span class="muted">(not done yet)</span>}
+              </>
+            )}
+          </dd>
+        </dl>
+        {b.counts.failed + b.counts.cancelled > 0 && (
+          <div class="actions" role="group" aria-label="Batch actions">
+            <button type="button" data-api-method="POST" data-api-path="/v1/tasks/retry" data-api-body={JSON.stringify({ batch: b.id, status: 'failed' })}>
+              Retry failed tasks
+            </button>
+          </div>
+        )}
+      </section>
+      <section id="r-members" data-region aria-label="Tasks of the batch, newest first">
+        <h2>Tasks</h2>
+        {tasks.length === 0 ? (
+          <Notice kind="empty">No tasks left in this batch (deleted or purged by --retention).</Notice>
+        ) : (
+          <div class="table-wrap">
+            <table class="tasks">
+              <caption class="sr-only">Tasks of the batch, newest first</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Task</th>
+                  <th scope="col">State</th>
+                  <th scope="col">Queue</th>
+                  <th scope="col" class="num">Attempts</th>
+                  <th scope="col">Target</th>
+                  <th scope="col">Last error</th>
+                  <th scope="col">Created</th>
+                </tr>
+              </thead>
+              <TaskRows tasks={tasks} now={now} />
+            </table>
+          </div>
+        )}
+        {nextCursor && (
+          <nav class="pager" aria-label="Pages">
+            <a rel="next" href={`/tasks${query({ batch: b.id, cursor: nextCursor })}`}>
+              More tasks »
+            </a>
+          </nav>
+        )}
+      </section>
+    </>
+  );
+}
