@@ -84,6 +84,11 @@ describe('PostgreSQL cluster: leases, rescue, notifications', () => {
     const url = await freshPgUrl();
     const a = await open(url, 'node-a', true);
     const b = await open(url, 'node-b', true);
+    // Alone, a node notifies nobody: nothing is sent until a second node has registered.
+    await beat(a, true);
+    const lone = collect(b);
+    await a.createTasks([newTask({ queue: 'alone' })]);
+    await beat(b, true);
     const atA = collect(a);
     const atB = collect(b);
     const made = await a.createTasks(Array.from({ length: 1000 }, () => newTask({ queue: 'q'.repeat(64) })));
@@ -97,6 +102,7 @@ describe('PostgreSQL cluster: leases, rescue, notifications', () => {
     expect(atA.remote).toEqual([expect.objectContaining({ id: made[0]!.task.id, status: 'cancelled' })]);
     expect(atB.remote).toHaveLength(1000);
     expect(atB.local.map((e) => e.status)).toEqual(['cancelled']);
+    expect(lone.remote.filter((e) => e.queue === 'alone')).toEqual([]);
   });
 
   it('parses payloads defensively: own origin, malformed lines and unknown states are dropped', () => {

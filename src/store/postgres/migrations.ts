@@ -228,9 +228,10 @@ CREATE INDEX tasks_key_running ON tasks (queue, concurrency_key) WHERE status = 
  *
  * aq_tasks payloads are text, one line per part: the committing node (the connection's
  * `aq.node` setting, empty when unset), then one JSON array [id, queue, status, attempts, at ms]
- * per changed task. A statement's changes are split into notifications under 7,000 bytes
- * (NOTIFY's limit is 8,000); a line that alone would not fit is left out (ids and queue names are
- * far shorter). A delete of a pending or running task is announced as its cancel.
+ * per changed task. A statement's changes are split into notifications of about 7,000 bytes
+ * (NOTIFY's limit is 8,000); a line over 900 bytes is left out (ids and queue names are far
+ * shorter). A delete of a pending or running task is announced as its cancel. While only one node
+ * is registered nothing is sent (a single node pays no NOTIFY).
  */
 const CLUSTER = `
 CREATE TABLE nodes (
@@ -247,45 +248,43 @@ CREATE TABLE leader (
   expires_at bigint NOT NULL
 );
 
-CREATE FUNCTION aq_notify_lines(origin text, lines text[]) RETURNS void LANGUAGE plpgsql AS $$
-DECLARE
-  part text := '';
-  line text;
-BEGIN
-  FOREACH line IN ARRAY lines LOOP
-    CONTINUE WHEN octet_length(line) > 6000;
-    IF part <> '' AND octet_length(part) + octet_length(line) > 7000 THEN
-      PERFORM pg_notify('aq_tasks', origin || part);
-      part := '';
-    END IF;
-    part := part || chr(10) || line;
-  END LOOP;
-  IF part <> '' THEN PERFORM pg_notify('aq_tasks', origin || part); END IF;
-END $$;
 CREATE FUNCTION aq_origin() RETURNS text LANGUAGE sql STABLE AS $$ SELECT left(COALESCE(current_setting('aq.node', true), ''), 100) $$;
+-- Nobody to tell while this is the only node (nodes register before they serve): no notification at all.
+CREATE FUNCTION aq_others_listen() RETURNS boolean LANGUAGE sql STABLE AS $$ SELECT EXISTS (SELECT 1 FROM nodes OFFSET 1) $$;
+-- Sends lines (each starting with a newline) as notifications of at most ~7,000 bytes plus one line;
+-- a line over 900 bytes is left out (ids and queue names are far shorter), so none reaches 8,000.
+CREATE FUNCTION aq_notify_parts(origin text, lines text[]) RETURNS void LANGUAGE sql AS $$
+  SELECT count(pg_notify('aq_tasks', origin || p.body)) FROM (
+    SELECT string_agg(l.line, '' ORDER BY l.i) AS body
+    FROM (SELECT line, i, sum(octet_length(line)) OVER (ORDER BY i) AS upto
+          FROM unnest(lines) WITH ORDINALITY AS u(line, i) WHERE octet_length(line) < 900) l
+    GROUP BY (l.upto - 1) / 7000
+  ) p
+$$;
 
 CREATE FUNCTION aq_notify_insert() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE lines text[];
 BEGIN
-  SELECT array_agg(json_build_array(id, queue, status, attempts, created_at)::text ORDER BY seq) INTO lines FROM new_rows;
-  IF lines IS NOT NULL THEN PERFORM aq_notify_lines(aq_origin(), lines); END IF;
+  IF aq_others_listen() THEN
+    PERFORM aq_notify_parts(aq_origin(), (SELECT array_agg(chr(10) || '[' || to_json(id) || ',' || to_json(queue) || ',"' || status || '",'
+      || attempts || ',' || created_at || ']' ORDER BY seq) FROM new_rows));
+  END IF;
   RETURN NULL;
 END $$;
 CREATE FUNCTION aq_notify_update() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE lines text[];
 BEGIN
-  SELECT array_agg(json_build_array(n.id, n.queue, n.status, n.attempts, n.updated_at)::text ORDER BY n.seq) INTO lines
-    FROM new_rows n JOIN old_rows o ON o.seq = n.seq
-    WHERE n.status <> o.status OR n.attempts <> o.attempts;
-  IF lines IS NOT NULL THEN PERFORM aq_notify_lines(aq_origin(), lines); END IF;
+  IF aq_others_listen() THEN
+    PERFORM aq_notify_parts(aq_origin(), (SELECT array_agg(chr(10) || '[' || to_json(n.id) || ',' || to_json(n.queue) || ',"' || n.status || '",'
+      || n.attempts || ',' || n.updated_at || ']' ORDER BY n.seq)
+      FROM new_rows n JOIN old_rows o ON o.seq = n.seq WHERE n.status <> o.status OR n.attempts <> o.attempts));
+  END IF;
   RETURN NULL;
 END $$;
 CREATE FUNCTION aq_notify_delete() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE lines text[];
 BEGIN
-  SELECT array_agg(json_build_array(id, queue, 'cancelled', attempts, aq_now_ms())::text ORDER BY seq) INTO lines
-    FROM old_rows WHERE status IN ('pending', 'running');
-  IF lines IS NOT NULL THEN PERFORM aq_notify_lines(aq_origin(), lines); END IF;
+  IF aq_others_listen() THEN
+    PERFORM aq_notify_parts(aq_origin(), (SELECT array_agg(chr(10) || '[' || to_json(id) || ',' || to_json(queue) || ',"cancelled",'
+      || attempts || ',' || aq_now_ms() || ']' ORDER BY seq) FROM old_rows WHERE status IN ('pending', 'running')));
+  END IF;
   RETURN NULL;
 END $$;
 CREATE TRIGGER tasks_notify_insert AFTER INSERT ON tasks REFERENCING NEW TABLE AS new_rows
