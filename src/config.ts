@@ -52,6 +52,10 @@ export interface Config {
   maxSseClients: number;
   /** Max webhook deliveries in flight (default 50). */
   webhookConcurrency: number;
+  /** Failures in a row (network error, timeout, 429, 502–504) that open an origin's circuit; 0 = no breaker (default 20; api.md §12). */
+  breakerFailures: number;
+  /** Max attempts in flight per target origin, the ceiling of the adaptive limit; null = only --concurrency (default null; api.md §12). */
+  hostConcurrency: number | null;
   /** Development mode: the request sink and, with `clock: 'virtual'`, the virtual clock (default false; api.md §15). */
   dev: boolean;
   /** `system` (default) or `virtual`: time moves only by POST /v1/clock/advance; needs `dev`. */
@@ -96,6 +100,8 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   maxWaiters: 1000,
   maxSseClients: 100,
   webhookConcurrency: 50,
+  breakerFailures: 20,
+  hostConcurrency: null,
   dev: false,
   clock: 'system',
   allowedHosts: [],
@@ -132,6 +138,8 @@ export const OPTIONS: { key: keyof Config; flag: string; env: string; help: stri
   { key: 'maxWaiters', flag: 'max-waiters', env: 'AQ_MAX_WAITERS', help: 'max open ?wait= long-polls' },
   { key: 'maxSseClients', flag: 'max-sse-clients', env: 'AQ_MAX_SSE_CLIENTS', help: 'max open /v1/events streams' },
   { key: 'webhookConcurrency', flag: 'webhook-concurrency', env: 'AQ_WEBHOOK_CONCURRENCY', help: 'max webhook deliveries in flight' },
+  { key: 'breakerFailures', flag: 'breaker-failures', env: 'AQ_BREAKER_FAILURES', help: "failures in a row that open a target origin's circuit (0 = off)" },
+  { key: 'hostConcurrency', flag: 'host-concurrency', env: 'AQ_HOST_CONCURRENCY', help: 'max attempts in flight per target origin (default: only --concurrency)' },
   { key: 'dev', flag: 'dev', env: 'AQ_DEV', help: 'development mode: the request sink /_sink/<name> and --clock virtual (refused on a non-loopback host without a token)' },
   { key: 'clock', flag: 'clock', env: 'AQ_CLOCK', help: 'system, or virtual (with --dev): time moves only by POST /v1/clock/advance' },
   { key: 'allowedHosts', flag: 'allowed-hosts', env: 'AQ_ALLOWED_HOSTS', help: 'Host names answered besides loopback ones when listening on loopback, comma-separated ("*" = any)' },
@@ -265,6 +273,10 @@ export function resolveConfig(opts: { flags?: ConfigInput; env?: Record<string, 
   if (raw.maxSseClients !== undefined) c.maxSseClients = toInt(raw.maxSseClients, flag('maxSseClients'), 0, 100_000);
   if (raw.allowedHosts !== undefined) c.allowedHosts = toList(raw.allowedHosts).map((h) => h.toLowerCase().replace(/\.$/, ''));
   if (raw.webhookConcurrency !== undefined) c.webhookConcurrency = toInt(raw.webhookConcurrency, flag('webhookConcurrency'), 1, 10_000);
+  if (raw.breakerFailures !== undefined) c.breakerFailures = toInt(raw.breakerFailures, flag('breakerFailures'), 0, 1_000_000);
+  if (raw.hostConcurrency !== undefined && raw.hostConcurrency !== null && raw.hostConcurrency !== '') {
+    c.hostConcurrency = toInt(raw.hostConcurrency, flag('hostConcurrency'), 1, 100_000);
+  }
   if (raw.dev !== undefined) c.dev = toBool(raw.dev, flag('dev'));
   if (raw.clock !== undefined) {
     const k = String(raw.clock);

@@ -6,6 +6,7 @@ export { TasksResource, isTerminal, type BulkResult, type CompletionOptions, typ
 export { BatchesResource, type BatchWaitOptions } from './sdk/batches.js';
 export { completionFromHeaders, type Completion } from './sdk/completion.js';
 export { QueuesResource } from './sdk/queues.js';
+export { HostsResource } from './sdk/hosts.js';
 export { SchedulesResource } from './sdk/schedules.js';
 export { ClockResource, SinkResource } from './sdk/dev.js';
 export { TransferResource } from './sdk/transfer.js';
@@ -17,6 +18,7 @@ export { parseTask, parseWebhook, ReceiveError, type IncomingRequest, type NodeR
 export { MAX_BATCH, MAX_CHAIN_DEPTH, MAX_IMPLIED_TASKS, MAX_LIST_LIMIT, MAX_WAIT_SECONDS, TASK_STATUSES, TERMINAL_STATUSES } from './shared/types.js';
 export type {
   AsyncSettings,
+  Host,
   Attempt,
   CompletedWebhookBody,
   AttemptAsync,

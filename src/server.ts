@@ -19,6 +19,8 @@ import { TaskEvents } from './dispatch/events.js';
 import { Completions } from './dispatch/completions.js';
 import { Explainer } from './dispatch/explain.js';
 import { keyBlocker } from './dispatch/key-waiting.js';
+import { hostBlocker } from './dispatch/host-waiting.js';
+import { HostTable } from './dispatch/hosts.js';
 import { Scheduler } from './dispatch/scheduler.js';
 import { generateCompletionKey } from './shared/completion-token.js';
 import { WebhookSender } from './dispatch/webhooks.js';
@@ -147,14 +149,18 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
     });
   }
   let inFlight = () => 0;
-  const metrics = new Metrics({ events, listQueues: () => store.listQueues(), inFlight: () => inFlight() });
+  // api.md §12: one table of target and webhook origins for the scheduler and the webhook sender, in this node's memory.
+  const hosts = new HostTable({
+    policy: { breakerFailures: config.breakerFailures, hostConcurrency: config.hostConcurrency, globalConcurrency: config.concurrency }, log,
+  });
+  const metrics = new Metrics({ events, listQueues: () => store.listQueues(), inFlight: () => inFlight(), hosts: () => hosts.list() });
   const policy = { blockPrivate: config.blockPrivateTargets, allowHosts: config.allowHosts };
   const agent = createAgent({ connections: config.maxConnectionsPerOrigin, connect: policyConnector(policy) });
-  const webhooks = new WebhookSender({ store, clock, log, agent, signingKey, concurrency: config.webhookConcurrency, userAgent, onDelivery: metrics.onDelivery });
+  const webhooks = new WebhookSender({ store, clock, log, agent, signingKey, concurrency: config.webhookConcurrency, userAgent, onDelivery: metrics.onDelivery, hosts });
   const scheduler = new Scheduler({
     store, events, clock, log, agent, signingKey, userAgent, qstashSigningKey: qstashKeys.current,
     concurrency: config.concurrency, maxResultBytes: config.maxResult, onWebhookDue: () => webhooks.wake(),
-    onAttempt: metrics.onAttempt,
+    onAttempt: metrics.onAttempt, hosts,
     completion: { key: completionKey, url: (id) => `${baseUrl}/v1/tasks/${encodeURIComponent(id)}/complete` },
   });
   const completions = new Completions({
@@ -200,6 +206,7 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
   // api.md §11: flow control adds its reasons (key_concurrency, host_circuit_open) with explainer.addBlocker().
   const explainer = new Explainer({ store, clock, slots: scheduler.limits });
   explainer.addBlocker(keyBlocker(store));
+  explainer.addBlocker(hostBlocker(hosts));
   const deps: ApiDeps = {
     store, events, clock, log, wake: () => scheduler.wake(), schedulesChanged: () => schedules.wake(), inFlight: () => scheduler.inFlight, tokens: config.tokens,
     maxBody: config.maxBody, maxDepth: config.maxDepth, maxWaiters: config.maxWaiters, maxSseClients: config.maxSseClients,
@@ -207,7 +214,7 @@ export async function createServer(options: ServerOptions = {}): Promise<AsyncQu
     wakeWebhooks: () => webhooks.wake(), signingSecret: { secret, source: secretSource },
     dev: sink ? { sink, clock: virtual } : undefined,
     qstash: { keys: qstashKeys, concurrency: config.concurrency },
-    completions, explain: explainer, cluster: () => cluster.nodes(),
+    completions, explain: explainer, cluster: () => cluster.nodes(), hosts,
   };
   // The HTTP API (Hono, zod, the dashboard, /metrics, /v1/doctor) is loaded at the first
   // request that needs it (http-app.ts): an idle server does not carry it.

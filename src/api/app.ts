@@ -16,6 +16,7 @@ import { registerDevRoutes } from './routes/dev.js';
 import { registerCompletionRoutes, SELF_AUTH } from './routes/completion.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerTransferRoutes } from './routes/transfer.js';
+import { registerHostRoutes } from './routes/hosts.js';
 import { registerQueueRoutes } from './routes/queues.js';
 import { registerClusterRoutes } from './routes/cluster.js';
 import { registerScheduleRoutes } from './routes/schedules.js';
@@ -127,6 +128,7 @@ export function createApp(deps: ApiDeps, extras: AppExtras = {}) {
   registerCompletionRoutes(app, deps);
   registerQueueRoutes(app, deps);
   registerClusterRoutes(app, deps);
+  registerHostRoutes(app, deps);
   registerScheduleRoutes(app, deps);
   const sse = registerEventRoutes(app, deps);
   registerTransferRoutes(app, deps);

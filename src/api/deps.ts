@@ -8,6 +8,7 @@ import type { DevDeps } from './routes/dev.js';
 import type { Completions } from '../dispatch/completions.js';
 import type { Explainer } from '../dispatch/explain.js';
 import type { ClusterNode } from '../store/store.js';
+import type { HostTable } from '../dispatch/hosts.js';
 
 export interface ApiDeps {
   store: Store;
@@ -40,6 +41,8 @@ export interface ApiDeps {
   qstash?: { keys: { current: string; next: string }; concurrency: number };
   /** complete, fail and heartbeat of open async attempts (api.md §10); the routes are absent without it. */
   completions?: Pick<Completions, 'caller' | 'complete' | 'fail' | 'heartbeat'>;
+  /** Target origins and their breakers (api.md §12, this node's); the /v1/hosts routes are absent without it. */
+  hosts?: Pick<HostTable, 'list' | 'reset'>;
   /** `waiting` on Task answers and the plan route (api.md §11); without it `waiting` stays null. */
   explain?: Pick<Explainer, 'annotate' | 'plan'>;
   /** The nodes of the cluster (api.md §9, GET /v1/cluster); without it the route lists none. */

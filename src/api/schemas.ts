@@ -336,6 +336,37 @@ export const QueueUpdateSchema = z
   })
   .openapi('QueueUpdate');
 
+/** api.md §12: one target origin on this node. */
+export const HostSchema = z
+  .object({
+    origin: z.string().openapi({ example: 'https://api.example.com' }),
+    state: z.enum(['closed', 'open', 'half_open']),
+    inFlight: z.number().int(),
+    limit: z.number().int().nullable().openapi({ description: 'the concurrency after 429/503 answers (capped by --host-concurrency); null = no limit of its own' }),
+    consecutiveFailures: z.number().int(),
+    openUntil: z.string().nullable().openapi({ description: 'while open: when one probe attempt may start' }),
+    notBefore: z.string().nullable().openapi({ description: 'no attempt before this: a Retry-After of a 429/503 (at most 10 minutes)' }),
+    recentFailures: z.array(z.object({ at: z.string(), error: z.string() })).openapi({ description: 'the last failures, newest first (at most 5)' }),
+  })
+  .openapi('Host');
+
+export const HostResetSchema = z
+  .strictObject({
+    origin: z
+      .string()
+      .max(2048)
+      .refine((v) => {
+        try {
+          const u = new URL(v);
+          return u.protocol === 'http:' || u.protocol === 'https:';
+        } catch {
+          return false;
+        }
+      }, 'must be an http(s) origin such as https://api.example.com')
+      .openapi({ example: 'https://api.example.com' }),
+  })
+  .openapi('HostReset');
+
 export const StatsSchema = z
   .object({
     counts: Counts,

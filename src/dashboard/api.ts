@@ -3,7 +3,7 @@
 // the API's own indexed query. No store access and no HTTP hop.
 import type { Context } from 'hono';
 import type { SinkRequest } from '../shared/dev.js';
-import type { Attempt, Batch, ClusterNodeView, Delivery, ErrorBody, Queue, Stats, Task, TaskList, TaskPlan } from '../shared/types.js';
+import type { Attempt, Batch, ClusterNodeView, Delivery, ErrorBody, Queue, Stats, Task, TaskList, TaskPlan, Host } from '../shared/types.js';
 import type { SinkSummary } from './pages/sink.js';
 
 /** What createDashboard needs of the Hono app: its in-process `request`. */
@@ -66,6 +66,7 @@ export class DashboardApi {
   deliveries = (id: string) => this.get<{ deliveries: Delivery[] }>(`/v1/tasks/${encodeURIComponent(id)}/deliveries`);
   plan = (id: string) => this.get<TaskPlan>(`/v1/tasks/${encodeURIComponent(id)}/plan`);
   schedules = () => this.get<{ schedules: Schedule[] }>('/v1/schedules');
+  hosts = () => this.get<{ hosts: Host[] }>('/v1/hosts');
   sinks = () => this.get<{ sinks: SinkSummary[] }>('/v1/sink');
   sinkRequests = (name: string) => this.get<{ requests: SinkRequest[] }>(`/v1/sink/${encodeURIComponent(name)}`);
 }

@@ -3,7 +3,7 @@
 import type { Child } from 'hono/jsx';
 import type { TaskStatus } from '../shared/types.js';
 
-export type Section = 'overview' | 'tasks' | 'schedules' | 'sink' | 'login' | 'error';
+export type Section = 'overview' | 'tasks' | 'schedules' | 'hosts' | 'sink' | 'login' | 'error';
 
 /** What the shell needs to know about the server and the viewer. */
 export interface Shell {
@@ -29,6 +29,7 @@ const NAV: [Section, string, string][] = [
   ['overview', '/', 'Overview'],
   ['tasks', '/tasks', 'Tasks'],
   ['schedules', '/schedules', 'Schedules'],
+  ['hosts', '/hosts', 'Hosts'],
 ];
 
 export function Page({ shell, title, section, events, children }: PageProps) {

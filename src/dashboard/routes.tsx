@@ -1,4 +1,4 @@
-// The page routes: /, /tasks, /tasks/:id, /schedules. Each checks the session, reads what
+// The page routes: /, /tasks, /tasks/:id, /schedules, /hosts. Each checks the session, reads what
 // it shows through the API in-process (one indexed query per view, no counts over tasks)
 // and renders it. Not signed in: a redirect to /login.
 import type { Context, Hono } from 'hono';
@@ -10,6 +10,7 @@ import type { DashboardContext } from './context.js';
 import { Notice, Page, type Section } from './layout.js';
 import { BatchPage } from './pages/batch.js';
 import { Overview } from './pages/overview.js';
+import { Hosts } from './pages/hosts.js';
 import { Schedules } from './pages/schedules.js';
 import { SinkPage } from './pages/sink.js';
 import { TaskDetail } from './pages/task.js';
@@ -120,6 +121,18 @@ export function registerPages(app: Hono<any, any, any>, ctx: DashboardContext): 
             ? ({ kind: 'list', schedules: r.body.schedules, now } as const)
             : ({ kind: 'error', error: `The API answered: ${r.error ?? 'an unexpected body'}`, now } as const);
       return render(c, 'schedules', 'Schedules', <Schedules {...props} />);
+    }),
+  );
+
+  app.get(
+    '/hosts',
+    guarded(async (c, api) => {
+      const r = await api.hosts();
+      const now = opts.clock.now();
+      const props = r.ok && Array.isArray(r.body?.hosts)
+        ? ({ kind: 'list', hosts: r.body.hosts, now } as const)
+        : ({ kind: 'error', error: `The API answered: ${r.error ?? 'an unexpected body'}`, now } as const);
+      return render(c, 'hosts', 'Hosts', <Hosts {...props} />);
     }),
   );
 

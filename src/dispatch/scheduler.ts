@@ -7,7 +7,9 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { NewTask } from '../shared/defaults.js';
 import { completionToken } from '../shared/completion-token.js';
-import type { AsyncEnd, AttemptAccept, AttemptFinish, ClaimedTask, Store } from '../store/store.js';
+import type { AsyncEnd, AttemptAccept, AttemptFinish, ClaimedTask, Store, TaskUnclaim } from '../store/store.js';
+import { HOST_WAIT_MS, type HostTable, type HostTicket } from './hosts.js';
+import { parseRetryAfter } from './retry-after.js';
 import { acceptDeadline, asyncTimeoutError, decideAsyncFailure } from './async-decide.js';
 import { decideNext, type Decision } from './decide.js';
 import { send, type Outbound } from './deliver.js';
@@ -41,6 +43,8 @@ export interface SchedulerOptions {
   backstopMs?: number;
   /** Called as each attempt ends, with its duration in ms and the decision (for metrics). */
   onAttempt?: (a: { queue: string; durationMs: number; next: 'completed' | 'pending' | 'failed' }) => void;
+  /** Per-origin circuit breakers and limits (api.md §12); none: every origin is admitted. */
+  hosts?: HostTable;
   /** Async completion (api.md §10): the key of completion tokens, and a task's completion URL. */
   completion: { key: Buffer; url: (taskId: string) => string };
 }
@@ -49,6 +53,8 @@ interface Running {
   controller: AbortController;
   deadline: number;
   queue: string;
+  /** The origin's admission (hosts.ts), handed back when the attempt ends. */
+  host: HostTicket | undefined;
 }
 
 const NO_BODY = new Set(['GET', 'DELETE']);
@@ -140,8 +146,20 @@ export class Scheduler {
     for (const [q, n] of allocation) {
       if (this.limits.keyConcurrencyOf(q) !== null && (perQueue.get(q) ?? 0) < n) this.keyBlocked.set(q, now);
     }
+    // api.md §12: a task whose origin has an open circuit, a full limit or a Retry-After delay is
+    // given back unstarted, due when the origin can take it, its attempt not counted.
+    const go: [ClaimedTask, HostTicket | undefined][] = [];
+    const back: TaskUnclaim[] = [];
+    for (const t of claimed) {
+      const a = this.o.hosts ? this.o.hosts.admit(t.targetUrl, now) : { ok: true as const, ticket: undefined };
+      if (a.ok) go.push([t, a.ticket]);
+      else back.push({ id: t.id, attempt: t.attempt, runAt: Math.max(a.until ?? 0, now + HOST_WAIT_MS) });
+    }
+    perQueue.clear();
+    for (const [t] of go) perQueue.set(t.queue, (perQueue.get(t.queue) ?? 0) + 1);
     for (const [q, n] of perQueue) this.limits.acquire(q, n, now);
-    for (const t of claimed) this.start(t);
+    for (const [t, ticket] of go) this.start(t, ticket);
+    if (back.length > 0) await this.o.store.unclaimTasks(back, now);
     return claimed.length > 0 ? 'again' : 'done';
   }
 
@@ -163,9 +181,9 @@ export class Scheduler {
     return next === Infinity ? null : next;
   }
 
-  private start(t: ClaimedTask): void {
+  private start(t: ClaimedTask, host: HostTicket | undefined): void {
     const controller = new AbortController();
-    const entry: Running = { controller, deadline: t.startedAt + t.timeoutMs, queue: t.queue };
+    const entry: Running = { controller, deadline: t.startedAt + t.timeoutMs, queue: t.queue, host };
     this.running.add(t.id, entry);
     const q = t.qstash;
     const body = NO_BODY.has(t.method) ? null : q ? qstashBody({ payloadJson: t.payloadJson, qstash: q }) : t.payloadJson;
@@ -198,6 +216,9 @@ export class Scheduler {
     this.running.delete(t.id, entry);
     this.limits.release(entry.queue);
     const now = this.o.clock.now();
+    if (entry.host) {
+      this.o.hosts?.finish(entry.host, outcome, outcome.kind === 'response' ? parseRetryAfter(outcome.retryAfter, now) : undefined, now);
+    }
     if (t.async && outcome.kind === 'response' && outcome.status === 202) {
       // api.md §10: the target took the work over. The attempt stays open, holding no slot of
       // the queue's or the global concurrency (its request is over), until complete, fail or its deadline.

@@ -45,6 +45,8 @@ export interface WaitingTask {
  */
 export type WaitingBlocker = ((t: WaitingTask, now: number) => Waiting | undefined) & {
   prepare?: (tasks: readonly WaitingTask[], ctx: WaitingContext, now: number) => Promise<void>;
+  /** Checked before the time reasons (scheduled, backoff): it holds a task even past its run time (an open circuit). */
+  early?: boolean;
 };
 
 /** "14:02:11 UTC" within the day of `now`, else "2026-12-02 14:02:11 UTC". */
@@ -81,6 +83,10 @@ export function waitingFor(t: WaitingTask, ctx: WaitingContext, now: number, blo
   const q = ctx.queues.get(t.queue);
   const name = JSON.stringify(t.queue);
   if (q?.paused) return { reason: 'queue_paused', message: `queue ${name} is paused; the task runs once the queue is resumed` };
+  for (const b of blockers) {
+    const w = b.early ? b(t, now) : undefined;
+    if (w) return w;
+  }
   if (t.runAt > now) {
     const made = t.attempts - t.attemptsBase;
     if (made > 0 && t.error) {
@@ -95,7 +101,7 @@ export function waitingFor(t: WaitingTask, ctx: WaitingContext, now: number, blo
     return { reason: 'queue_concurrency', message: `queue ${name} has ${q.inFlight} of ${q.concurrency} attempts in flight (its concurrency); the task starts when one ends` };
   }
   for (const b of blockers) {
-    const w = b(t, now);
+    const w = b.early ? undefined : b(t, now);
     if (w) return w;
   }
   if (q?.ratePerSecond && q.nextTokenAt !== undefined && q.nextTokenAt > now) {

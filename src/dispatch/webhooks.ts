@@ -2,7 +2,9 @@
 // loop as the scheduler (loop.ts), over the delivery columns. Never changes a task's own status.
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
-import type { ClaimedDelivery, Store } from '../store/store.js';
+import type { ClaimedDelivery, DeliveryUnclaim, Store } from '../store/store.js';
+import { HOST_WAIT_MS, type HostTable, type HostTicket } from './hosts.js';
+import { parseRetryAfter } from './retry-after.js';
 import { decideDelivery } from './decide.js';
 import { send, type Outbound } from './deliver.js';
 import { outboundHeaders } from './headers.js';
@@ -20,6 +22,8 @@ export interface WebhookSenderOptions {
   random?: () => number;
   /** Backstop poll interval in ms (default 1000). */
   backstopMs?: number;
+  /** Per-origin circuit breakers and limits (api.md §12), shared with the scheduler; none: every origin is admitted. */
+  hosts?: HostTable;
   /** Called as each delivery request ends, with its duration in ms and the decision (for metrics). */
   onDelivery?: (d: { durationMs: number; next: 'delivered' | 'pending' | 'failed' }) => void;
 }
@@ -63,13 +67,28 @@ export class WebhookSender {
     const free = this.o.concurrency - this.inFlight.size;
     // With every slot busy, a finishing delivery wakes us; a timer for a due delivery would spin.
     if (free <= 0) return 'busy';
-    const claimed = await this.o.store.claimDeliveries(free, this.o.clock.now());
-    for (const d of claimed) this.start(d);
+    const now = this.o.clock.now();
+    const claimed = await this.o.store.claimDeliveries(free, now);
+    // api.md §12: a receiver whose origin has an open circuit, a full limit or a Retry-After delay
+    // waits unsent (its attempt taken back), and no receiver holds more than half the slots, so
+    // one dead receiver cannot hold up deliveries to the others.
+    const back: DeliveryUnclaim[] = [];
+    for (const d of claimed) {
+      const a = this.o.hosts ? this.o.hosts.admit(d.webhookUrl, now, this.share) : { ok: true as const, ticket: undefined };
+      if (a.ok) this.start(d, a.ticket);
+      else back.push({ id: d.id, outcome: d.outcome, attempt: d.attempt, runAt: Math.max(a.until ?? 0, now + HOST_WAIT_MS) });
+    }
+    if (back.length > 0) await this.o.store.unclaimDeliveries(back);
     if (claimed.length === free) return 'again';
     return this.inFlight.size < this.o.concurrency ? 'done' : 'busy';
   }
 
-  private start(d: ClaimedDelivery): void {
+  /** Deliveries in flight to one origin at most: half the slots (at least 1). */
+  private get share(): number {
+    return Math.max(1, Math.ceil(this.o.concurrency / 2));
+  }
+
+  private start(d: ClaimedDelivery, host: HostTicket | undefined): void {
     const controller = new AbortController();
     const now = this.o.clock.now();
     const entry: Sending = { controller, deadline: now + d.timeoutMs };
@@ -85,6 +104,7 @@ export class WebhookSender {
     }).then(async (outcome) => {
       this.inFlight.delete(d.id, entry);
       const at = this.o.clock.now();
+      this.o.hosts?.finish(host, outcome, outcome.kind === 'response' ? parseRetryAfter(outcome.retryAfter, at) : undefined, at);
       const next = decideDelivery(outcome, d, { url: d.webhookUrl }, at, this.random());
       this.o.onDelivery?.({ durationMs: outcome.durationMs, next: next.status });
       const httpStatus = outcome.kind === 'response' ? outcome.status : undefined;

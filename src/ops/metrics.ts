@@ -5,6 +5,7 @@
 // servers. Serving `/metrics` is left to ops/routes.ts.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { TaskEvents } from '../dispatch/events.js';
+import type { HostView } from '../dispatch/hosts.js';
 import type { Queue, TaskEvent } from '../shared/types.js';
 import { TASK_STATUSES } from '../shared/types.js';
 
@@ -31,6 +32,8 @@ export interface MetricsOptions {
   listQueues: () => Promise<Queue[]>;
   /** Attempts in flight now (the scheduler's). */
   inFlight: () => number;
+  /** This node's target origins (api.md §12), read at each scrape; absent: no host metrics. */
+  hosts?: () => HostView[];
   /** Collect the standard process_* and nodejs_* metrics (default true). */
   processMetrics?: boolean;
 }
@@ -48,6 +51,13 @@ function processMetrics(): Registry {
   }
   return processRegistry;
 }
+
+/**
+ * Origins with series of their own in /metrics, at most (api.md §12: bounded cardinality): open
+ * and half-open circuits first, then the most attempts in flight, then the most recently used.
+ * asyncqueue_hosts and asyncqueue_hosts_open count every tracked origin.
+ */
+export const MAX_HOST_SERIES = 50;
 
 /** Attempt duration buckets, in seconds: 5 ms to 5 min. */
 export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
@@ -122,6 +132,42 @@ export class Metrics {
         this.set(opts.inFlight());
       },
     });
+    const hostList = opts.hosts;
+    if (hostList) {
+      const shown = () => {
+        const all = hostList();
+        const rank = (h: HostView) => (h.state === 'closed' ? 0 : 1);
+        return all
+          .map((h, i) => ({ h, i }))
+          .sort((a, b) => rank(b.h) - rank(a.h) || b.h.inFlight - a.h.inFlight || a.i - b.i)
+          .slice(0, MAX_HOST_SERIES)
+          .map((x) => x.h);
+      };
+      const perHost = (name: string, help: string, value: (h: HostView) => number) =>
+        new Gauge({
+          name, help, labelNames: ['origin'], registers,
+          collect() {
+            this.reset();
+            for (const h of shown()) this.set({ origin: h.origin }, value(h));
+          },
+        });
+      perHost('asyncqueue_host_in_flight', `Attempts and webhook deliveries in flight per origin (at most ${MAX_HOST_SERIES} origins)`, (h) => h.inFlight);
+      perHost('asyncqueue_host_circuit_open', 'Per origin: 1 when its circuit is open, 0.5 half open (one probe), 0 closed', (h) => (h.state === 'open' ? 1 : h.state === 'half_open' ? 0.5 : 0));
+      perHost('asyncqueue_host_limit', 'Per origin: its concurrency after 429/503 answers, -1 when it has none of its own', (h) => h.limit ?? -1);
+      perHost('asyncqueue_host_consecutive_failures', 'Per origin: failures in a row (network error, timeout, 429, 502-504)', (h) => h.consecutiveFailures);
+      new Gauge({
+        name: 'asyncqueue_hosts', help: 'Origins tracked by this node (at most 1000, least recently used dropped)', registers,
+        collect() {
+          this.set(hostList().length);
+        },
+      });
+      new Gauge({
+        name: 'asyncqueue_hosts_open', help: 'Origins whose circuit is open or half open', registers,
+        collect() {
+          this.set(hostList().filter((h) => h.state !== 'closed').length);
+        },
+      });
+    }
     this.withProcess = opts.processMetrics ?? true;
     // Each node counts what it committed: summed over the nodes, a change counts once.
     this.unsubscribe = opts.events.on((e, origin) => {

@@ -4,6 +4,7 @@ import type { ClusterNodeView, Stats, TaskEvent } from '../shared/types.js';
 import { BatchesResource } from './batches.js';
 import { ClockResource, SinkResource } from './dev.js';
 import { taskEvents, type EventsOptions } from './events.js';
+import { HostsResource } from './hosts.js';
 import { QueuesResource } from './queues.js';
 import { SchedulesResource } from './schedules.js';
 import { parseTask, parseWebhook, type IncomingRequest, type ReceiveOptions, type ReceivedTask, type ReceivedWebhook } from './receive.js';
@@ -62,6 +63,8 @@ export class AsyncQueue {
   readonly queues: QueuesResource;
   /** Read a batch's counts and wait until it is done (api.md §13). */
   readonly batches: BatchesResource;
+  /** Target origins and their circuit breakers (api.md §12). */
+  readonly hosts: HostsResource;
   /** Recurring tasks from cron: list, get, upsert, update, pause, resume, delete, trigger. */
   readonly schedules: SchedulesResource;
   /** What the request sink of `serve --dev` received (api.md §15). */
@@ -92,6 +95,7 @@ export class AsyncQueue {
     this.tasks = new TasksResource(this.#r);
     this.queues = new QueuesResource(this.#r);
     this.batches = new BatchesResource(this.#r);
+    this.hosts = new HostsResource(this.#r);
     this.schedules = new SchedulesResource(this.#r);
     this.sink = new SinkResource(this.#r);
     this.clock = new ClockResource(this.#r);

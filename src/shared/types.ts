@@ -255,6 +255,24 @@ export interface Queue {
   counts: Record<TaskStatus, number>;
 }
 
+/** One target or webhook origin of a node (`GET /v1/hosts`, api.md §12). */
+export interface Host {
+  /** `scheme://host:port`, default ports left out. */
+  origin: string;
+  state: 'closed' | 'open' | 'half_open';
+  /** Attempts and webhook deliveries in flight to it on this node. */
+  inFlight: number;
+  /** Its concurrency after 429/503 answers (capped by --host-concurrency); null = none of its own. */
+  limit: number | null;
+  consecutiveFailures: number;
+  /** ISO time the open circuit lets one probe through; null unless open. */
+  openUntil: string | null;
+  /** ISO time before which no attempt starts (a Retry-After of a 429/503, at most 10 minutes); null when none. */
+  notBefore: string | null;
+  /** The last failures (at most 5), newest first. */
+  recentFailures: { at: string; error: string }[];
+}
+
 export interface QueueUpdate {
   concurrency?: number | null;
   ratePerSecond?: number | null;

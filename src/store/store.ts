@@ -187,6 +187,22 @@ export interface AttemptFinish {
   batchDone?: boolean;
 }
 
+/** A claimed task whose request never started (api.md §12): pending again at `runAt` (ms), its claim's attempt taken back. */
+export interface TaskUnclaim {
+  id: string;
+  /** The claimed attempt. */
+  attempt: number;
+  runAt: number;
+}
+
+/** A claimed webhook delivery that was never sent: pending again at `runAt` (ms). */
+export interface DeliveryUnclaim {
+  id: string;
+  outcome: number;
+  attempt: number;
+  runAt: number;
+}
+
 /** A webhook delivery claimed for sending. */
 export interface ClaimedDelivery {
   /** The task's id, or the batch's for a `batch.done` webhook (`kind: 'batch'`). */
@@ -319,6 +335,14 @@ export interface Store {
   keysInFlight(queue: string, keys: string[]): Promise<Map<string, number>>;
   /** Those of `queues` with a task due at `now`, for fair allocation. */
   dueQueues(queues: string[], now: number): Promise<string[]>;
+  /**
+   * Gives back claimed tasks whose request never started (their origin's circuit is open or its
+   * limit full, api.md §12): pending again at `runAt`, the attempt not counted, no attempt row.
+   * Guarded by status and attempt (and owner); true where applied.
+   */
+  unclaimTasks(items: TaskUnclaim[], now: number): Promise<boolean[]>;
+  /** The same for claimed webhook deliveries: pending again at `runAt`, the delivery attempt and its open history row taken back. */
+  unclaimDeliveries(items: DeliveryUnclaim[]): Promise<void>;
   /** Records attempts and applies their decisions; true where the task was still running that attempt. */
   finishAttempts(results: AttemptFinish[]): Promise<boolean[]>;
   /** Earliest run time (ms) of a pending task in any of `queues`; null if none. */

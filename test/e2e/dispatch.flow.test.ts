@@ -146,7 +146,7 @@ describe('dispatch', () => {
     expect([ms(a1!.startedAt), ms(a2!.startedAt)]).toEqual([T, T + 1_000]);
   });
 
-  it('a Retry-After longer than backoff.max is capped at backoff.max', async () => {
+  it("a Retry-After longer than backoff.max is capped at backoff.max for the task's run time; the origin waits it out (api.md §12)", async () => {
     const clock = manualClock();
     const T = clock.now();
     const server = await startServer({ clock });
@@ -154,10 +154,17 @@ describe('dispatch', () => {
     const task = await createTask(server, taskInput(target.url, { backoff: { initial: 0.01, factor: 2, max: 0.2 } }));
     const waiting = await waitForTask(server, task.id, (t) => t.status === 'pending' && t.attempts === 1);
     expect(ms(waiting.runAt)).toBe(T + 200); // 0.2 s, not 100 s
+    // api.md §12: the Retry-After of a 429 also holds the origin's next start (its 100 s): the
+    // retry due at 0.2 s is given back unstarted, its attempt not counted, until then.
     clock.set(T + 200);
+    server.scheduler.wake();
+    const held = await waitForTask(server, task.id, (t) => ms(t.runAt) === T + 100_000);
+    expect(held).toMatchObject({ status: 'pending', attempts: 1 });
+    clock.set(T + 100_000);
+    server.scheduler.wake();
     expect(await waitForTerminal(server, task.id)).toMatchObject({ status: 'completed', attempts: 2 });
     const [, a2] = await attemptsOf(server, task.id);
-    expect(ms(a2!.startedAt)).toBe(T + 200);
+    expect(ms(a2!.startedAt)).toBe(T + 100_000);
   });
 
   it('a task with delay or runAt is not dispatched before its run time', async () => {

@@ -5,12 +5,13 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { NewTask } from '../../shared/defaults.js';
 import type { BulkFilter, QueueUpdate, RedeliverFilter } from '../../shared/types.js';
-import type { AsyncEnd, AttemptAccept, AttemptFinish, ClusterNode, NodeBeat, CreateResult, DeliveryFinish, ListFilter, NewBatch, QueueLimits, ScheduleFiring, ScheduleWrite, Store } from '../store.js';
+import type { AsyncEnd, AttemptAccept, AttemptFinish, ClusterNode, NodeBeat, CreateResult, DeliveryFinish, ListFilter, NewBatch, QueueLimits, ScheduleFiring, ScheduleWrite, Store, DeliveryUnclaim, TaskUnclaim } from '../store.js';
 import * as a from './async.js';
 import * as cl from './cluster.js';
 import { Listener, type ChangeKind } from './listen.js';
 import type { PgCtx } from './context.js';
 import * as d from './dispatch.js';
+import * as un from './unclaim.js';
 import * as m from './maintenance.js';
 import { migrate, SCHEMA_VERSION } from './migrations.js';
 import { Db, isUnavailable } from './pool.js';
@@ -331,6 +332,12 @@ export class PostgresStore implements Store {
   }
   claimTasks(perQueue: Map<string, number>, now: number) {
     return this.claiming((token) => d.claimTasks(this.ctx, perQueue, now, this.limitsCache, token));
+  }
+  unclaimTasks(items: TaskUnclaim[], now: number) {
+    return this.persist(() => un.unclaimTasks(this.ctx, items, now));
+  }
+  unclaimDeliveries(items: DeliveryUnclaim[]) {
+    return this.persist(() => un.unclaimDeliveries(this.ctx, items));
   }
   async keysInFlight(queue: string, keys: string[]) {
     if (keys.length === 0) return new Map<string, number>();

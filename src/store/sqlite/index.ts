@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import type { NewTask } from '../../shared/defaults.js';
 import type { BulkFilter, QueueUpdate, RedeliverFilter } from '../../shared/types.js';
 import { StoreSignals } from '../signals.js';
-import { StoreUnavailableError, type ClusterNode, type NodeBeat, type CreateResult, type QueueLimits, type AttemptFinish, type AsyncEnd, type AttemptAccept, type DeliveryFinish, type ListFilter, type ScheduleFiring, type ScheduleWrite, type Store, type NewBatch } from '../store.js';
+import { StoreUnavailableError, type ClusterNode, type NodeBeat, type CreateResult, type QueueLimits, type AttemptFinish, type AsyncEnd, type AttemptAccept, type DeliveryFinish, type ListFilter, type ScheduleFiring, type ScheduleWrite, type Store, type NewBatch, type DeliveryUnclaim, type TaskUnclaim } from '../store.js';
 import { WriteBatcher } from './batcher.js';
 import { WalSync } from './wal-sync.js';
 import { FileIdentity } from './identity.js';
@@ -13,6 +13,7 @@ import { createCtx, type Ctx } from './context.js';
 import * as a from './async.js';
 import * as d from './dispatch.js';
 import { runningByKey } from './keys.js';
+import * as un from './unclaim.js';
 import * as m from './maintenance.js';
 import { SCHEMA_VERSION } from './migrations.js';
 import { isUnavailable, openDatabase } from './open.js';
@@ -188,6 +189,12 @@ export class SqliteStore implements Store {
   }
   claimTasks(perQueue: Map<string, number>, now: number) {
     return this.bookkeeping(() => d.claimTasks(this.ctx, perQueue, now, this.keyedQueues()));
+  }
+  unclaimTasks(items: TaskUnclaim[], now: number) {
+    return this.bookkeeping(() => un.unclaimTasks(this.ctx, items, now));
+  }
+  unclaimDeliveries(items: DeliveryUnclaim[]) {
+    return this.bookkeeping(() => un.unclaimDeliveries(this.ctx, items));
   }
   keysInFlight(queue: string, keys: string[]) {
     return this.read(() => {
