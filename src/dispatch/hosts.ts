@@ -13,6 +13,8 @@ import type { AttemptOutcome } from './outcome.js';
 export const MAX_TRACKED_HOSTS = 1000;
 /** How long a request given back for a full origin limit (or a probe in flight) waits before it is claimed again (ms). */
 export const HOST_WAIT_MS = 1000;
+/** Claimed tasks of an origin at its limit the scheduler keeps, to start as its attempts end (beyond these they are given back). */
+export const PARK_PER_ORIGIN = 8;
 /** Failures kept per origin for the dashboard. */
 const RECENT_FAILURES = 5;
 

@@ -8,7 +8,7 @@ import type { Logger } from '../log.js';
 import type { NewTask } from '../shared/defaults.js';
 import { completionToken } from '../shared/completion-token.js';
 import type { AsyncEnd, AttemptAccept, AttemptFinish, ClaimedTask, Store, TaskUnclaim } from '../store/store.js';
-import { HOST_WAIT_MS, type HostTable, type HostTicket } from './hosts.js';
+import { HOST_WAIT_MS, PARK_PER_ORIGIN, type HostTable, type HostTicket } from './hosts.js';
 import { parseRetryAfter } from './retry-after.js';
 import { acceptDeadline, asyncTimeoutError, decideAsyncFailure } from './async-decide.js';
 import { decideNext, type Decision } from './decide.js';
@@ -86,6 +86,8 @@ export class Scheduler {
    * nodes' attempts ending), by the time (ms) they were set aside: no busy loop on a capped key.
    */
   private readonly keyBlocked = new Map<string, number>();
+  /** Claimed tasks waiting for a slot of their origin's limit (api.md §12), by origin; they hold their scheduler slots. */
+  private readonly parked = new Map<string, ClaimedTask[]>();
   /** Slots that must be free before a busy scheduler claims again: a tenth of the concurrency, 1–16. */
   private readonly minClaim: number;
 
@@ -98,7 +100,9 @@ export class Scheduler {
     this.loop = new Loop({ name: 'scheduler', clock: o.clock, log: o.log, pass: () => this.pass(), nextAt: () => this.nextAt(), backstopMs: this.backstopMs });
     // A cancel (or delete) of a running task aborts its request (api.md §2).
     this.unsubscribe = o.events.on((e) => {
-      if (e.status === 'cancelled') this.running.get(e.id)?.controller.abort('cancelled');
+      if (e.status !== 'cancelled') return;
+      this.running.get(e.id)?.controller.abort('cancelled');
+      this.unpark(e.id);
     });
   }
 
@@ -134,6 +138,8 @@ export class Scheduler {
     if (this.limits.free() < this.minClaim && this.limits.total >= this.minClaim) return 'busy';
     this.limits.setQueues(await this.o.store.queueLimits());
     const now = this.o.clock.now();
+    // Parked tasks whose origin's slot freed by a request the scheduler did not make (a webhook delivery to it).
+    for (const origin of [...this.parked.keys()]) this.startParked(origin, now);
     const aside = this.setAside(now);
     const open = this.limits.openQueues().filter((q) => !aside.has(q) && this.limits.capacityOf(q, now) > 0);
     if (open.length === 0) return 'done';
@@ -148,16 +154,25 @@ export class Scheduler {
     }
     // api.md §12: a task whose origin has an open circuit, a full limit or a Retry-After delay is
     // given back unstarted, due when the origin can take it, its attempt not counted.
+    // A few tasks of an origin at its limit wait here, holding their slots, and start as its
+    // attempts end (so a lowered limit is used fully); the rest are given back like the others.
     const go: [ClaimedTask, HostTicket | undefined][] = [];
     const back: TaskUnclaim[] = [];
+    const park: [string, ClaimedTask][] = [];
     for (const t of claimed) {
       const a = this.o.hosts ? this.o.hosts.admit(t.targetUrl, now) : { ok: true as const, ticket: undefined };
       if (a.ok) go.push([t, a.ticket]);
+      else if (a.reason === 'limit' && (this.parked.get(a.origin)?.length ?? 0) + park.filter(([o]) => o === a.origin).length < PARK_PER_ORIGIN) park.push([a.origin, t]);
       else back.push({ id: t.id, attempt: t.attempt, runAt: Math.max(a.until ?? 0, now + HOST_WAIT_MS) });
     }
     perQueue.clear();
-    for (const [t] of go) perQueue.set(t.queue, (perQueue.get(t.queue) ?? 0) + 1);
+    for (const t of [...go.map(([x]) => x), ...park.map(([, x]) => x)]) perQueue.set(t.queue, (perQueue.get(t.queue) ?? 0) + 1);
     for (const [q, n] of perQueue) this.limits.acquire(q, n, now);
+    for (const [origin, t] of park) {
+      let list = this.parked.get(origin);
+      if (!list) this.parked.set(origin, (list = []));
+      list.push(t);
+    }
     for (const [t, ticket] of go) this.start(t, ticket);
     if (back.length > 0) await this.o.store.unclaimTasks(back, now);
     return claimed.length > 0 ? 'again' : 'done';
@@ -167,6 +182,8 @@ export class Scheduler {
   private async nextAt(): Promise<number | null> {
     if (this.limits.free() === 0) return null;
     const now = this.o.clock.now();
+    // Parked tasks whose origin's slot freed by a request the scheduler did not make (a webhook delivery to it).
+    for (const origin of [...this.parked.keys()]) this.startParked(origin, now);
     const aside = this.setAside(now);
     const open = this.limits.openQueues().filter((q) => !aside.has(q));
     const ready = open.filter((q) => this.limits.capacityOf(q, now) > 0);
@@ -218,6 +235,7 @@ export class Scheduler {
     const now = this.o.clock.now();
     if (entry.host) {
       this.o.hosts?.finish(entry.host, outcome, outcome.kind === 'response' ? parseRetryAfter(outcome.retryAfter, now) : undefined, now);
+      this.startParked(entry.host.origin, now);
     }
     if (t.async && outcome.kind === 'response' && outcome.status === 202) {
       // api.md §10: the target took the work over. The attempt stays open, holding no slot of
@@ -317,8 +335,46 @@ export class Scheduler {
     this.asyncAt = expired.length === EXPIRE_BATCH ? now : ((await this.o.store.nextAsyncDeadline()) ?? Infinity);
   }
 
-  /** Stops claiming; lets attempts in flight finish within `graceMs`, then interrupts the rest. */
+  /** Starts parked tasks of `origin` while it admits them; if it no longer can (its circuit opened), gives them back. */
+  private startParked(origin: string, now: number): void {
+    const list = this.parked.get(origin);
+    if (!list || !this.o.hosts) return;
+    const back: TaskUnclaim[] = [];
+    while (list.length > 0) {
+      const a = this.o.hosts.admit(list[0]!.targetUrl, now);
+      if (!a.ok && a.reason === 'limit') break;
+      const t = list.shift()!;
+      if (a.ok) this.start({ ...t, startedAt: now }, a.ticket);
+      else {
+        this.limits.release(t.queue);
+        back.push({ id: t.id, attempt: t.attempt, runAt: Math.max(a.until ?? 0, now + HOST_WAIT_MS) });
+      }
+    }
+    if (list.length === 0) this.parked.delete(origin);
+    if (back.length > 0) this.loop.track(this.o.store.unclaimTasks(back, now), 'giving back tasks failed');
+  }
+
+  /** Drops a parked task (cancelled or deleted): its slot frees; the store already has its new state. */
+  private unpark(id: string): void {
+    for (const [origin, list] of this.parked) {
+      const i = list.findIndex((t) => t.id === id);
+      if (i < 0) continue;
+      this.limits.release(list[i]!.queue);
+      list.splice(i, 1);
+      if (list.length === 0) this.parked.delete(origin);
+      this.wake();
+      return;
+    }
+  }
+
+  /** Stops claiming; gives back parked tasks; lets attempts in flight finish within `graceMs`, then interrupts the rest. */
   async stop(graceMs: number): Promise<void> {
+    const parked = [...this.parked.values()].flat();
+    this.parked.clear();
+    if (parked.length > 0) {
+      const now = this.o.clock.now();
+      await this.o.store.unclaimTasks(parked.map((t) => ({ id: t.id, attempt: t.attempt, runAt: now })), now).catch((err) => this.o.log.warn('giving back parked tasks failed', { err }));
+    }
     await this.loop.stop(graceMs, () => this.running.abortAll('interrupted'));
     this.running.close();
     this.unsubscribe();
