@@ -3,6 +3,7 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { ClaimedDelivery, DeliveryUnclaim, Store } from '../store/store.js';
+import { isBatchId } from '../shared/ids.js';
 import { HOST_WAIT_MS, type HostTable, type HostTicket } from './hosts.js';
 import { parseRetryAfter } from './retry-after.js';
 import { decideDelivery } from './decide.js';
@@ -74,7 +75,8 @@ export class WebhookSender {
     // one dead receiver cannot hold up deliveries to the others.
     const back: DeliveryUnclaim[] = [];
     for (const d of claimed) {
-      const a = this.o.hosts ? this.o.hosts.admit(d.webhookUrl, now, this.share) : { ok: true as const, ticket: undefined };
+      // A batch's batch.done delivery (api.md §13) has no give-back in the store: it is sent unguarded.
+      const a = this.o.hosts && !isBatchId(d.id) ? this.o.hosts.admit(d.webhookUrl, now, this.share) : { ok: true as const, ticket: undefined };
       if (a.ok) this.start(d, a.ticket);
       else back.push({ id: d.id, outcome: d.outcome, attempt: d.attempt, runAt: Math.max(a.until ?? 0, now + HOST_WAIT_MS) });
     }
