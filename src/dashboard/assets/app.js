@@ -100,12 +100,22 @@ function swap(old, fresh) {
 
 let refreshing = false;
 let again = false;
+/** Set while an action that leaves the page (delete) runs: no refresh may read the page it removes. */
+let leaving = false;
+/** The refresh in flight, if any. */
+let current = null;
 let lastRun = 0;
 let timer = null;
 
 /** Re-reads this page and swaps in its regions. */
-async function refresh() {
+function refresh() {
+  if (leaving) return Promise.resolve();
   if (refreshing) return void (again = true);
+  current = reread().finally(() => (current = null));
+  return current;
+}
+
+async function reread() {
   refreshing = true;
   lastRun = Date.now();
   try {
@@ -136,7 +146,7 @@ function pollIfAsked() {
 
 /** Refreshes soon, at most once per `gapMs` however many events arrive. */
 function schedule(gapMs = 500) {
-  if (timer) return;
+  if (timer || leaving) return;
   timer = setTimeout(() => {
     timer = null;
     refresh();
@@ -169,12 +179,20 @@ document.addEventListener('click', async (e) => {
   const label = btn.textContent.replace('…', '').trim();
   if (btn.dataset.confirm && !(await confirmDialog(btn.dataset.confirm, label))) return;
   btn.disabled = true;
+  if (btn.dataset.done) {
+    // Leaving afterwards: stop live updates first, so none reads the page the action removes.
+    leaving = true;
+    clearTimeout(timer);
+    timer = null;
+    await current;
+  }
   try {
     await call(btn.dataset.apiMethod, btn.dataset.apiPath, btn.dataset.apiBody);
     toast(`${label}: done`);
     if (btn.dataset.done) return location.assign(btn.dataset.done);
     await refresh();
   } catch (err) {
+    leaving = false;
     toast(`${label} failed: ${err.message}`, 'error');
   } finally {
     btn.disabled = false;
