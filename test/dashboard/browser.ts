@@ -16,11 +16,27 @@ if (!HAVE_CHROMIUM) {
 /** Screenshots go outside the working copy (tests write only into temp dirs); AQ_TEST_SHOTS overrides. */
 export const SHOTS = process.env.AQ_TEST_SHOTS ?? path.join(os.tmpdir(), 'asyncqueue-test-output');
 
-export function launch(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+/** How long one launch may take, and how many launches are tried: a first start on a loaded CI
+ * machine (font cache, profile) has been seen to take longer than a hook's 30 s. Playwright kills
+ * a browser whose launch timed out, so a retry leaves nothing behind. */
+const LAUNCH_TIMEOUT_MS = 60_000;
+const LAUNCH_TRIES = 3;
+/** The hook timeout for a `beforeAll` that calls `launch()`: every try, with room to spare. */
+export const LAUNCH_HOOK_TIMEOUT_MS = LAUNCH_TIMEOUT_MS * LAUNCH_TRIES + 10_000;
+
+export async function launch(): Promise<Browser> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await chromium.launch({
+        executablePath: CHROMIUM,
+        timeout: LAUNCH_TIMEOUT_MS,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      });
+    } catch (err) {
+      if (attempt >= LAUNCH_TRIES) throw err;
+      console.warn(`chromium launch ${attempt} of ${LAUNCH_TRIES} failed, trying again: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
 }
 
 export interface TestPage {

@@ -5,13 +5,13 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startServer } from '../helpers/server.js';
 import { startTarget } from '../helpers/target.js';
 import { createTask, taskInput, waitForTask, waitForTerminal } from '../helpers/tasks.js';
-import { HAVE_CHROMIUM, launch, openPage } from './browser.js';
+import { HAVE_CHROMIUM, LAUNCH_HOOK_TIMEOUT_MS, launch, openPage } from './browser.js';
 
 describe.skipIf(!HAVE_CHROMIUM)('dashboard in chromium', () => {
   let browser: Browser;
   beforeAll(async () => {
     browser = await launch();
-  });
+  }, LAUNCH_HOOK_TIMEOUT_MS);
   afterAll(() => browser?.close());
 
   test('the overview shows counts, the chart and the queues, and pauses and limits a queue', async () => {

@@ -6,13 +6,13 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startServer } from '../helpers/server.js';
 import { startTarget } from '../helpers/target.js';
 import { createTask, taskInput, waitForTask, waitForTerminal } from '../helpers/tasks.js';
-import { HAVE_CHROMIUM, launch, openPage } from './browser.js';
+import { HAVE_CHROMIUM, LAUNCH_HOOK_TIMEOUT_MS, launch, openPage } from './browser.js';
 
 describe.skipIf(!HAVE_CHROMIUM)('dashboard for on-call, in chromium', () => {
   let browser: Browser;
   beforeAll(async () => {
     browser = await launch();
-  });
+  }, LAUNCH_HOOK_TIMEOUT_MS);
   afterAll(() => browser?.close());
 
   test('finds a task by payload field and label, shows errors, retries all failed, says why one stopped', async () => {
