@@ -44,18 +44,7 @@ export class Waiters {
     try {
       const task = await this.store.getTask(id);
       if (!task || isTerminal(task.status) || seconds <= 0) return task;
-      if (this.open >= this.max) throw new ApiError(503, 'unavailable', `too many open waits (max ${this.max}); try again or wait less`);
-      this.open++;
-      const timer = setTimeout(done, seconds * 1000);
-      const onAbort = () => done();
-      signal?.addEventListener('abort', onAbort);
-      try {
-        await ended;
-      } finally {
-        this.open--;
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      }
+      await this.boundedWait(seconds, signal, ended);
       return this.store.getTask(id);
     } finally {
       off();
@@ -99,22 +88,31 @@ export class Waiters {
     try {
       const batch = await this.store.getBatch(id);
       if (!batch || batch.done || seconds <= 0) return batch;
-      if (this.open >= this.max) throw new ApiError(503, 'unavailable', `too many open waits (max ${this.max}); try again or wait less`);
-      this.open++;
-      const timer = setTimeout(done, seconds * 1000);
-      const onAbort = () => done();
-      signal?.addEventListener('abort', onAbort);
-      try {
-        await ended;
-      } finally {
-        this.open--;
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      }
+      await this.boundedWait(seconds, signal, ended);
       if (failed !== undefined) throw failed;
       return this.store.getBatch(id);
     } finally {
       off();
+    }
+  }
+
+  /**
+   * Holds one of the maxWaiters open waits until `ended` settles, `seconds` pass or `signal`
+   * aborts (the client went away); 503 when all of them are open.
+   */
+  private async boundedWait(seconds: number, signal: AbortSignal | undefined, ended: Promise<void>): Promise<void> {
+    if (this.open >= this.max) throw new ApiError(503, 'unavailable', `too many open waits (max ${this.max}); try again or wait less`);
+    this.open++;
+    let stop!: () => void;
+    const stopped = new Promise<void>((r) => (stop = r));
+    const timer = setTimeout(stop, seconds * 1000);
+    signal?.addEventListener('abort', stop);
+    try {
+      await Promise.race([ended, stopped]);
+    } finally {
+      this.open--;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', stop);
     }
   }
 }
