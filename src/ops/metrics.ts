@@ -6,7 +6,8 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { TaskEvents } from '../dispatch/events.js';
 import type { HostView } from '../dispatch/hosts.js';
-import type { Queue, TaskEvent } from '../shared/types.js';
+import type { Queue } from '../shared/types.js';
+import { GIVEN_BACK, type SignalEvent } from '../store/signals.js';
 import { TASK_STATUSES } from '../shared/types.js';
 
 /** What an attempt hook reports: the queue, how long the request took, and what was decided. */
@@ -75,18 +76,31 @@ export class Metrics {
   private readonly unsubscribe: () => void;
   private snapshot: Promise<Queue[]> | undefined;
   private readonly withProcess: boolean;
+  /** Attempts started by queue, less the claims given back unstarted. */
+  private readonly dispatched = new Map<string, number>();
+  private readonly givenBack: Counter<'queue'>;
 
   constructor(opts: MetricsOptions) {
     const registers = [this.registry];
     const counter = (name: string, help: string) => new Counter({ name: `asyncqueue_tasks_${name}_total`, help, labelNames: ['queue'], registers });
+    const dispatched = this.dispatched;
     this.counters = {
       created: counter('created', 'Tasks created (or made pending again by hand before any attempt)'),
-      dispatched: counter('dispatched', 'Attempts started (tasks dispatched to their target)'),
+      // Counted from this node's own tally: a claim given back before its request started
+      // (api.md §12) takes its dispatch back, which a plain counter cannot do.
+      dispatched: new Counter({
+        name: 'asyncqueue_tasks_dispatched_total', help: 'Attempts started (tasks dispatched to their target)', labelNames: ['queue'], registers,
+        collect() {
+          this.reset();
+          for (const [queue, n] of dispatched) if (n > 0) this.inc({ queue }, n);
+        },
+      }),
       completed: counter('completed', 'Tasks that completed'),
       failed: counter('failed', 'Tasks that failed (retries exhausted or a non-retryable answer)'),
       retried: counter('retried', 'Tasks made pending again after an attempt: automatic retries and manual retries'),
       cancelled: counter('cancelled', 'Tasks cancelled'),
     };
+    this.givenBack = counter('given_back', 'Claims given back before their request started: the origin had an open circuit, a full limit or a Retry-After delay (api.md §12)');
     this.attemptSeconds = new Histogram({
       name: 'asyncqueue_attempt_duration_seconds', help: 'Duration of attempts, by queue and outcome (completed, retry, failed)',
       labelNames: ['queue', 'outcome'], buckets: DURATION_BUCKETS, registers,
@@ -175,9 +189,18 @@ export class Metrics {
     });
   }
 
-  private onEvent(e: TaskEvent): void {
+  private onEvent(e: SignalEvent): void {
+    if (e[GIVEN_BACK]) {
+      this.dispatched.set(e.queue, (this.dispatched.get(e.queue) ?? 0) - 1);
+      this.givenBack.inc({ queue: e.queue });
+      return;
+    }
+    if (e.status === 'running') {
+      this.dispatched.set(e.queue, (this.dispatched.get(e.queue) ?? 0) + 1);
+      return;
+    }
     // A pending event is a create when no attempt was made yet, else a retry (api.md §2).
-    const name = e.status === 'pending' ? (e.attempts === 0 ? 'created' : 'retried') : e.status === 'running' ? 'dispatched' : e.status;
+    const name = e.status === 'pending' ? (e.attempts === 0 ? 'created' : 'retried') : e.status;
     this.counters[name].inc({ queue: e.queue });
   }
 

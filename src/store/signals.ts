@@ -13,6 +13,19 @@ export function taskEvent(id: string, queue: string, status: TaskStatus, attempt
   return { id, queue, status, attempts, at: isoTime(now) };
 }
 
+/**
+ * Marks the `pending` event of a claim given back before its request started (api.md §12: an
+ * open circuit, a full host limit, a Retry-After delay): no attempt was made, so metrics count
+ * neither a dispatch nor a create or retry. A symbol key, so it never reaches JSON (SSE, NOTIFY).
+ */
+export const GIVEN_BACK: unique symbol = Symbol('givenBack');
+export type SignalEvent = TaskEvent & { [GIVEN_BACK]?: true };
+
+/** The event of a task given back unstarted (see GIVEN_BACK). */
+export function givenBackEvent(id: string, queue: string, attempts: number, now: number): SignalEvent {
+  return Object.assign(taskEvent(id, queue, 'pending', attempts, now), { [GIVEN_BACK]: true as const });
+}
+
 export class StoreSignals {
   private readonly listeners = new Set<SignalListener>();
 

@@ -93,6 +93,13 @@ describe('hosts (api.md §12)', () => {
     expect(lines.some((l) => l.msg === 'host circuit half open: probing')).toBe(true);
     expect(lines.filter((l) => l.msg === 'host circuit closed' && l.origin === sick.url)).toHaveLength(1);
     expect(sick.requests()).toBe(7);
+    // /metrics counts attempts, not claims: the give-backs are neither dispatches nor creates.
+    const text = await (await fetch(server.url + '/metrics')).text();
+    const value = (name: string) => Number(new RegExp(`^${name}\\{queue="default"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    expect(value('asyncqueue_tasks_created_total')).toBe(5);
+    expect(value('asyncqueue_tasks_dispatched_total')).toBe(8);
+    expect(value('asyncqueue_tasks_retried_total')).toBe(3);
+    expect(value('asyncqueue_tasks_given_back_total')).toBeGreaterThanOrEqual(4);
   });
 
   it('429s halve the origin limit (from --host-concurrency 4) down to 1; 50 successes add one back; the target never sees more than the limit', async () => {

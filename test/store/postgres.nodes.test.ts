@@ -111,6 +111,24 @@ describe('PostgreSQL store: several nodes on one database', () => {
     expect(later.flat()).toHaveLength(1);
   });
 
+  it("a claim given back unstarted (api.md §12) returns its token to the queue's bucket, up to the burst", async () => {
+    const { a, b } = await twoNodes();
+    await a.updateQueue('slow', { ratePerSecond: 20 }, T0); // burst capacity 2
+    await Promise.all([a.queueLimits(), b.queueLimits()]);
+    await a.createTasks(Array.from({ length: 6 }, () => newTask({ queue: 'slow' })));
+    const taken = await a.claimTasks(new Map([['slow', 10]]), T0);
+    expect(taken).toHaveLength(2);
+    expect(await b.claimTasks(new Map([['slow', 10]]), T0)).toEqual([]);
+    expect(await a.unclaimTasks([{ id: taken[0]!.id, attempt: taken[0]!.attempt, runAt: T0 + 60_000 }], T0)).toEqual([true]);
+    const again = await b.claimTasks(new Map([['slow', 10]]), T0);
+    expect(again).toHaveLength(1);
+    expect(again[0]!.id).not.toBe(taken[0]!.id);
+    // Giving back both of a full bucket's claims refills it to its burst, not past it.
+    const back = (t: { id: string; attempt: number }) => [{ id: t.id, attempt: t.attempt, runAt: T0 + 60_000 }];
+    expect([...(await a.unclaimTasks(back(taken[1]!), T0)), ...(await b.unclaimTasks(back(again[0]!), T0))]).toEqual([true, true]);
+    expect(await b.claimTasks(new Map([['slow', 10]]), T0 + 1)).toHaveLength(2);
+  });
+
   it('a pause made on one node stops claims on another at once, whatever that node has cached', async () => {
     const { a, b } = await twoNodes();
     await a.createTasks([newTask({ queue: 'p' })]);

@@ -4,7 +4,7 @@
 // transaction, so counts are exactly as durable as the tasks they count.
 import type Database from 'better-sqlite3';
 import type { TaskEvent, TaskStatus } from '../../shared/types.js';
-import { taskEvent, type StoreSignals } from '../signals.js';
+import { givenBackEvent, taskEvent, type StoreSignals } from '../signals.js';
 
 export type MinuteField = 'dispatched' | 'completed' | 'failed';
 
@@ -21,6 +21,8 @@ export interface Ctx {
    * the write (dropped if it rolls back) and fired on `signals` once the batch commits.
    */
   signal(id: string, queue: string, status: TaskStatus, attempts: number, at: number): void;
+  /** As `signal`, for a claim given back before its request started (pending again, see GIVEN_BACK). */
+  signalGivenBack(id: string, queue: string, attempts: number, at: number): void;
   /** Bumped whenever a queue row is created or changed (so limits can be cached). */
   queuesVersion: number;
   /** Makes sure the queue row exists (a queue is created on first use); cheap once committed. */
@@ -69,6 +71,9 @@ export function createCtx(db: Database.Database, signals?: StoreSignals): Ctx {
     },
     signal(id, queue, status, attempts, at) {
       if (signals) opEvents.push(taskEvent(id, queue, status, attempts, at));
+    },
+    signalGivenBack(id, queue, attempts, at) {
+      if (signals) opEvents.push(givenBackEvent(id, queue, attempts, at));
     },
     tally(at, field, n = 1) {
       if (n !== 0) add(op, `m\0${Math.floor(at / 60000)}\0${field}`, n);

@@ -12,7 +12,7 @@ export function unclaimTasks(ctx: Ctx, items: TaskUnclaim[], now: number): boole
     const row = s.get(u.runAt, now, u.id, u.attempt) as { queue: string; attempts: number } | undefined;
     if (!row) return false;
     ctx.move(row.queue, 'running', 'pending');
-    ctx.signal(u.id, row.queue, 'pending', row.attempts, now);
+    ctx.signalGivenBack(u.id, row.queue, row.attempts, now);
     return true;
   });
 }
