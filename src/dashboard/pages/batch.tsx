@@ -1,6 +1,7 @@
 // One batch (GET /batches/:id, api.md §13): its progress, its counts by state, its batch.done
 // webhook and its first page of members, newest first. Live updates come from the script
-// re-reading the page's region on each SSE event (members change; the batch row follows).
+// re-reading the page's regions on each SSE event (members change; the batch row follows):
+// the title's done badge is inside the progress region, so it turns with the counts.
 import type { Batch, Task } from '../../shared/types.js';
 import { TASK_STATUSES } from '../../shared/types.js';
 import { formatTime, query, relative } from '../format.js';
@@ -19,10 +20,10 @@ export function BatchPage({ batch: b, tasks, nextCursor, now }: BatchProps) {
   const pct = b.total === 0 ? 100 : Math.floor((ended / b.total) * 100);
   return (
     <>
-      <h1>
-        Batch <span class="mono">{b.id}</span> {b.done ? <Badge status="completed" /> : <Badge status="running" />}
-      </h1>
-      <section id="r-batch" data-region aria-label="Progress">
+      <section id="r-batch" data-region aria-labelledby="h-batch">
+        <h1 id="h-batch">
+          Batch <span class="mono">{b.id}</span> {b.done ? <Badge status="completed" /> : <Badge status="running" />}
+        </h1>
         <p>
           <progress id="batch-progress" max={b.total} value={ended}>
             {`${pct}%`}
