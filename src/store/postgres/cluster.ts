@@ -5,8 +5,8 @@
 // within it and never shown as leader.
 import type { TaskError } from '../../shared/types.js';
 import type { ClusterNode, NodeBeat } from '../store.js';
-import { taskEvent } from '../signals.js';
 import type { PgCtx } from './context.js';
+import { firePending, interruptSql, INTERRUPTED_COUNTS, type PendingRow } from './interrupt.js';
 
 // $1 id, $2 name, $3 started at (ms, this node's clock), $4 in flight, $5 timeout (ms), $6 first beat (a start)
 const HEARTBEAT = `WITH now AS (SELECT aq_now_ms() AS ms),
@@ -38,66 +38,17 @@ const INTERRUPTED: TaskError = { type: 'interrupted', message: 'the node running
  * rows another statement holds (a finish in progress) for the next round.
  */
 export async function rescueDead(ctx: PgCtx, timeoutMs: number): Promise<{ tasks: number; deliveries: number; nodes: string[] }> {
-  const [r] = await ctx.book.query<{ tasks: number; deliveries: number; nodes: string[] | null; events: [string, string, number, number][] | null }>(
+  const [r] = await ctx.book.query<{ tasks: number; deliveries: number; nodes: string[] | null; events: PendingRow[] | null }>(
     `WITH now AS (SELECT aq_now_ms() AS ms),
      live AS (SELECT n.id FROM nodes n, now WHERE n.heartbeat_at > now.ms - $1),
-     lost AS (
-       SELECT seq, updated_at AS started FROM tasks
-       WHERE status = 'running' AND awaiting_since IS NULL AND (claimed_by IS NULL OR claimed_by NOT IN (SELECT id FROM live))
-       ORDER BY seq FOR UPDATE SKIP LOCKED
-     ),
-     reset AS (
-       UPDATE tasks t SET status = 'pending', run_at = now.ms, error = $2, updated_at = now.ms, claimed_by = NULL, claim_token = NULL
-       FROM lost, now WHERE t.seq = lost.seq
-       RETURNING t.id, t.queue, t.attempts, t.updated_at AS at, lost.started
-     ),
-     recorded AS (
-       INSERT INTO attempts (task_id, n, started_at, duration_ms, status, error)
-       SELECT id, attempts, started, GREATEST(0, at - started), NULL, $2 FROM reset
-       ON CONFLICT DO NOTHING
-       RETURNING 1
-     ),
-     tally AS (
-       INSERT INTO minute_stats AS m (minute, shard, dispatched, failed)
-       SELECT now.ms / 60000, aq_shard(), count(*), count(*) FROM recorded, now GROUP BY now.ms HAVING count(*) > 0
-       ON CONFLICT (minute, shard) DO UPDATE SET dispatched = m.dispatched + excluded.dispatched, failed = m.failed + excluded.failed
-     ),
-     sending AS (
-       SELECT seq FROM tasks WHERE webhook_status = 'sending' AND (webhook_claimed_by IS NULL OR webhook_claimed_by NOT IN (SELECT id FROM live))
-       ORDER BY seq FOR UPDATE SKIP LOCKED
-     ),
-     reopened AS (
-       UPDATE tasks t SET webhook_status = 'pending', webhook_run_at = now.ms, webhook_claimed_by = NULL, webhook_claim_token = NULL
-       FROM sending, now WHERE t.seq = sending.seq
-       RETURNING t.id, t.outcomes, t.webhook_attempts
-     ),
-     closed AS (
-       UPDATE deliveries d SET duration_ms = GREATEST(0, now.ms - d.started_at), error = $2 FROM reopened r, now
-       WHERE d.task_id = r.id AND d.outcome = r.outcomes AND d.attempt = r.webhook_attempts AND d.duration_ms IS NULL
-     ),
-     -- the same for batches' batch.done webhooks (api.md §13)
-     sending_batches AS (
-       SELECT id FROM batches WHERE webhook_status = 'sending' AND (webhook_claimed_by IS NULL OR webhook_claimed_by NOT IN (SELECT id FROM live))
-       ORDER BY id FOR UPDATE SKIP LOCKED
-     ),
-     reopened_batches AS (
-       UPDATE batches b SET webhook_status = 'pending', webhook_run_at = now.ms, webhook_claimed_by = NULL, webhook_claim_token = NULL
-       FROM sending_batches, now WHERE b.id = sending_batches.id
-       RETURNING b.id, b.outcomes, b.webhook_attempts
-     ),
-     closed_batches AS (
-       UPDATE deliveries d SET duration_ms = GREATEST(0, now.ms - d.started_at), error = $2 FROM reopened_batches r, now
-       WHERE d.task_id = r.id AND d.outcome = r.outcomes AND d.attempt = r.webhook_attempts AND d.duration_ms IS NULL
-     ),
+     ${interruptSql((column) => `${column} NOT IN (SELECT id FROM live)`, { skipLocked: true })},
      dead AS (SELECT n.id FROM nodes n, now WHERE n.heartbeat_at <= now.ms - $1),
      forgotten AS (DELETE FROM nodes n USING now WHERE n.heartbeat_at <= now.ms - GREATEST($1 * 20, 600000) RETURNING n.id)
-     SELECT (SELECT count(*) FROM reset)::int AS tasks, ((SELECT count(*) FROM reopened) + (SELECT count(*) FROM reopened_batches))::int AS deliveries,
-       (SELECT array_agg(id) FROM dead) AS nodes,
-       (SELECT json_agg(json_build_array(id, queue, attempts, at)) FROM reset) AS events`,
+     SELECT ${INTERRUPTED_COUNTS}, (SELECT array_agg(id) FROM dead) AS nodes`,
     [timeoutMs, JSON.stringify(INTERRUPTED)],
     'aq_rescue_dead',
   );
-  if (r?.events) ctx.signals.fire(r.events.map(([id, queue, attempts, at]) => taskEvent(id, queue, 'pending', attempts, at)));
+  firePending(ctx, r?.events);
   return { tasks: r?.tasks ?? 0, deliveries: r?.deliveries ?? 0, nodes: r?.nodes ?? [] };
 }
 

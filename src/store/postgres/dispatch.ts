@@ -10,6 +10,7 @@ import type { AttemptFinish, ClaimedDelivery, ClaimedTask, DeliveryFinish, Queue
 import { nowParam, nowSql, type PgCtx } from './context.js';
 import type { Sql } from './pool.js';
 import { pickKeyed } from './keys.js';
+import { firePending, interruptSql, INTERRUPTED_COUNTS, type PendingRow } from './interrupt.js';
 import { insertTasks } from './tasks.js';
 import { taskEvent } from '../signals.js';
 import type { NewTask } from '../../shared/defaults.js';
@@ -439,13 +440,6 @@ export async function finishDeliveries(ctx: PgCtx, results: DeliveryFinish[]): P
   );
 }
 
-/** [id, queue, attempts, at] of a task a recovery made pending again. */
-type PendingRow = [string, string, number, number];
-
-function firePending(ctx: PgCtx, rows: PendingRow[] | null | undefined): void {
-  if (rows) ctx.signals.fire(rows.map(([id, queue, attempts, at]) => taskEvent(id, queue, 'pending', attempts, at)));
-}
-
 /** finishDeliveries for `batch.done` webhooks: the same guards, on the batch row. */
 async function finishBatchDeliveries(ctx: PgCtx, results: DeliveryFinish[]): Promise<void> {
   for (const r of results) {
@@ -473,47 +467,8 @@ const INTERRUPTED: TaskError = { type: 'interrupted', message: 'the server stopp
 export async function recoverInterrupted(ctx: PgCtx, now: number): Promise<{ tasks: number; deliveries: number }> {
   const [r] = await ctx.db.query<{ tasks: number; deliveries: number; events: PendingRow[] | null }>(
     `WITH now AS (SELECT ${nowSql(1)} AS ms),
-     mine AS (
-       -- open async attempts stay open: their work is at the target (api.md §10)
-       SELECT seq, updated_at AS started FROM tasks WHERE status = 'running' AND (claimed_by IS NULL OR claimed_by = $3) AND awaiting_since IS NULL
-       ORDER BY seq FOR UPDATE
-     ),
-     reset AS (
-       UPDATE tasks t SET status = 'pending', run_at = now.ms, error = $2, updated_at = now.ms, claimed_by = NULL, claim_token = NULL
-       FROM mine, now WHERE t.seq = mine.seq
-       RETURNING t.id, t.queue, t.attempts, t.updated_at AS at, mine.started
-     ),
-     recorded AS (
-       INSERT INTO attempts (task_id, n, started_at, duration_ms, status, error)
-       SELECT id, attempts, started, GREATEST(0, at - started), NULL, $2 FROM reset
-       ON CONFLICT DO NOTHING
-       RETURNING 1
-     ),
-     tally AS (
-       INSERT INTO minute_stats AS m (minute, shard, dispatched, failed)
-       SELECT now.ms / 60000, aq_shard(), count(*), count(*) FROM recorded, now GROUP BY now.ms HAVING count(*) > 0
-       ON CONFLICT (minute, shard) DO UPDATE SET dispatched = m.dispatched + excluded.dispatched, failed = m.failed + excluded.failed
-     ),
-     reopened AS (
-       UPDATE tasks t SET webhook_status = 'pending', webhook_run_at = now.ms, webhook_claimed_by = NULL, webhook_claim_token = NULL FROM now
-       WHERE t.webhook_status = 'sending' AND (t.webhook_claimed_by IS NULL OR t.webhook_claimed_by = $3)
-       RETURNING t.id, t.outcomes, t.webhook_attempts
-     ),
-     closed AS (
-       UPDATE deliveries d SET duration_ms = GREATEST(0, now.ms - d.started_at), error = $2 FROM reopened r, now
-       WHERE d.task_id = r.id AND d.outcome = r.outcomes AND d.attempt = r.webhook_attempts AND d.duration_ms IS NULL
-     ),
-     reopened_batches AS (
-       UPDATE batches b SET webhook_status = 'pending', webhook_run_at = now.ms, webhook_claimed_by = NULL, webhook_claim_token = NULL FROM now
-       WHERE b.webhook_status = 'sending' AND (b.webhook_claimed_by IS NULL OR b.webhook_claimed_by = $3)
-       RETURNING b.id, b.outcomes, b.webhook_attempts
-     ),
-     closed_batches AS (
-       UPDATE deliveries d SET duration_ms = GREATEST(0, now.ms - d.started_at), error = $2 FROM reopened_batches r, now
-       WHERE d.task_id = r.id AND d.outcome = r.outcomes AND d.attempt = r.webhook_attempts AND d.duration_ms IS NULL
-     )
-     SELECT (SELECT count(*) FROM reset)::int AS tasks, ((SELECT count(*) FROM reopened) + (SELECT count(*) FROM reopened_batches))::int AS deliveries,
-       (SELECT json_agg(json_build_array(id, queue, attempts, at)) FROM reset) AS events`,
+     ${interruptSql((column) => `${column} = $3`)}
+     SELECT ${INTERRUPTED_COUNTS}`,
     [nowParam(ctx, now), JSON.stringify(INTERRUPTED), ctx.nodeId],
   );
   firePending(ctx, r?.events);
