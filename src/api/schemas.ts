@@ -30,7 +30,7 @@ export const HttpUrl = z
 
 // JSON.parse keeps a "__proto__" key as an own property, but copying it into a record sets the
 // prototype instead, so the header would vanish silently: it is refused by name.
-const Headers = z
+export const Headers = z
   .preprocess(
     (h, ctx) => {
       if (h !== null && typeof h === 'object' && Object.hasOwn(h, '__proto__')) ctx.addIssue({ code: 'custom', path: ['__proto__'], message: 'the header name __proto__ is not accepted' });
@@ -108,7 +108,7 @@ export const ConcurrencyKey = z
 export const QueueName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must match [A-Za-z0-9_.-]{1,64}');
 export const TaskStatusSchema = z.enum(TASK_STATUSES as [string, ...string[]]);
 
-const Labels = z.array(z.string().min(1).max(64)).max(10);
+export const Labels = z.array(z.string().min(1).max(64)).max(10);
 const chainStep = (when: string) =>
   z.unknown().optional().openapi({
     type: 'object',
@@ -175,6 +175,16 @@ export const CreateTaskSchema = z
   .refine((v) => !(v.delay !== undefined && v.runAt !== undefined), notBoth)
   .superRefine((v, ctx) => checkChain(v, ctx))
   .openapi('CreateTask');
+
+/**
+ * A task's stored `then` / `onFailure` steps (api.md §13) as an export line carries them
+ * (`chain`, api.md §15): checked as a create body's steps are, level by level.
+ */
+export const ChainStepsSchema = z
+  .strictObject({ then: chainStep('completed'), onFailure: chainStep('failed') })
+  .refine((v) => v.then !== undefined || v.onFailure !== undefined, 'needs then or onFailure')
+  .superRefine((v, ctx) => checkChain(v, ctx))
+  .openapi('ChainSteps', { description: "the task's then/onFailure steps not created yet (or created, kept for a retry's end): create bodies, as given when it was created" });
 
 export const BatchSchema = z
   .strictObject({

@@ -3,7 +3,7 @@
 // the SQLite store lives in ./sqlite/. Results, not HTTP: undefined for "not found",
 // `{ ok: false, reason }` for a refused transition.
 import type { NewTask } from '../shared/defaults.js';
-import type { ImportItem } from '../shared/transfer.js';
+import type { ExportBatch, ImportItem } from '../shared/transfer.js';
 import type { QstashMeta, UrlGroup, UrlGroupEndpoint } from '../shared/qstash.js';
 import type { StoreSignals } from './signals.js';
 import type { Attempt, Batch, BulkFilter, Delivery, Queue, QueueUpdate, RedeliverFilter, Schedule, Stats, Task, TaskError, TaskStatus } from '../shared/types.js';
@@ -101,6 +101,12 @@ export interface ClaimedTask {
 }
 
 /** A batch as the store receives it (api.md §13); its tasks carry its id in `batchId`. */
+/** Of exported tasks: the stored chain steps (JSON) and webhook outcome count by task id, and their batches by batch id. */
+export interface ExportDetails {
+  tasks: Map<string, { chainJson: string | null; outcomes: number }>;
+  batches: Map<string, ExportBatch>;
+}
+
 export interface NewBatch {
   id: string;
   webhookUrl: string | null;
@@ -440,6 +446,8 @@ export interface Store {
   isSessionRevoked(id: string): Promise<boolean>;
   /** Inserts exported tasks with their ids, states and attempts, all or nothing; ids already stored are skipped (api.md §15). */
   importTasks(items: ImportItem[], now: number): Promise<{ imported: number; skipped: number }>;
+  /** What an export line carries beyond the Task object (api.md §15): each task's chain steps and outcome count, and the batches of those in one. */
+  exportDetails(ids: string[]): Promise<ExportDetails>;
   /** Writes a consistent copy of the database to `file` while serving; rejects with StoreUnsupportedError where the store has no such copy. */
   backup(file: string): Promise<void>;
   /** Database facts for `doctor` and bug reports. */

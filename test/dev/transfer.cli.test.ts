@@ -5,13 +5,14 @@
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { runCli } from '../cli/run-cli.js';
 import { createServer } from '../../src/server.js';
 import { silentLogger } from '../../src/log.js';
+import type { Batch, Task } from '../../src/shared/types.js';
 import { startServer, testStore, type TestServer } from '../helpers/server.js';
 import { startTarget } from '../helpers/target.js';
-import { waitForTerminal } from '../helpers/tasks.js';
+import { waitForTask, waitForTerminal } from '../helpers/tasks.js';
 import { tempDir } from '../helpers/temp.js';
 
 /** Tasks in every state: completed after a retry, failed, cancelled, pending in the future, with a webhook. */
@@ -154,6 +155,176 @@ describe('asyncqueue export / import across stores', () => {
   });
 });
 
+/** A server on a SQLite file in either project (a move starts from a SQLite file), with the `api` of startServer. */
+async function sqliteServer(): Promise<TestServer & { closed: Promise<void> | undefined }> {
+  const server = await createServer({ db: path.join(tempDir(), 'source.db'), port: 0, logger: silentLogger, shutdownGrace: 2000 });
+  const api: TestServer['api'] = async (pathname, init = {}) => {
+    const body = init.body === undefined ? undefined : JSON.stringify(init.body);
+    const res = await fetch(server.url + pathname, { method: init.method ?? (body !== undefined ? 'POST' : 'GET'), headers: body ? { 'content-type': 'application/json' } : {}, body });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
+  };
+  const s = Object.assign(server, { dir: '', api, closed: undefined as Promise<void> | undefined });
+  onTestFinished(() => s.closed ?? server.close(0));
+  return s as unknown as TestServer & { closed: Promise<void> | undefined };
+}
+
+/** The batch once `check` passes: re-read on every task event, with a 50 ms backstop for what has none (its webhook's state). */
+async function waitBatch(server: TestServer, id: string, check: (b: Batch) => boolean): Promise<Batch> {
+  let wake: () => void = () => {};
+  const off = server.events.on(() => wake());
+  try {
+    for (;;) {
+      const r = await server.api(`/v1/batches/${id}`);
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      if (check(r.body)) return r.body as Batch;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, 50);
+      });
+    }
+  } finally {
+    off();
+  }
+}
+
+describe('asyncqueue export / import of batches and chains', () => {
+  it('moves a half-done batch, a delivered one and chains in flight from SQLite; the work ends on the new server as it would have', { timeout: 120_000 }, async () => {
+    // /hold: the first request is held until the source is gone (the chain's head is running at
+    // the export); /fail fails for good; anything else answers 200 with what it got.
+    let holds = 0;
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    onTestFinished(() => release());
+    const target = await startTarget(async (req) => {
+      if (req.path === '/hold' && ++holds === 1) {
+        await held;
+        return { status: 503 };
+      }
+      if (req.path === '/fail') return { status: 422, headers: { 'aq-no-retry': 'true' } };
+      return { status: 200, body: { at: req.path, got: req.json } };
+    });
+    const hook = await startTarget();
+    const source = await sqliteServer();
+    expect((await source.api('/v1/queues/slow', { method: 'PUT', body: { paused: true } })).status).toBe(200);
+
+    // b1: half done (one completed, one failed; two pending in the paused queue), with a webhook.
+    const b1r = await source.api('/v1/tasks/batch', {
+      body: {
+        tasks: [
+          { targetUrl: `${target.url}/ok`, queue: 'fast', payload: 1 },
+          { targetUrl: `${target.url}/fail`, queue: 'fast', retries: 0 },
+          { targetUrl: `${target.url}/ok`, queue: 'slow', payload: 3, concurrencyKey: 'tenant-a' },
+          { targetUrl: `${target.url}/ok`, queue: 'slow', payload: 4 },
+        ],
+        batch: { webhookUrl: `${hook.url}/b1`, labels: ['move', 'half'] },
+      },
+    });
+    expect(b1r.status, JSON.stringify(b1r.body)).toBe(201);
+    const b1 = b1r.body.batchId as string;
+    const b1Tasks = (b1r.body.tasks as Task[]).map((t) => t.id);
+    // b2: done, its batch.done delivered on the source: it must not be sent again.
+    const b2r = await source.api('/v1/tasks/batch', { body: { tasks: [{ targetUrl: `${target.url}/ok`, queue: 'fast' }, { targetUrl: `${target.url}/ok`, queue: 'fast' }], batch: { webhookUrl: `${hook.url}/b2` } } });
+    const b2 = b2r.body.batchId as string;
+    const b2Tasks = (b2r.body.tasks as Task[]).map((t) => t.id);
+    for (const id of [b1Tasks[0]!, b1Tasks[1]!, ...b2Tasks]) await waitForTerminal(source, id);
+    const b2Source = await waitBatch(source, b2, (b) => b.webhook?.status === 'delivered');
+    expect(b2Source).toMatchObject({ done: true, counts: { completed: 2 } });
+    expect(hook.requests.map((r) => r.headers['aq-batch-id'])).toEqual([b2]);
+
+    // A chain whose head is running at the export (its then/onFailure steps not created yet) …
+    const head = await source.api('/v1/tasks', {
+      body: {
+        targetUrl: `${target.url}/hold`, queue: 'chain', payload: { step: 0 }, concurrencyKey: 'tenant-b',
+        then: { targetUrl: `${target.url}/ok`, queue: 'chain', labels: ['step-1'], then: { targetUrl: `${target.url}/ok`, queue: 'chain', payload: { step: 2 } } },
+        onFailure: { targetUrl: `${target.url}/on-failure`, queue: 'chain' },
+      },
+    });
+    expect(head.status, JSON.stringify(head.body)).toBe(201);
+    const a = head.body.id as string;
+    await waitForTask(source, a, (t) => t.status === 'running');
+    // … and one whose first task ended: its step was created (pending in the paused queue), with a step of its own still to come.
+    const first = await source.api('/v1/tasks', { body: { targetUrl: `${target.url}/ok`, queue: 'fast', payload: 'b', then: { targetUrl: `${target.url}/ok`, queue: 'slow', then: { targetUrl: `${target.url}/ok`, queue: 'fast', payload: 'd' } } } });
+    const b = first.body.id as string;
+    const bDone = await waitForTask(source, b, (t) => t.nextTaskId !== null);
+    const c = bDone.nextTaskId!;
+
+    const b1Source = (await source.api(`/v1/batches/${b1}`)).body as Batch;
+    expect(b1Source).toMatchObject({ total: 4, counts: { pending: 2, running: 0, completed: 1, failed: 1, cancelled: 0 }, done: false, labels: ['move', 'half'] });
+    const ids = [...b1Tasks, ...b2Tasks, a, b, c];
+    const before = await snapshot(source, ids);
+
+    const exported = await runCli(['export', '--url', source.url]);
+    expect(exported.code, exported.stderr).toBe(0);
+    const lines = exported.stdout.trim().split('\n');
+    const parsed = lines.map((l) => JSON.parse(l));
+    expect(parsed.map((l) => l.task.id).sort()).toEqual([...ids].sort());
+    const lineOf = (id: string) => parsed.find((l) => l.task.id === id);
+    expect(lineOf(b1Tasks[2]!).batch).toMatchObject({ id: b1, total: 4, webhookUrl: `${hook.url}/b1`, labels: ['move', 'half'] });
+    expect(lineOf(a).chain).toMatchObject({ then: { targetUrl: `${target.url}/ok`, then: { payload: { step: 2 } } }, onFailure: { targetUrl: `${target.url}/on-failure` } });
+    expect(lineOf(c).chain).toMatchObject({ then: { payload: 'd' } });
+    expect(lineOf(a).batch).toBeUndefined();
+    source.closed = source.close(0);
+    await source.closed;
+    release();
+
+    // Into another server (SQLite, or PostgreSQL in the postgres project), its queues paused so
+    // nothing moves while the copy is compared; in two calls that split b1's members.
+    const dest = await startServer();
+    for (const q of ['fast', 'slow', 'chain']) expect((await dest.api(`/v1/queues/${q}`, { method: 'PUT', body: { paused: true } })).status).toBe(200);
+    const dir = tempDir();
+    const parts = [lines.filter((_, i) => i % 2 === 0), lines.filter((_, i) => i % 2 === 1)];
+    let imported = 0;
+    for (const [i, part] of parts.entries()) {
+      const file = path.join(dir, `part-${i}.jsonl`);
+      fs.writeFileSync(file, part.join('\n') + '\n');
+      const r = await runCli(['import', file, '--url', dest.url, '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      imported += JSON.parse(r.stdout).imported;
+    }
+    expect(imported).toBe(ids.length);
+    const again = await runCli(['import', '-', '--url', dest.url, '--json'], { input: exported.stdout });
+    expect(JSON.parse(again.stdout)).toMatchObject({ imported: 0, skipped: ids.length });
+
+    // The batches as they were; the tasks with their links, keys and steps (the running head pending again).
+    expect((await dest.api(`/v1/batches/${b1}`)).body).toEqual(b1Source);
+    expect((await dest.api(`/v1/batches/${b2}`)).body).toEqual(b2Source);
+    const after = await snapshot(dest, ids);
+    const headAt = ids.indexOf(a);
+    expect(after.filter((_, i) => i !== headAt)).toEqual(before.filter((_, i) => i !== headAt));
+    expect(after[headAt]!.task).toMatchObject({ ...before[headAt]!.task, status: 'pending', error: { type: 'interrupted' }, runAt: expect.any(String), concurrencyKey: 'tenant-b', nextTaskId: null });
+    const reexported = (await runCli(['export', '--url', dest.url])).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    for (const l of reexported) {
+      expect(l.chain, l.task.id).toEqual(lineOf(l.task.id).chain);
+      expect(l.batch, l.task.id).toEqual(lineOf(l.task.id).batch);
+    }
+
+    // The work ends on the new server: b1 done once, its webhook sent once (b2's not again) …
+    for (const q of ['fast', 'slow', 'chain']) await dest.api(`/v1/queues/${q}`, { method: 'PUT', body: { paused: false } });
+    const b1Done = await waitBatch(dest, b1, (x) => x.done && x.webhook?.status === 'delivered');
+    expect(b1Done).toMatchObject({ total: 4, counts: { pending: 0, running: 0, completed: 3, failed: 1, cancelled: 0 }, webhook: { status: 'delivered', attempts: 1 } });
+    const b1Hooks = hook.requests.filter((r) => r.headers['aq-batch-id'] === b1);
+    expect(b1Hooks).toHaveLength(1);
+    expect(b1Hooks[0]!.headers['webhook-id']).toBe(`${b1}.1`);
+    expect(b1Hooks[0]!.json).toMatchObject({ type: 'batch.done', batch: { id: b1, total: 4, counts: { completed: 3, failed: 1 }, labels: ['move', 'half'] } });
+    expect(hook.requests.filter((r) => r.headers['aq-batch-id'] === b2)).toHaveLength(1);
+    expect((await dest.api(`/v1/batches/${b2}`)).body).toEqual(b2Source);
+
+    // … the running head's `then` is created when it completes there, and its own step after it …
+    const headDone = await waitForTask(dest, a, (t) => t.nextTaskId !== null);
+    expect(headDone).toMatchObject({ status: 'completed', result: { at: '/hold', got: { step: 0 } } });
+    const step1 = await waitForTask(dest, headDone.nextTaskId!, (t) => t.nextTaskId !== null);
+    expect(step1).toMatchObject({ status: 'completed', parentId: a, labels: ['step-1'], payload: { at: '/hold', got: { step: 0 } } });
+    const step2 = await waitForTerminal(dest, step1.nextTaskId!);
+    expect(step2).toMatchObject({ status: 'completed', parentId: step1.id, payload: { step: 2 }, result: { got: { step: 2 } } });
+    // … and the step created on the source runs and creates its own.
+    const cDone = await waitForTask(dest, c, (t) => t.nextTaskId !== null);
+    expect(cDone).toMatchObject({ status: 'completed', parentId: b });
+    expect(await waitForTerminal(dest, cDone.nextTaskId!)).toMatchObject({ status: 'completed', parentId: c, payload: 'd' });
+    expect(target.requests.filter((r) => r.path === '/on-failure')).toEqual([]);
+  });
+});
+
 describe.runIf(testStore === 'sqlite')('asyncqueue backup', () => {
   it('copies a database under steady load: consistent, holding every task acknowledged before it', async () => {
     const server = await startServer();
@@ -217,5 +388,84 @@ describe('import and export routes', () => {
     const refused = await blocked.api('/v1/import', { body: { items: [line] } });
     expect(refused.status).toBe(400);
     expect(refused.body.error.message).toMatch(/items\.0\.task/);
+  });
+
+  it('refuse malformed, oversized and hostile keys, links, chains and batches with a 400 naming the field, storing nothing', async () => {
+    const source = await startServer();
+    await source.api('/v1/queues/held', { method: 'PUT', body: { paused: true } });
+    const created = await source.api('/v1/tasks/batch', {
+      body: { tasks: [{ targetUrl: 'http://127.0.0.1:9/x', queue: 'held', concurrencyKey: 'k', then: { targetUrl: 'http://127.0.0.1:9/y' } }], batch: { webhookUrl: 'http://127.0.0.1:9/hook', labels: ['l'] } },
+    });
+    expect(created.status).toBe(201);
+    const line = JSON.parse((await (await fetch(`${source.url}/v1/export`)).text()).trim());
+    expect(line).toMatchObject({ task: { concurrencyKey: 'k', batchId: created.body.batchId }, chain: { then: { targetUrl: 'http://127.0.0.1:9/y' } }, batch: { id: created.body.batchId, total: 1 } });
+    const dest = await startServer();
+    const nest = (levels: number): Record<string, unknown> => (levels === 0 ? { targetUrl: 'http://127.0.0.1:9/z' } : { targetUrl: 'http://127.0.0.1:9/z', then: nest(levels - 1) });
+    const deep: unknown[] = [];
+    let inner = deep;
+    for (let i = 0; i < 200; i++) inner.push((inner = []));
+    const task = (patch: Record<string, unknown>) => ({ ...line, task: { ...line.task, ...patch } });
+    const cases: [unknown, string][] = [
+      [task({ concurrencyKey: '' }), 'items.0.task.concurrencyKey'],
+      [task({ concurrencyKey: 'k'.repeat(201) }), 'items.0.task.concurrencyKey'],
+      [task({ concurrencyKey: 'a\u0000b' }), 'items.0.task.concurrencyKey'],
+      [task({ batchId: 42 }), 'items.0.task.batchId'],
+      [task({ parentId: '../../etc' }), 'items.0.task.parentId'],
+      [task({ nextTaskId: 'x'.repeat(65) }), 'items.0.task.nextTaskId'],
+      [task({ async: { timeout: 0, heartbeat: null } }), 'items.0.task.async.timeout'],
+      [task({ async: { timeout: 10, heartbeat: 'soon' } }), 'items.0.task.async.heartbeat'],
+      [task({ qstash: { kind: 'evil' } }), 'items.0.task.qstash'],
+      [task({ targetUrl: 'file:///etc/passwd' }), 'items.0.task.targetUrl'],
+      [task({ headers: { 'bad\nname': 'v' } }), 'items.0.task.headers'],
+      [task({ payload: deep }), 'items.0.task.payload'],
+      [{ ...line, chain: 'then' }, 'items.0.chain'],
+      [{ ...line, chain: {} }, 'items.0.chain'],
+      [{ ...line, chain: { then: { targetUrl: 'javascript:alert(1)' } } }, 'items.0.chain.then.targetUrl'],
+      [{ ...line, chain: { then: { targetUrl: 'http://127.0.0.1:9/y', idempotencyKey: 'k' } } }, 'items.0.chain.then.idempotencyKey'],
+      [{ ...line, chain: { then: { targetUrl: 'http://127.0.0.1:9/y', extra: 1 } } }, 'items.0.chain.then'],
+      [{ ...line, chain: nest(11) }, 'items.0.chain'],
+      [{ ...line, chain: { onFailure: { targetUrl: 'http://127.0.0.1:9/y', payload: deep } } }, 'items.0.chain.onFailure.payload'],
+      [{ ...line, outcomes: -1 }, 'items.0.outcomes'],
+      [{ ...line, batch: 'bat' }, 'items.0.batch'],
+      [{ ...line, batch: { ...line.batch, id: 'bat_other' } }, 'items.0.batch.id'],
+      [{ ...task({ batchId: null }) }, 'items.0.batch.id'],
+      [{ ...line, batch: { ...line.batch, total: -1 } }, 'items.0.batch.total'],
+      [{ ...line, batch: { ...line.batch, total: 1_000_000 } }, 'items.0.batch.total'],
+      [{ ...line, batch: { ...line.batch, total: 5 } }, 'items.0.batch.counts'],
+      [{ ...line, batch: { ...line.batch, done: true } }, 'items.0.batch'],
+      [{ ...line, batch: { ...line.batch, labels: Array.from({ length: 11 }, (_, i) => `l${i}`) } }, 'items.0.batch.labels'],
+      [{ ...line, batch: { ...line.batch, labels: ['x'.repeat(65)] } }, 'items.0.batch.labels'],
+      [{ ...line, batch: { ...line.batch, webhookUrl: 'gopher://x' } }, 'items.0.batch.webhookUrl'],
+      [{ ...line, batch: { ...line.batch, webhook: { status: 'sent', attempts: 1, error: null } } }, 'items.0.batch.webhook.status'],
+      [{ ...line, batch: { ...line.batch, createdAt: 'yesterday' } }, 'items.0.batch.createdAt'],
+    ];
+    for (const [item, where] of cases) {
+      const r = await dest.api('/v1/import', { body: { items: [item] } });
+      expect(r.status, where).toBe(400);
+      expect(r.body.error.code, where).toBe('invalid_request');
+      expect(JSON.stringify(r.body.error), where).toContain(where);
+    }
+    // The outbound policy applies to every URL a line brings: chain steps, the batch's webhook, QStash callbacks.
+    const blocked = await startServer({ blockPrivateTargets: true });
+    const outside = { ...line, task: { ...line.task, targetUrl: 'https://example.com/x', webhookUrl: null }, batch: { ...line.batch, webhookUrl: 'https://example.com/hook' } };
+    const policy: [unknown, string][] = [
+      [{ ...outside, chain: { then: { targetUrl: 'https://example.com/y', then: { targetUrl: 'http://127.0.0.1:9/in' } } } }, 'items.0.chain.then.then.targetUrl'],
+      [{ ...outside, chain: undefined, batch: { ...line.batch, webhookUrl: 'http://127.0.0.1:9/hook' } }, 'items.0.batch.webhookUrl'],
+      [{ ...outside, chain: undefined, task: { ...outside.task, qstash: { kind: 'message', sent: {}, contentType: null, base64: false, retryDelay: null, callback: 'http://127.0.0.1:9/cb', failureCallback: null, urlGroup: null, endpointName: null, flowControl: null, notBefore: null, callerIp: null } } }, 'items.0.task.qstash.callback'],
+    ];
+    for (const [item, where] of policy) {
+      const r = await blocked.api('/v1/import', { body: { items: [item] } });
+      expect(r.status, where).toBe(400);
+      expect(r.body.error.message, where).toContain(where);
+    }
+    // Nothing was stored: no task, no batch row.
+    for (const s of [dest, blocked]) {
+      expect((await s.api('/v1/tasks')).body.tasks).toEqual([]);
+      expect((await s.api(`/v1/batches/${created.body.batchId}`)).status).toBe(404);
+    }
+    // The line itself is accepted: the batch, the key and the chain arrive.
+    await dest.api('/v1/queues/held', { method: 'PUT', body: { paused: true } });
+    expect((await dest.api('/v1/import', { body: { items: [line] } })).body).toEqual({ imported: 1, skipped: 0 });
+    expect((await dest.api(`/v1/batches/${created.body.batchId}`)).body).toEqual((await source.api(`/v1/batches/${created.body.batchId}`)).body);
   });
 });

@@ -53,16 +53,17 @@ const list = createRoute({
 });
 
 /** Checks what zod cannot (payload depth, the outbound policy) on a create body and each of its chain steps. */
-function check(input: ChainedTaskInput, deps: ApiDeps, path: (string | number)[]): void {
+export function checkCreateBody(input: ChainedTaskInput, deps: ApiDeps, path: (string | number)[]): void {
   if (deeperThan(input.payload, deps.maxDepth)) {
-    throw new ApiError(400, 'invalid_request', `payload nests deeper than ${deps.maxDepth} levels`, [{ path: [...path, 'payload'], message: 'too deep' }]);
+    const where = path.length > 0 ? `invalid request: ${[...path, 'payload'].join('.')}: nests` : 'payload nests';
+    throw new ApiError(400, 'invalid_request', `${where} deeper than ${deps.maxDepth} levels`, [{ path: [...path, 'payload'], message: 'too deep' }]);
   }
   for (const field of ['targetUrl', 'webhookUrl'] as const) {
     const why = input[field] === undefined ? undefined : deps.refusedUrl?.(input[field]);
     if (why) throw new ApiError(400, 'invalid_request', `invalid request: ${[...path, field].join('.')}: ${why}`, [{ path: [...path, field], message: why }]);
   }
-  if (input.then) check(input.then, deps, [...path, 'then']);
-  if (input.onFailure) check(input.onFailure, deps, [...path, 'onFailure']);
+  if (input.then) checkCreateBody(input.then, deps, [...path, 'then']);
+  if (input.onFailure) checkCreateBody(input.onFailure, deps, [...path, 'onFailure']);
 }
 
 /** Tasks a create body may imply: itself and every then/onFailure step at every level (api.md §13). */
@@ -78,7 +79,7 @@ function tooMany(n: number, path: (string | number)[]): ApiError {
 
 /** Applies defaults, checks what zod cannot (depth, outbound policy, implied tasks); index prefixes paths in batches. */
 function prepare(input: CreateTaskInput, deps: ApiDeps, now: number, path: (string | number)[] = [], batchId?: string) {
-  check(input, deps, path);
+  checkCreateBody(input, deps, path);
   return toNewTask(input, now, { batchId });
 }
 

@@ -465,6 +465,9 @@ export class PostgresStore implements Store {
     this.noteQueues(items.map((i) => i.task));
     return tf.importTasks(this.ctx, items, now);
   }
+  exportDetails(ids: string[]) {
+    return tf.exportDetails(this.ctx, ids);
+  }
   /** A file copy is SQLite's; a PostgreSQL database is copied with pg_dump (or moved with export/import). */
   async backup(_file: string): Promise<void> {
     throw new StoreUnsupportedError('backup copies a SQLite database; this server stores its tasks in PostgreSQL: use pg_dump, or asyncqueue export');

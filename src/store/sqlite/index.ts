@@ -309,6 +309,9 @@ export class SqliteStore implements Store {
   importTasks(items: ImportItem[], now: number) {
     return this.write(() => tf.importTasks(this.ctx, items, now));
   }
+  exportDetails(ids: string[]) {
+    return this.read(() => tf.exportDetails(this.ctx, ids));
+  }
   /** SQLite's online backup API: a consistent copy while writes go on (they wait only between its steps). */
   async backup(file: string) {
     if (this.closed) throw new StoreUnavailableError('the store is closed');
