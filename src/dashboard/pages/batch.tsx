@@ -6,7 +6,7 @@ import type { Batch, Task } from '../../shared/types.js';
 import { TASK_STATUSES } from '../../shared/types.js';
 import { formatTime, query, relative } from '../format.js';
 import { Badge, Notice } from '../layout.js';
-import { TaskRows } from './tasks.js';
+import { TaskTable } from './tasks.js';
 
 export interface BatchProps {
   batch: Batch;
@@ -73,23 +73,7 @@ export function BatchPage({ batch: b, tasks, nextCursor, now }: BatchProps) {
         {tasks.length === 0 ? (
           <Notice kind="empty">No tasks left in this batch (deleted or purged by --retention).</Notice>
         ) : (
-          <div class="table-wrap">
-            <table class="tasks">
-              <caption class="sr-only">Tasks of the batch, newest first</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Task</th>
-                  <th scope="col">State</th>
-                  <th scope="col">Queue</th>
-                  <th scope="col" class="num">Attempts</th>
-                  <th scope="col">Target</th>
-                  <th scope="col">Last error</th>
-                  <th scope="col">Created</th>
-                </tr>
-              </thead>
-              <TaskRows tasks={tasks} now={now} />
-            </table>
-          </div>
+          <TaskTable tasks={tasks} now={now} caption="Tasks of the batch, newest first" />
         )}
         {nextCursor && (
           <nav class="pager" aria-label="Pages">

@@ -79,7 +79,30 @@ function Filters({ filter, queueNames }: { filter: TaskFilter; queueNames: strin
   );
 }
 
-export function TaskRows({ tasks, now }: { tasks: Task[]; now: number }) {
+/** A table of tasks, one row each: the task list's and a batch page's. */
+export function TaskTable({ tasks, now, caption }: { tasks: Task[]; now: number; caption: string }) {
+  return (
+    <div class="table-wrap">
+      <table class="tasks">
+        <caption class="sr-only">{caption}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Task</th>
+            <th scope="col">State</th>
+            <th scope="col">Queue</th>
+            <th scope="col" class="num">Attempts</th>
+            <th scope="col">Target</th>
+            <th scope="col">Last error</th>
+            <th scope="col">Created</th>
+          </tr>
+        </thead>
+        <TaskRows tasks={tasks} now={now} />
+      </table>
+    </div>
+  );
+}
+
+function TaskRows({ tasks, now }: { tasks: Task[]; now: number }) {
   return (
     <tbody>
       {tasks.map((t) => (
@@ -155,23 +178,7 @@ export function Tasks({ filter, tasks, nextCursor, queueNames, now, error }: Tas
         ) : tasks.length === 0 ? (
           <Notice kind="empty">{nextCursor ? 'No match among the tasks searched on this page; older ones may match.' : filter.cursor ? 'No older tasks.' : 'No tasks match. New ones appear here as they are created.'}</Notice>
         ) : (
-          <div class="table-wrap">
-            <table class="tasks">
-              <caption class="sr-only">Tasks, newest first</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Task</th>
-                  <th scope="col">State</th>
-                  <th scope="col">Queue</th>
-                  <th scope="col" class="num">Attempts</th>
-                  <th scope="col">Target</th>
-                  <th scope="col">Last error</th>
-                  <th scope="col">Created</th>
-                </tr>
-              </thead>
-              <TaskRows tasks={tasks} now={now} />
-            </table>
-          </div>
+          <TaskTable tasks={tasks} now={now} caption="Tasks, newest first" />
         )}
         <nav class="pager" aria-label="Pages">
           {filter.cursor && <a href={`/tasks${query(base)}`}>« Newest</a>}
