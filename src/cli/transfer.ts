@@ -141,7 +141,7 @@ export function registerTransfer(program: Command): void {
     .addHelpText('after', '\nExamples:\n  $ aq backup ./asyncqueue-copy.db\n  $ aq backup /backups/aq.db --force --url http://queue.internal:8700')
     .action(async (file: string, opts: { force?: boolean }, cmd: Command) => backup(contextOf(cmd), file, Boolean(opts.force)));
   withGlobals(program.command('export'))
-    .description('write every task with its attempts as JSON lines to standard output (newest first)')
+    .description('write every task with its attempts (and its chain steps and batch) as JSON lines to standard output (newest first)')
     .option('--status <status>', `only tasks in this state (${TASK_STATUSES.join(', ')})`)
     .option('--queue <name>', 'only tasks of this queue')
     .addHelpText('after', '\nExamples:\n  $ aq export > tasks.jsonl\n  $ aq export --status failed --queue emails | wc -l')

@@ -297,6 +297,7 @@ describe('asyncqueue export / import of batches and chains', () => {
     for (const l of reexported) {
       expect(l.chain, l.task.id).toEqual(lineOf(l.task.id).chain);
       expect(l.batch, l.task.id).toEqual(lineOf(l.task.id).batch);
+      expect(l.outcomes, l.task.id).toBe(lineOf(l.task.id).outcomes);
     }
 
     // The work ends on the new server: b1 done once, its webhook sent once (b2's not again) …
@@ -322,6 +323,71 @@ describe('asyncqueue export / import of batches and chains', () => {
     expect(cDone).toMatchObject({ status: 'completed', parentId: b });
     expect(await waitForTerminal(dest, cDone.nextTaskId!)).toMatchObject({ status: 'completed', parentId: c, payload: 'd' });
     expect(target.requests.filter((r) => r.path === '/on-failure')).toEqual([]);
+  });
+});
+
+describe('asyncqueue export / import of batches in other states', () => {
+  it('a done batch whose batch.done was still failing is sent once by the new server; a running member is pending again; a member removed there comes back counted', { timeout: 120_000 }, async () => {
+    let hookUp = false;
+    const hook = await startTarget(() => (hookUp ? { status: 200 } : { status: 503 }));
+    let holds = 0;
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    onTestFinished(() => release());
+    const target = await startTarget(async (req) => {
+      if (req.path === '/hold' && ++holds === 1) {
+        await held;
+        return { status: 503 };
+      }
+      return { status: 200, body: { ok: true } };
+    });
+    const source = await sqliteServer();
+    await source.api('/v1/queues/slow', { method: 'PUT', body: { paused: true } });
+    const done = await source.api('/v1/tasks/batch', { body: { tasks: [{ targetUrl: `${target.url}/ok`, queue: 'fast' }], batch: { webhookUrl: `${hook.url}/done` } } });
+    const bd = done.body.batchId as string;
+    const bdSource = await waitBatch(source, bd, (b) => b.done && (b.webhook?.attempts ?? 0) >= 1);
+    expect(bdSource.webhook).toMatchObject({ status: 'pending', error: { type: 'http', status: 503 } });
+    const run = await source.api('/v1/tasks/batch', {
+      body: { tasks: [{ targetUrl: `${target.url}/hold`, queue: 'hq' }, { targetUrl: `${target.url}/ok`, queue: 'slow' }, { targetUrl: `${target.url}/ok`, queue: 'slow' }], batch: { webhookUrl: `${hook.url}/run` } },
+    });
+    const br = run.body.batchId as string;
+    const members = (run.body.tasks as Task[]).map((t) => t.id);
+    await waitForTask(source, members[0]!, (t) => t.status === 'running');
+    expect((await source.api(`/v1/batches/${br}`)).body.counts).toEqual({ pending: 2, running: 1, completed: 0, failed: 0, cancelled: 0 });
+    const exported = await runCli(['export', '--url', source.url]);
+    expect(exported.code, exported.stderr).toBe(0);
+    source.closed = source.close(0);
+    await source.closed;
+    release();
+    const fromSource = hook.requests.length;
+    hookUp = true;
+
+    const dest = await startServer();
+    for (const q of ['hq', 'slow']) await dest.api(`/v1/queues/${q}`, { method: 'PUT', body: { paused: true } });
+    const r = await runCli(['import', '-', '--url', dest.url, '--json'], { input: exported.stdout });
+    expect(JSON.parse(r.stdout), r.stderr).toMatchObject({ imported: 4, skipped: 0 });
+    // The pending batch.done goes out once, with the same webhook-id (<batch id>.1) and the counts it was done with.
+    const bdDest = await waitBatch(dest, bd, (b) => b.webhook?.status === 'delivered');
+    expect(bdDest).toMatchObject({ done: true, doneAt: bdSource.doneAt, counts: bdSource.counts });
+    const sent = hook.requests.slice(fromSource).filter((q) => q.headers['aq-batch-id'] === bd);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.headers['webhook-id']).toBe(`${bd}.1`);
+    expect(sent[0]!.json).toMatchObject({ type: 'batch.done', batch: { id: bd, total: 1, counts: { completed: 1 }, doneAt: bdSource.doneAt } });
+    // The running member is pending again, and counted so.
+    expect((await dest.api(`/v1/batches/${br}`)).body).toMatchObject({ total: 3, counts: { pending: 3, running: 0 }, done: false });
+    // A member removed on the new server comes back with a repeated import, counted once.
+    expect((await dest.api(`/v1/tasks/${members[2]}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await dest.api(`/v1/batches/${br}`)).body).toMatchObject({ total: 2, counts: { pending: 2 } });
+    const again = await runCli(['import', '-', '--url', dest.url, '--json'], { input: exported.stdout });
+    expect(JSON.parse(again.stdout)).toMatchObject({ imported: 1, skipped: 3 });
+    expect((await dest.api(`/v1/batches/${br}`)).body).toMatchObject({ total: 3, counts: { pending: 3, running: 0, completed: 0 }, done: false });
+    // Its work ends there: done once, one batch.done.
+    for (const q of ['hq', 'slow']) await dest.api(`/v1/queues/${q}`, { method: 'PUT', body: { paused: false } });
+    const brDone = await waitBatch(dest, br, (b) => b.webhook?.status === 'delivered');
+    expect(brDone).toMatchObject({ total: 3, counts: { pending: 0, running: 0, completed: 3 }, done: true });
+    const runHooks = hook.requests.filter((q) => q.headers['aq-batch-id'] === br);
+    expect(runHooks.map((q) => q.headers['webhook-id'])).toEqual([`${br}.1`]);
+    expect(hook.requests.slice(fromSource).filter((q) => q.headers['aq-batch-id'] === bd)).toHaveLength(1);
   });
 });
 

@@ -161,7 +161,7 @@ function checkLine(line: ExportLine, deps: ApiDeps, i: number): void {
 const exportRoute = createRoute({
   method: 'get', path: '/v1/export', tags: ['transfer'], summary: 'Every task with its attempts, one JSON line each (newest first)',
   request: { query: z.object({ status: TaskStatusSchema.optional(), queue: QueueName.optional() }) },
-  responses: { 200: { content: { 'application/x-ndjson': { schema: z.string() } }, description: 'one {"task", "attempts"} object per line' }, ...errors },
+  responses: { 200: { content: { 'application/x-ndjson': { schema: z.string() } }, description: 'one ExportLine per line: {"task", "attempts"}, with "chain", "outcomes" and (for a batch member) "batch"' }, ...errors },
 });
 const importRoute = createRoute({
   method: 'post', path: '/v1/import', tags: ['transfer'], summary: `Import up to ${MAX_IMPORT_BATCH} exported tasks, keeping ids and states (all or nothing)`,

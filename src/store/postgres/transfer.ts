@@ -37,8 +37,8 @@ export async function importTasks(ctx: PgCtx, items: ImportItem[], now: number):
       let b = batches.get(id);
       if (b) return b;
       if (it.batch) await sql.query(BATCH_ROW, batchRowValues(it.batch), 'aq_import_batch');
-      // Locked for the call: a member's end elsewhere cannot move its counts between the reads and the writes below.
-      const [row] = await sql.query<{ total: number; outcomes: number }>('SELECT total, outcomes FROM batches WHERE id = $1 FOR UPDATE', [id], 'aq_import_batch_row');
+      // Not locked here (the batch triggers lock the row when members change): a member removed meanwhile lowers total and members alike.
+      const [row] = await sql.query<{ total: number; outcomes: number }>('SELECT total, outcomes FROM batches WHERE id = $1', [id], 'aq_import_batch_row');
       if (!row) return undefined;
       const [m] = await sql.query<{ n: string }>('SELECT count(*) AS n FROM tasks WHERE batch_id = $1', [id], 'aq_import_batch_members');
       b = { snapshot: it.batch, placeholders: placeholdersOf(row.total, Number(m!.n)), outcomesBefore: Number(row.outcomes) };
