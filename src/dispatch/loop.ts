@@ -183,6 +183,11 @@ export class InFlight<E extends { controller: AbortController; deadline: number 
     return this.map.size;
   }
 
+  /** The entries in flight now, by id. */
+  entries(): [string, E][] {
+    return [...this.map];
+  }
+
   get(id: string): E | undefined {
     return this.map.get(id);
   }

@@ -53,6 +53,8 @@ interface Running {
   controller: AbortController;
   deadline: number;
   queue: string;
+  /** The attempt number this request makes. */
+  attempt: number;
   /** The origin's admission (hosts.ts), handed back when the attempt ends. */
   host: HostTicket | undefined;
 }
@@ -79,6 +81,7 @@ export class Scheduler {
   private readonly backstopMs: number;
   private readonly random: () => number;
   private readonly unsubscribe: () => void;
+  private readonly unsubscribeResync: () => void;
   /**
    * Keyed queues (api.md §12) whose last claim started fewer than it was given slots for: their
    * due tasks wait on their keys' caps, so claiming again at once would find the same. They sit
@@ -104,6 +107,21 @@ export class Scheduler {
       this.running.get(e.id)?.controller.abort('cancelled');
       this.unpark(e.id);
     });
+    // Events may have been missed (the listening connection to the other nodes came back): a
+    // cancel or delete made on another node meanwhile still aborts its request here.
+    this.unsubscribeResync = o.events.onResync(() => this.loop.track(this.recheckRunning(), 'rechecking running tasks failed'));
+  }
+
+  /** Aborts the requests (and drops the parked tasks) whose task is no longer this attempt's: cancelled, deleted, or taken over. */
+  private async recheckRunning(): Promise<void> {
+    const mine = [...this.running.entries().map(([id, e]) => [id, e.attempt] as const), ...[...this.parked.values()].flat().map((t) => [t.id, t.attempt] as const)];
+    for (const [id, attempt] of mine) {
+      const task = await this.o.store.getTask(id);
+      if (task && task.status === 'running' && task.attempts === attempt) continue;
+      const entry = this.running.get(id);
+      if (entry?.attempt === attempt) entry.controller.abort('cancelled');
+      this.unpark(id);
+    }
   }
 
   /** Attempts in flight now. */
@@ -200,7 +218,7 @@ export class Scheduler {
 
   private start(t: ClaimedTask, host: HostTicket | undefined): void {
     const controller = new AbortController();
-    const entry: Running = { controller, deadline: t.startedAt + t.timeoutMs, queue: t.queue, host };
+    const entry: Running = { controller, deadline: t.startedAt + t.timeoutMs, queue: t.queue, attempt: t.attempt, host };
     this.running.add(t.id, entry);
     const q = t.qstash;
     const body = NO_BODY.has(t.method) ? null : q ? qstashBody({ payloadJson: t.payloadJson, qstash: q }) : t.payloadJson;
@@ -378,5 +396,6 @@ export class Scheduler {
     await this.loop.stop(graceMs, () => this.running.abortAll('interrupted'));
     this.running.close();
     this.unsubscribe();
+    this.unsubscribeResync();
   }
 }
