@@ -107,3 +107,37 @@ export function Notice({ kind, children }: { kind: 'error' | 'empty'; children?:
     </div>
   );
 }
+
+/** A head cell of a DataTable: its label, or `num` (a right-aligned count) or `actions` (a column of buttons, named for screen readers only). */
+export type Column = string | { num: string } | { actions: true };
+
+/**
+ * A table in the dashboard's one form: it scrolls sideways in its `table-wrap` (`region`: the
+ * live region's id), its caption is for screen readers, one row of column heads; `children`
+ * are the rows of its body.
+ */
+export function DataTable({ class: cls, caption, columns, region, children }: { class?: string; caption: string; columns: Column[]; region?: string; children?: Child }) {
+  return (
+    <div class="table-wrap" id={region} data-region={region ? true : undefined}>
+      <table class={cls}>
+        <caption class="sr-only">{caption}</caption>
+        <thead>
+          <tr>
+            {columns.map((c) =>
+              typeof c === 'string' ? (
+                <th scope="col">{c}</th>
+              ) : 'num' in c ? (
+                <th scope="col" class="num">{c.num}</th>
+              ) : (
+                <th scope="col">
+                  <span class="sr-only">Actions</span>
+                </th>
+              ),
+            )}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </div>
+  );
+}

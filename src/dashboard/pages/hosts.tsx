@@ -3,7 +3,7 @@
 // (POST /v1/hosts/reset). Breaker state is per node: the page shows the answering node's.
 import type { Host } from '../../shared/types.js';
 import { formatTime, relative } from '../format.js';
-import { Notice } from '../layout.js';
+import { DataTable, Notice } from '../layout.js';
 
 export type HostsProps = { now: number } & ({ kind: 'list'; hosts: Host[] } | { kind: 'error'; error: string });
 
@@ -56,30 +56,12 @@ export function Hosts(p: HostsProps) {
       ) : p.hosts.length === 0 ? (
         <Notice kind="empty">No origins yet: an origin is listed once a task or webhook is sent to it.</Notice>
       ) : (
-        <div class="table-wrap" id="r-hosts" data-region>
-          <table class="hosts">
-            <caption class="sr-only">Target origins: circuit, limit, in flight, failures</caption>
-            <thead>
-              <tr>
-                <th scope="col">Origin</th>
-                <th scope="col">Circuit</th>
-                <th scope="col" class="num">In flight</th>
-                <th scope="col" class="num">Limit</th>
-                <th scope="col" class="num">Failures in a row</th>
-                <th scope="col">Until</th>
-                <th scope="col">Recent failures</th>
-                <th scope="col">
-                  <span class="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {p.hosts.map((h) => (
-                <Row h={h} now={p.now} />
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable class="hosts" region="r-hosts" caption="Target origins: circuit, limit, in flight, failures"
+          columns={['Origin', 'Circuit', { num: 'In flight' }, { num: 'Limit' }, { num: 'Failures in a row' }, 'Until', 'Recent failures', { actions: true }]}>
+          {p.hosts.map((h) => (
+            <Row h={h} now={p.now} />
+          ))}
+        </DataTable>
       )}
     </>
   );

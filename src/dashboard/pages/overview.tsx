@@ -3,7 +3,7 @@
 // nodes sharing the database (GET /v1/cluster, api.md §9).
 import type { ClusterNodeView, Queue, Stats } from '../../shared/types.js';
 import { TASK_STATUSES } from '../../shared/types.js';
-import { Notice } from '../layout.js';
+import { DataTable, Notice } from '../layout.js';
 import { Chart } from './chart.js';
 
 export function Counts({ stats }: { stats: Stats }) {
@@ -65,72 +65,36 @@ function QueueRow({ q }: { q: Queue }) {
 export function QueueTable({ queues }: { queues: Queue[] }) {
   if (queues.length === 0) return <Notice kind="empty">No queues yet: a queue is created by its first task.</Notice>;
   return (
-    <div class="table-wrap">
-      <table class="queues">
-        <caption class="sr-only">Queues: tasks by state, limits and pause</caption>
-        <thead>
-          <tr>
-            <th scope="col">Queue</th>
-            <th scope="col" class="num">Pending</th>
-            <th scope="col" class="num">In flight</th>
-            <th scope="col" class="num">Completed</th>
-            <th scope="col" class="num">Failed</th>
-            <th scope="col" class="num">Cancelled</th>
-            <th scope="col">Concurrency</th>
-            <th scope="col">Rate /s</th>
-            <th scope="col">Per key</th>
-            <th scope="col">State</th>
-            <th scope="col">
-              <span class="sr-only">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {queues.map((q) => (
-            <QueueRow q={q} />
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable class="queues" caption="Queues: tasks by state, limits and pause"
+      columns={['Queue', { num: 'Pending' }, { num: 'In flight' }, { num: 'Completed' }, { num: 'Failed' }, { num: 'Cancelled' }, 'Concurrency', 'Rate /s', 'Per key', 'State', { actions: true }]}>
+      {queues.map((q) => (
+        <QueueRow q={q} />
+      ))}
+    </DataTable>
   );
 }
 
 export function NodeTable({ nodes }: { nodes: ClusterNodeView[] }) {
   if (nodes.length === 0) return <Notice kind="empty">No node has reported yet.</Notice>;
   return (
-    <div class="table-wrap">
-      <table class="nodes">
-        <caption class="sr-only">Nodes sharing this database: state, last heartbeat, attempts in flight</caption>
-        <thead>
-          <tr>
-            <th scope="col">Node</th>
-            <th scope="col">Id</th>
-            <th scope="col">State</th>
-            <th scope="col">Heartbeat</th>
-            <th scope="col" class="num">In flight</th>
-            <th scope="col">Started</th>
-          </tr>
-        </thead>
-        <tbody>
-          {nodes.map((n) => (
-            <tr>
-              <th scope="row">{n.name}</th>
-              <td>
-                <code>{n.id}</code>
-              </td>
-              <td>{!n.alive ? <span class="badge s-failed">dead</span> : n.leader ? <span class="badge s-completed">leader</span> : <span class="badge s-active">alive</span>}</td>
-              <td>
-                <time datetime={n.heartbeatAt}>{n.heartbeatAt}</time>
-              </td>
-              <td class="num">{n.inFlight}</td>
-              <td>
-                <time datetime={n.startedAt}>{n.startedAt}</time>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable class="nodes" caption="Nodes sharing this database: state, last heartbeat, attempts in flight" columns={['Node', 'Id', 'State', 'Heartbeat', { num: 'In flight' }, 'Started']}>
+      {nodes.map((n) => (
+        <tr>
+          <th scope="row">{n.name}</th>
+          <td>
+            <code>{n.id}</code>
+          </td>
+          <td>{!n.alive ? <span class="badge s-failed">dead</span> : n.leader ? <span class="badge s-completed">leader</span> : <span class="badge s-active">alive</span>}</td>
+          <td>
+            <time datetime={n.heartbeatAt}>{n.heartbeatAt}</time>
+          </td>
+          <td class="num">{n.inFlight}</td>
+          <td>
+            <time datetime={n.startedAt}>{n.startedAt}</time>
+          </td>
+        </tr>
+      ))}
+    </DataTable>
   );
 }
 

@@ -3,7 +3,7 @@
 // A server without the schedules API (404) gets a friendly empty state instead of an error.
 import type { Schedule } from '../api.js';
 import { formatTime, relative } from '../format.js';
-import { Notice } from '../layout.js';
+import { DataTable, Notice } from '../layout.js';
 
 export type SchedulesProps = { now: number } & ({ kind: 'list'; schedules: Schedule[] } | { kind: 'unsupported' } | { kind: 'error'; error: string });
 
@@ -105,30 +105,11 @@ export function Schedules(props: SchedulesProps) {
         ) : props.schedules.length === 0 ? (
           <Notice kind="empty">No schedules yet. Create one above (or with POST /v1/schedules, aq schedules create).</Notice>
         ) : (
-          <div class="table-wrap">
-            <table>
-              <caption class="sr-only">Schedules</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Schedule</th>
-                  <th scope="col">Cron</th>
-                  <th scope="col">Timezone</th>
-                  <th scope="col">Target</th>
-                  <th scope="col">Queue</th>
-                  <th scope="col">Next run</th>
-                  <th scope="col">Last run</th>
-                  <th scope="col">
-                    <span class="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {props.schedules.map((s) => (
-                  <Row s={s} now={props.now} />
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable caption="Schedules" columns={['Schedule', 'Cron', 'Timezone', 'Target', 'Queue', 'Next run', 'Last run', { actions: true }]}>
+            {props.schedules.map((s) => (
+              <Row s={s} now={props.now} />
+            ))}
+          </DataTable>
         )}
       </section>
     </>

@@ -6,7 +6,7 @@
 // is marked as one and shows the Upstash-* headers it was published with.
 import type { Attempt, Delivery, Task, TaskError, TaskPlan } from '../../shared/types.js';
 import { formatDuration, formatTime, maskHeaders, prettyJson, relative } from '../format.js';
-import { Badge, Notice } from '../layout.js';
+import { Badge, DataTable, Notice } from '../layout.js';
 
 function ErrorText({ error }: { error: TaskError | null | undefined }) {
   if (!error) return <span class="muted">none</span>;
@@ -67,35 +67,21 @@ function Deliveries({ task: t, deliveries, now }: { task: Task; deliveries: Deli
       {deliveries.length === 0 ? (
         <Notice kind="empty">No delivery yet.</Notice>
       ) : (
-        <div class="table-wrap">
-          <table class="deliveries">
-            <caption class="sr-only">Every webhook delivery attempt, oldest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">webhook-id</th>
-                <th scope="col" class="num">Attempt</th>
-                <th scope="col">Started</th>
-                <th scope="col">Duration</th>
-                <th scope="col">Answer</th>
-              </tr>
-            </thead>
-            <tbody>
-              {deliveries.map((d) => (
-                <tr>
-                  <td class="mono">{`${t.id}.${d.outcome}`}</td>
-                  <td class="num">{d.attempt}</td>
-                  <td>
-                    <time datetime={d.startedAt} title={relative(d.startedAt, now)}>
-                      {formatTime(d.startedAt)}
-                    </time>
-                  </td>
-                  <td>{d.durationMs === null ? 'in flight' : formatDuration(d.durationMs)}</td>
-                  <td>{d.error ? <ErrorText error={d.error} /> : d.status !== undefined ? `HTTP ${d.status}` : '—'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable class="deliveries" caption="Every webhook delivery attempt, oldest first" columns={['webhook-id', { num: 'Attempt' }, 'Started', 'Duration', 'Answer']}>
+          {deliveries.map((d) => (
+            <tr>
+              <td class="mono">{`${t.id}.${d.outcome}`}</td>
+              <td class="num">{d.attempt}</td>
+              <td>
+                <time datetime={d.startedAt} title={relative(d.startedAt, now)}>
+                  {formatTime(d.startedAt)}
+                </time>
+              </td>
+              <td>{d.durationMs === null ? 'in flight' : formatDuration(d.durationMs)}</td>
+              <td>{d.error ? <ErrorText error={d.error} /> : d.status !== undefined ? `HTTP ${d.status}` : '—'}</td>
+            </tr>
+          ))}
+        </DataTable>
       )}
     </section>
   );

@@ -5,7 +5,7 @@
 import type { Task, TaskStatus } from '../../shared/types.js';
 import { TASK_STATUSES } from '../../shared/types.js';
 import { formatTime, query, relative, truncate } from '../format.js';
-import { Badge, Notice } from '../layout.js';
+import { Badge, DataTable, Notice } from '../layout.js';
 
 export interface TaskFilter {
   status?: TaskStatus;
@@ -82,29 +82,7 @@ function Filters({ filter, queueNames }: { filter: TaskFilter; queueNames: strin
 /** A table of tasks, one row each: the task list's and a batch page's. */
 export function TaskTable({ tasks, now, caption }: { tasks: Task[]; now: number; caption: string }) {
   return (
-    <div class="table-wrap">
-      <table class="tasks">
-        <caption class="sr-only">{caption}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Task</th>
-            <th scope="col">State</th>
-            <th scope="col">Queue</th>
-            <th scope="col" class="num">Attempts</th>
-            <th scope="col">Target</th>
-            <th scope="col">Last error</th>
-            <th scope="col">Created</th>
-          </tr>
-        </thead>
-        <TaskRows tasks={tasks} now={now} />
-      </table>
-    </div>
-  );
-}
-
-function TaskRows({ tasks, now }: { tasks: Task[]; now: number }) {
-  return (
-    <tbody>
+    <DataTable class="tasks" caption={caption} columns={['Task', 'State', 'Queue', { num: 'Attempts' }, 'Target', 'Last error', 'Created']}>
       {tasks.map((t) => (
         <tr data-id={t.id}>
           <td>
@@ -138,7 +116,7 @@ function TaskRows({ tasks, now }: { tasks: Task[]; now: number }) {
           </td>
         </tr>
       ))}
-    </tbody>
+    </DataTable>
   );
 }
 
