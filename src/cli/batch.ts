@@ -1,12 +1,13 @@
-// `aq batch <id> [--wait]`: a batch's counts by state (api.md §13), optionally waiting until every
-// task of it has ended, with a progress bar on a TTY.
+// `aq batch <id> [--wait] [--deliveries]`: a batch's counts by state (api.md §13), optionally
+// waiting until every task of it has ended, with a progress bar on a TTY; or its batch.done
+// webhook's delivery attempts (api.md §16). `aq redeliver <bat_…>` sends that webhook again.
 import type { Command } from 'commander';
-import type { Batch } from '../shared/types.js';
-import { AsyncQueueError } from '../sdk/errors.js';
-import { CliError, contextOf, printJson, withGlobals, type Context } from './context.js';
-import { ago } from './format.js';
+import type { Batch, Delivery } from '../shared/types.js';
+import { batchNotFound, contextOf, printJson, withGlobals, type Context } from './context.js';
+import { ago, duration, table } from './format.js';
 import { seconds } from './options.js';
 import { ProgressBar } from './progress.js';
+import { errorText } from './wait.js';
 
 /** How many of a batch's tasks have ended. */
 export function endedOf(b: Batch): number {
@@ -31,6 +32,19 @@ export function batchLines(ctx: Context, b: Batch, now = Date.now()): string[] {
   return rows.map(([k, v]) => `${out.paint('dim', k.padEnd(12))}${v}`);
 }
 
+/** The table of a batch's `batch.done` delivery attempts, oldest first. */
+export function deliveryLines(ctx: Context, id: string, list: Delivery[], now = Date.now()): string[] {
+  const rows = list.map((d) => [
+    `${id}.${d.outcome}`,
+    String(d.attempt),
+    ago(d.startedAt, now),
+    d.durationMs === null ? ctx.out.status('running') : duration(d.durationMs),
+    d.status !== undefined ? String(d.status) : '-',
+    d.error ? ctx.out.paint('red', errorText(d.error)) : d.durationMs === null ? '' : ctx.out.paint('green', 'ok'),
+  ]);
+  return table(['WEBHOOK-ID', 'ATTEMPT', 'STARTED', 'DURATION', 'STATUS', 'OUTCOME'], rows, { right: [1, 3], paint: (h) => ctx.out.paint('bold', h) });
+}
+
 /** Registers `batch` on the program. */
 export function registerBatch(program: Command): void {
   const cmd = program
@@ -38,13 +52,18 @@ export function registerBatch(program: Command): void {
     .description("show a batch's tasks counted by state")
     .argument('<id>', 'batch id (bat_…), as POST /v1/tasks/batch answered')
     .option('-w, --wait [seconds]', 'first wait until every task of the batch has ended (for up to seconds); exit 1 unless all completed', seconds)
-    .addHelpText('after', '\nExamples:\n  $ aq batch bat_01JD8X3Q2M\n  $ aq batch bat_01JD8X3Q2M --wait');
-  withGlobals(cmd).action(async (id: string, flags: { wait?: number | true }, command: Command) => {
+    .option('-d, --deliveries', "list the delivery attempts of the batch's batch.done webhook instead, oldest first")
+    .addHelpText('after', '\nExamples:\n  $ aq batch bat_01JD8X3Q2M\n  $ aq batch bat_01JD8X3Q2M --wait\n  $ aq batch bat_01JD8X3Q2M --deliveries\n  $ aq redeliver bat_01JD8X3Q2M    # send its batch.done again');
+  withGlobals(cmd).action(async (id: string, flags: { wait?: number | true; deliveries?: boolean }, command: Command) => {
     const ctx = contextOf(command);
-    const notFound = (err: unknown): never => {
-      if (err instanceof AsyncQueueError && err.code === 'not_found') throw new CliError(`batch ${id} not found`);
-      throw err;
-    };
+    const notFound = batchNotFound(id);
+    if (flags.deliveries) {
+      if (flags.wait !== undefined) command.error('error: --deliveries lists the webhook deliveries; it does not wait (drop --wait)', { exitCode: 2, code: 'aq.usage' });
+      const list = await ctx.aq.batches.deliveries(id).catch(notFound);
+      if (ctx.json) return printJson(ctx, { deliveries: list });
+      if (!list.length) return ctx.out.line(`batch ${id} has no webhook deliveries yet`);
+      return ctx.out.line(...deliveryLines(ctx, id, list));
+    }
     let batch = await ctx.aq.batches.get(id).catch(notFound);
     if (flags.wait !== undefined) {
       const bar = new ProgressBar(ctx.out.stderr, 'tasks ended', batch.total);

@@ -77,9 +77,12 @@ export function describeError(err: unknown, url: string): string {
 }
 
 /** Turns a 404 of a task route into "task <id> not found". */
-export function taskNotFound(id: string): (err: unknown) => never {
+export function taskNotFound(id: string, what = 'task'): (err: unknown) => never {
   return (err) => {
-    if (err instanceof AsyncQueueError && err.code === 'not_found') throw new CliError(`task ${id} not found`);
+    if (err instanceof AsyncQueueError && err.code === 'not_found') throw new CliError(`${what} ${id} not found`);
     throw err;
   };
 }
+
+/** The same for a batch id: `batch <id> not found`. */
+export const batchNotFound = (id: string) => taskNotFound(id, 'batch');

@@ -62,6 +62,7 @@ export class DashboardApi {
   tasks = (q: string) => this.get<TaskList>(`/v1/tasks${q}`);
   task = (id: string) => this.get<Task>(`/v1/tasks/${encodeURIComponent(id)}`);
   batch = (id: string) => this.get<Batch>(`/v1/batches/${encodeURIComponent(id)}`);
+  batchDeliveries = (id: string) => this.get<{ deliveries: Delivery[] }>(`/v1/batches/${encodeURIComponent(id)}/deliveries`);
   attempts = (id: string) => this.get<{ attempts: Attempt[] }>(`/v1/tasks/${encodeURIComponent(id)}/attempts`);
   deliveries = (id: string) => this.get<{ deliveries: Delivery[] }>(`/v1/tasks/${encodeURIComponent(id)}/deliveries`);
   plan = (id: string) => this.get<TaskPlan>(`/v1/tasks/${encodeURIComponent(id)}/plan`);

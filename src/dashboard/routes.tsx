@@ -99,12 +99,12 @@ export function registerPages(app: Hono<any, any, any>, ctx: DashboardContext): 
     '/batches/:id',
     guarded(async (c, api) => {
       const id = c.req.param('id') ?? '';
-      const [batch, members] = await Promise.all([api.batch(id), api.tasks(query({ batch: id, limit: String(PAGE_SIZE) }))]);
+      const [batch, members, deliveries] = await Promise.all([api.batch(id), api.tasks(query({ batch: id, limit: String(PAGE_SIZE) })), api.batchDeliveries(id)]);
       if (batch.status === 404) {
         return render(c, 'tasks', 'Not found', <Notice kind="empty">{`No batch ${id}: it never existed, or all its tasks were purged by --retention.`}</Notice>, { status: 404 });
       }
       if (!batch.ok) return failed(c, 'tasks', batch.error);
-      const body = <BatchPage batch={batch.body!} tasks={members.body?.tasks ?? []} nextCursor={members.body?.nextCursor ?? null} now={opts.clock.now()} />;
+      const body = <BatchPage batch={batch.body!} tasks={members.body?.tasks ?? []} nextCursor={members.body?.nextCursor ?? null} deliveries={deliveries.body?.deliveries ?? []} now={opts.clock.now()} />;
       return render(c, 'tasks', `Batch ${id}`, body, { events: '/v1/events' });
     }),
   );

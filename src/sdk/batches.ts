@@ -1,5 +1,6 @@
-// `client.batches`: read a batch's counts and wait until every task of it has ended (api.md §13).
-import type { Batch } from '../shared/types.js';
+// `client.batches`: read a batch's counts, wait until every task of it has ended, and see or
+// repeat its batch.done webhook's deliveries (api.md §13, §16).
+import type { Batch, Delivery } from '../shared/types.js';
 import { MAX_WAIT_SECONDS } from '../shared/types.js';
 import type { Requester } from './request.js';
 
@@ -28,6 +29,23 @@ export class BatchesResource {
       expect: 'counts', method: 'GET', path: `/v1/batches/${encodeURIComponent(id)}`, query: { wait: opts.wait }, retry: true,
       extraTimeout: opts.wait, signal: opts.signal,
     });
+  }
+
+  /** Every delivery attempt of the batch's `batch.done` webhook, oldest first (`outcome` is the n of `webhook-id: <batch id>.<n>`). */
+  async deliveries(id: string, opts: { signal?: AbortSignal } = {}): Promise<Delivery[]> {
+    const answer = await this.#r.request<{ deliveries: Delivery[] }>({
+      expect: 'deliveries', method: 'GET', path: `/v1/batches/${encodeURIComponent(id)}/deliveries`, retry: true, signal: opts.signal,
+    });
+    return answer.deliveries;
+  }
+
+  /**
+   * Sends the batch's latest `batch.done` to its `webhookUrl` again, with the same `webhook-id`
+   * and a fresh set of retries; 409 `conflict` unless the batch is done with a webhookUrl.
+   * Safe to repeat (a receiver dedupes on `webhook-id`), so transient failures are retried.
+   */
+  async redeliver(id: string): Promise<Batch> {
+    return this.#r.request<Batch>({ expect: 'counts', method: 'POST', path: `/v1/batches/${encodeURIComponent(id)}/redeliver`, retry: true });
   }
 
   /**

@@ -243,6 +243,8 @@ export interface DeliveryFinish {
 
 /** Why a re-delivery was refused: no such task, or not completed/failed with a webhookUrl. */
 export type RedeliverResult = { ok: true; task: Task } | Refusal;
+/** Why a batch's re-delivery was refused: no such batch, or not done with a webhookUrl. */
+export type BatchRedeliverResult = { ok: true; batch: Batch } | Refusal;
 
 /** Per-queue limits as the scheduler needs them. */
 export interface QueueLimits {
@@ -367,6 +369,13 @@ export interface Store {
   redeliverTask(id: string, now: number): Promise<RedeliverResult>;
   /** Re-delivers every completed or failed task with a webhookUrl matching the filter (and its webhook state). */
   redeliverMany(filter: RedeliverFilter, now: number): Promise<{ count: number }>;
+  /** Every delivery attempt of a batch's `batch.done` webhook, oldest first (api.md §13, §16); undefined when there is no such batch. */
+  listBatchDeliveries(id: string): Promise<Delivery[] | undefined>;
+  /**
+   * Sends the batch's latest `batch.done` again, due now, with the same webhook-id and a fresh
+   * set of retries; refused (`conflict`) unless the batch is done with a webhookUrl.
+   */
+  redeliverBatch(id: string, now: number): Promise<BatchRedeliverResult>;
   /**
    * At start: running tasks back to pending with an `interrupted` attempt; open deliveries pending.
    * Open async attempts (after a 202) are left alone: their work is at the target (api.md §10).

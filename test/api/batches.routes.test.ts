@@ -94,6 +94,48 @@ describe('batch routes', () => {
   });
 });
 
+describe('batch webhook routes', () => {
+  it('deliveries and redeliver answer a documented 400 or 404 for malformed and hostile ids, never a 5xx', async () => {
+    const s = await pausedServer();
+    const cases: [string, number][] = [
+      ['x'.repeat(65), 400],
+      ['b'.repeat(10_000), 400],
+      ['bat_missing', 404],
+      ['tsk_01jd7x0k2m9v4q8r3s6t5w2y1z', 404],
+      ['%00', 404],
+      ['bat_%27%20OR%201%3D1%20--', 404],
+      ['..%2F..%2Fetc%2Fpasswd', 404],
+      ['b%C3%A4t_%F0%9F%92%A5', 404],
+      ['%E0%A4%A', 404],
+    ];
+    for (const [id, status] of cases) {
+      for (const [method, route] of [['GET', 'deliveries'], ['POST', 'redeliver']] as const) {
+        const r = await s.api(`/v1/batches/${id}/${route}`, { method });
+        expect(r.status, `${method} ${id.slice(0, 40)}/${route}`).toBe(status);
+        expect(r.body.error.code).toBe(status === 400 ? 'invalid_request' : 'not_found');
+      }
+    }
+    // A body on redeliver is not read; the batch is still unknown.
+    expect((await s.api('/v1/batches/bat_missing/redeliver', { raw: '{"not json', headers: { 'content-type': 'application/json' } })).status).toBe(404);
+  });
+
+  it('need the token like every /v1 route, and are in the OpenAPI document', async () => {
+    const s = await pausedServer({ token: 'tok' });
+    const r = await s.api('/v1/tasks/batch', { body: { tasks: [input()] } });
+    for (const [method, route] of [['GET', 'deliveries'], ['POST', 'redeliver']] as const) {
+      expect((await s.api(`/v1/batches/${r.body.batchId}/${route}`, { method, headers: { authorization: '' } })).status).toBe(401);
+      expect((await s.api(`/v1/batches/${r.body.batchId}/${route}`, { method, headers: { authorization: 'Bearer nope' } })).status).toBe(401);
+    }
+    expect((await s.api(`/v1/batches/${r.body.batchId}/deliveries`)).body).toEqual({ deliveries: [] });
+    expect((await s.api(`/v1/batches/${r.body.batchId}/redeliver`, { method: 'POST' })).status).toBe(409);
+    const doc = (await s.api('/openapi.json')).body;
+    expect(Object.keys(doc.paths['/v1/batches/{id}/deliveries'])).toEqual(['get']);
+    expect(Object.keys(doc.paths['/v1/batches/{id}/redeliver'])).toEqual(['post']);
+    expect(Object.keys(doc.paths['/v1/batches/{id}/redeliver'].post.responses)).toEqual(expect.arrayContaining(['202', '400', '401', '404', '409']));
+    expect(doc.paths['/v1/batches/{id}/redeliver'].post.responses['202'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Batch' });
+  });
+});
+
 describe('chain input', () => {
   it('stores a valid chain: 10 levels, then and onFailure at every level', async () => {
     const s = await pausedServer();

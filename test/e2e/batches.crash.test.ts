@@ -1,6 +1,7 @@
 // Crash safety of batches (api.md §13): the batch.done webhook is an outbox row written in the
 // transaction of the member change that made the batch done, so a SIGKILL around that moment
-// still yields exactly one batch.done (one webhook-id) after a restart on the same --db.
+// still yields exactly one batch.done (one webhook-id) after a restart on the same --db, and the
+// delivery attempt the kill cut short is closed in its history, never left open.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Batch } from '../../src/shared/types.js';
@@ -80,5 +81,14 @@ describe('batch crash', () => {
     expect(new Set(hook.requests.map((r) => r.headers['webhook-id']))).toEqual(new Set([`${id}.1`]));
     expect(new Set(hook.requests.map((r) => r.body)).size).toBe(1);
     expect(target.requests).toHaveLength(2);
+    // The history keeps the attempt the kill cut short, closed as interrupted: no row is left open.
+    const history = await call(second.url, `/v1/batches/${id}/deliveries`);
+    expect(history.status).toBe(200);
+    const deliveries = history.body.deliveries as { outcome: number; attempt: number; durationMs: number | null; status?: number; error?: { type: string } }[];
+    expect(deliveries.length).toBe(hook.requests.length);
+    expect(deliveries.every((d) => d.outcome === 1 && d.durationMs !== null)).toBe(true);
+    expect(deliveries.map((d) => d.attempt)).toEqual(deliveries.map((_, i) => i + 1));
+    expect(deliveries[0]!.error?.type).toBe('interrupted');
+    expect(deliveries.at(-1)).toMatchObject({ status: 200 });
   });
 });

@@ -1,21 +1,25 @@
 // One batch (GET /batches/:id, api.md §13): its progress, its counts by state, its batch.done
-// webhook and its first page of members, newest first. Live updates come from the script
+// webhook with its delivery history and re-deliver button (api.md §16), and its first page of
+// members, newest first. Live updates come from the script
 // re-reading the page's regions on each SSE event (members change; the batch row follows):
 // the title's done badge is inside the progress region, so it turns with the counts.
-import type { Batch, Task } from '../../shared/types.js';
+import type { Batch, Delivery, Task } from '../../shared/types.js';
 import { TASK_STATUSES } from '../../shared/types.js';
 import { formatTime, query, relative } from '../format.js';
 import { Badge, Notice } from '../layout.js';
+import { Deliveries } from './deliveries.js';
 import { TaskTable } from './tasks.js';
 
 export interface BatchProps {
   batch: Batch;
   tasks: Task[];
   nextCursor: string | null;
+  /** The batch.done webhook's delivery attempts, oldest first. */
+  deliveries?: Delivery[];
   now: number;
 }
 
-export function BatchPage({ batch: b, tasks, nextCursor, now }: BatchProps) {
+export function BatchPage({ batch: b, tasks, nextCursor, deliveries = [], now }: BatchProps) {
   const ended = b.counts.completed + b.counts.failed + b.counts.cancelled;
   const pct = b.total === 0 ? 100 : Math.floor((ended / b.total) * 100);
   return (
@@ -68,6 +72,17 @@ export function BatchPage({ batch: b, tasks, nextCursor, now }: BatchProps) {
           </div>
         )}
       </section>
+      {b.webhookUrl !== null && (
+        <Deliveries
+          regionId="r-deliveries"
+          ownerId={b.id}
+          path={`/v1/batches/${encodeURIComponent(b.id)}`}
+          canRedeliver={b.done && b.webhook !== null}
+          sending={b.webhook?.status === 'pending'}
+          deliveries={deliveries}
+          now={now}
+        />
+      )}
       <section id="r-members" data-region aria-label="Tasks of the batch, newest first">
         <h2>Tasks</h2>
         {tasks.length === 0 ? (

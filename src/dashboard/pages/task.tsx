@@ -7,15 +7,7 @@
 import type { Attempt, Delivery, Task, TaskError, TaskPlan } from '../../shared/types.js';
 import { formatDuration, formatTime, maskHeaders, prettyJson, relative } from '../format.js';
 import { Badge, DataTable, Notice } from '../layout.js';
-
-function ErrorText({ error }: { error: TaskError | null | undefined }) {
-  if (!error) return <span class="muted">none</span>;
-  return (
-    <span class="err">
-      <strong>{error.type}</strong>: {error.message}
-    </span>
-  );
-}
+import { Deliveries, ErrorText } from './deliveries.js';
 
 function Actions({ task }: { task: Task }) {
   const path = `/v1/tasks/${encodeURIComponent(task.id)}`;
@@ -49,41 +41,16 @@ export function stopReason(t: Task): string | undefined {
 
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
-function Deliveries({ task: t, deliveries, now }: { task: Task; deliveries: Delivery[]; now: number }) {
-  const path = `/v1/tasks/${encodeURIComponent(t.id)}`;
-  const canRedeliver = (t.status === 'completed' || t.status === 'failed') && t.webhookUrl !== null;
+function TaskDeliveries({ task: t, deliveries, now }: { task: Task; deliveries: Delivery[]; now: number }) {
   return (
-    // Webhook progress is not a task state change, so no event announces it: while a delivery is
-    // due or in flight the script re-reads the page every second (data-poll) until it settles.
-    <section aria-labelledby="h-deliveries" data-poll={t.webhook?.status === 'pending' ? '1000' : undefined}>
-      <h2 id="h-deliveries">Webhook deliveries</h2>
-      {canRedeliver && (
-        <div class="actions" role="group" aria-label="Webhook actions">
-          <button type="button" data-api-method="POST" data-api-path={`${path}/redeliver`}>
-            Re-deliver
-          </button>
-        </div>
-      )}
-      {deliveries.length === 0 ? (
-        <Notice kind="empty">No delivery yet.</Notice>
-      ) : (
-        <DataTable class="deliveries" caption="Every webhook delivery attempt, oldest first" columns={['webhook-id', { num: 'Attempt' }, 'Started', 'Duration', 'Answer']}>
-          {deliveries.map((d) => (
-            <tr>
-              <td class="mono">{`${t.id}.${d.outcome}`}</td>
-              <td class="num">{d.attempt}</td>
-              <td>
-                <time datetime={d.startedAt} title={relative(d.startedAt, now)}>
-                  {formatTime(d.startedAt)}
-                </time>
-              </td>
-              <td>{d.durationMs === null ? 'in flight' : formatDuration(d.durationMs)}</td>
-              <td>{d.error ? <ErrorText error={d.error} /> : d.status !== undefined ? `HTTP ${d.status}` : '—'}</td>
-            </tr>
-          ))}
-        </DataTable>
-      )}
-    </section>
+    <Deliveries
+      ownerId={t.id}
+      path={`/v1/tasks/${encodeURIComponent(t.id)}`}
+      canRedeliver={(t.status === 'completed' || t.status === 'failed') && t.webhookUrl !== null}
+      sending={t.webhook?.status === 'pending'}
+      deliveries={deliveries}
+      now={now}
+    />
   );
 }
 
@@ -365,7 +332,7 @@ export function TaskDetail({
       <h2>Attempts</h2>
       <Timeline attempts={attempts} now={now} />
       <Plan plan={plan} now={now} />
-      {t.webhookUrl && <Deliveries task={t} deliveries={deliveries} now={now} />}
+      {t.webhookUrl && <TaskDeliveries task={t} deliveries={deliveries} now={now} />}
       <QstashDetail task={t} />
       {headers.length > 0 && (
         <section aria-label="Headers">

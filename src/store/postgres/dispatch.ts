@@ -343,8 +343,8 @@ const CLAIM_DELIVERIES = `WITH now AS (SELECT ${nowSql(1)} AS ms),
       t.webhook_attempts, t.webhook_attempts_base, t.outcomes, t.timeout_ms, t.backoff, t.webhook_run_at
   ),
   opened AS (
-    INSERT INTO deliveries (task_id, outcome, attempt, started_at)
-    SELECT c.id, c.outcomes, c.webhook_attempts, now.ms FROM claimed c, now
+    INSERT INTO deliveries (task_id, outcome, attempt, started_at, claimed_by)
+    SELECT c.id, c.outcomes, c.webhook_attempts, now.ms, $3 FROM claimed c, now
     ON CONFLICT DO NOTHING
   )
   SELECT claimed.*, now.ms AS started_at FROM claimed, now`;
@@ -367,8 +367,8 @@ const CLAIM_BATCH_DELIVERIES = `WITH now AS (SELECT ${nowSql(1)} AS ms),
     RETURNING b.*
   ),
   opened AS (
-    INSERT INTO deliveries (task_id, outcome, attempt, started_at)
-    SELECT c.id, c.outcomes, c.webhook_attempts, now.ms FROM claimed c, now
+    INSERT INTO deliveries (task_id, outcome, attempt, started_at, claimed_by)
+    SELECT c.id, c.outcomes, c.webhook_attempts, now.ms, $3 FROM claimed c, now
     ON CONFLICT DO NOTHING
   )
   SELECT claimed.*, now.ms AS started_at FROM claimed, now`;

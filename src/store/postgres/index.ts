@@ -378,6 +378,12 @@ export class PostgresStore implements Store {
   redeliverMany(filter: RedeliverFilter, now: number) {
     return tr.redeliverMany(this.ctx, filter, now);
   }
+  listBatchDeliveries(id: string) {
+    return t.listDeliveries(this.ctx, id, 'batches');
+  }
+  redeliverBatch(id: string, now: number) {
+    return tr.redeliverBatch(this.ctx, id, now);
+  }
   recoverInterrupted(now: number) {
     return d.recoverInterrupted(this.ctx, now);
   }

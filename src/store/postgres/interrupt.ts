@@ -8,7 +8,8 @@ import type { PgCtx } from './context.js';
  * The CTEs of one statement that make the lost work pending again, due now. Running tasks (not
  * open async attempts, whose work is at the target, api.md §10) get an `interrupted` attempt,
  * counted in the minute's dispatched and failed; webhook deliveries being sent, of tasks and of
- * batches (api.md §13), have their delivery closed with that error. The work is lost when its
+ * batches (api.md §13), have their delivery closed with that error, as have the lost owner's
+ * open attempts of deliveries superseded while in flight. The work is lost when its
  * claim column (`claimed_by`, `webhook_claimed_by`) is NULL or `lostOwner(column)` holds;
  * `skipLocked` leaves rows another statement holds (a finish in progress) for the next round.
  * The statement must have a CTE `now` (ms) and the error, as JSON, in $2. What it reads:
@@ -51,7 +52,16 @@ export function interruptSql(lostOwner: (column: string) => string, { skipLocked
        ON CONFLICT (minute, shard) DO UPDATE SET dispatched = m.dispatched + excluded.dispatched, failed = m.failed + excluded.failed
      ),
      ${deliveries('tasks', 'seq', '')},
-     ${deliveries('batches', 'id', '_batches')}`;
+     ${deliveries('batches', 'id', '_batches')},
+     -- Open attempts of the lost owner that are no longer the current one of their task or batch
+     -- (superseded while in flight): nothing reopens them, so they are closed here. Disjoint from
+     -- the closed CTEs above, which take only current attempts (one snapshot for all).
+     closed_stray AS (
+       UPDATE deliveries d SET duration_ms = GREATEST(0, now.ms - d.started_at), error = $2 FROM now
+       WHERE d.duration_ms IS NULL AND d.claimed_by IS NOT NULL AND ${lostOwner('d.claimed_by')}
+         AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.id = d.task_id AND t.webhook_status = 'sending' AND t.outcomes = d.outcome AND t.webhook_attempts = d.attempt)
+         AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.id = d.task_id AND b.webhook_status = 'sending' AND b.outcomes = d.outcome AND b.webhook_attempts = d.attempt)
+     )`;
 }
 
 /** The columns of an interruption's answer: how many tasks and deliveries, and the tasks' events. */

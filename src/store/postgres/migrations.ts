@@ -425,8 +425,19 @@ CREATE TRIGGER tasks_batches_delete AFTER DELETE ON tasks REFERENCING OLD TABLE 
   FOR EACH STATEMENT EXECUTE FUNCTION aq_batches_delete();
 `;
 
+/**
+ * The node that opened each delivery attempt (of a task's webhook or a batch's batch.done), so
+ * that a node's recovery and the leader's rescue of a dead node close every open attempt it left,
+ * also one of a delivery superseded while in flight (its task retried, its batch done again),
+ * which no claim column points at any more. Open attempts are indexed by that node.
+ */
+const DELIVERY_OWNER = `
+ALTER TABLE deliveries ADD COLUMN claimed_by text;
+CREATE INDEX deliveries_open ON deliveries (claimed_by) WHERE duration_ms IS NULL;
+`;
+
 /** Migration n brings the schema from version n-1 to n. */
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, KEYS, CLUSTER, BATCHES];
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, KEYS, CLUSTER, BATCHES, DELIVERY_OWNER];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Advisory lock key for migrations ("aqmigr" as a number); per database, held for one transaction. */

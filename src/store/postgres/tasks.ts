@@ -181,13 +181,16 @@ export async function listAttempts(ctx: PgCtx, id: string): Promise<Attempt[] | 
   return attempts;
 }
 
-/** Every webhook delivery attempt of a task, oldest first; undefined when there is no such task. */
-export async function listDeliveries(ctx: PgCtx, id: string): Promise<Delivery[] | undefined> {
+/**
+ * Every webhook delivery attempt of a task (or, with `batches`, of a batch's `batch.done`: its
+ * rows are keyed by the batch id), oldest first; undefined when there is no such task or batch.
+ */
+export async function listDeliveries(ctx: PgCtx, id: string, owner: 'tasks' | 'batches' = 'tasks'): Promise<Delivery[] | undefined> {
   const rows = await ctx.db.query<DeliveryRow & { present: boolean }>(
     `SELECT true AS present, d.outcome, d.attempt, d.started_at, d.duration_ms, d.status, d.error
-     FROM tasks t LEFT JOIN deliveries d ON d.task_id = t.id WHERE t.id = $1 ORDER BY d.outcome, d.attempt`,
+     FROM ${owner} t LEFT JOIN deliveries d ON d.task_id = t.id WHERE t.id = $1 ORDER BY d.outcome, d.attempt`,
     [id],
-    'aq_list_deliveries',
+    owner === 'tasks' ? 'aq_list_deliveries' : 'aq_list_batch_deliveries',
   );
   if (rows.length === 0) return undefined;
   return rows.filter((r) => r.outcome !== null).map(toDelivery);

@@ -2,8 +2,8 @@
 // by filter. Each is one statement: the row is locked, its previous status read and the change
 // applied only if that status may be left (api.md §2), so no other writer can slip in between.
 import type { BulkFilter, RedeliverFilter, TaskError, TaskStatus } from '../../shared/types.js';
-import type { BulkResult, RedeliverResult, Refusal, Transition } from '../store.js';
-import { toTask, type TaskRow } from '../sqlite/rows.js';
+import type { BatchRedeliverResult, BulkResult, RedeliverResult, Refusal, Transition } from '../store.js';
+import { toBatch, toTask, type BatchRow, type TaskRow } from '../sqlite/rows.js';
 import type { PgCtx } from './context.js';
 import { taskEvent } from '../signals.js';
 
@@ -115,6 +115,25 @@ export async function redeliverTask(ctx: PgCtx, id: string, now: number): Promis
   if (!r) return { ok: false, reason: 'not_found' };
   if (!r.changed) return { ok: false, reason: 'conflict' };
   return { ok: true, task: toTask(r) };
+}
+
+/**
+ * A batch's batch.done (api.md §13) again, in the same way: the body of its latest time done. A
+ * delivery in flight keeps its claim (webhook_claimed_by) and gets the fresh retries.
+ */
+export async function redeliverBatch(ctx: PgCtx, id: string, now: number): Promise<BatchRedeliverResult> {
+  const rows = await ctx.db.query<BatchRow & { changed: boolean }>(
+    `WITH old AS (SELECT id FROM batches WHERE id = $2 FOR UPDATE),
+     upd AS (UPDATE batches t SET ${REDELIVER_SET} FROM old WHERE t.id = old.id AND t.done_at IS NOT NULL AND t.${REDELIVERABLE}
+       RETURNING t.*)
+     SELECT upd.id IS NOT NULL AS changed, upd.* FROM old LEFT JOIN upd ON true`,
+    [now, id],
+    'aq_redeliver_batch',
+  );
+  const r = rows[0];
+  if (!r) return { ok: false, reason: 'not_found' };
+  if (!r.changed) return { ok: false, reason: 'conflict' };
+  return { ok: true, batch: toBatch(r) };
 }
 
 export async function redeliverMany(ctx: PgCtx, f: RedeliverFilter, now: number): Promise<{ count: number }> {

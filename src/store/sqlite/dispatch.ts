@@ -232,10 +232,10 @@ export function recoverInterrupted(ctx: Ctx, now: number): { tasks: number; deli
     ctx.signal(r.id, r.queue, 'pending', r.attempts, now);
   }
   const tasks = pendingRows.length;
-  ctx.db.prepare(`UPDATE deliveries SET duration_ms = MAX(0, ? - started_at), error = ? WHERE duration_ms IS NULL
-    AND (task_id, outcome, attempt) IN (SELECT id, outcomes, webhook_attempts FROM tasks WHERE webhook_status = 'sending')`).run(now, err);
-  ctx.db.prepare(`UPDATE deliveries SET duration_ms = MAX(0, ? - started_at), error = ? WHERE duration_ms IS NULL
-    AND (task_id, outcome, attempt) IN (SELECT id, outcomes, webhook_attempts FROM batches WHERE webhook_status = 'sending')`).run(now, err);
+  // One process holds the file (open.ts), so at start no delivery is in flight: every open
+  // history row is closed, of tasks and batches alike, also those of a delivery superseded while
+  // in flight (its task retried, its batch done again), which no 'sending' row points at.
+  ctx.db.prepare(`UPDATE deliveries INDEXED BY deliveries_open SET duration_ms = MAX(0, ? - started_at), error = ? WHERE duration_ms IS NULL`).run(now, err);
   const deliveries = ctx.db.prepare(`UPDATE tasks SET webhook_status = 'pending', webhook_run_at = ? WHERE webhook_status = 'sending'`).run(now).changes
     + ctx.db.prepare(`UPDATE batches SET webhook_status = 'pending', webhook_run_at = ? WHERE webhook_status = 'sending'`).run(now).changes;
   return { tasks, deliveries };

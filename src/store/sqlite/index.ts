@@ -229,6 +229,12 @@ export class SqliteStore implements Store {
   redeliverMany(filter: RedeliverFilter, now: number) {
     return this.write(() => tr.redeliverMany(this.ctx, filter, now));
   }
+  listBatchDeliveries(id: string) {
+    return this.read(() => t.listDeliveries(this.ctx, id, 'batches'));
+  }
+  redeliverBatch(id: string, now: number) {
+    return this.write(() => tr.redeliverBatch(this.ctx, id, now));
+  }
   recoverInterrupted(now: number) {
     return this.write(() => d.recoverInterrupted(this.ctx, now));
   }

@@ -120,9 +120,12 @@ export function listAttempts(ctx: Ctx, id: string): Attempt[] | undefined {
   return attempts;
 }
 
-/** Every webhook delivery attempt of a task, oldest first; undefined when there is no such task. */
-export function listDeliveries(ctx: Ctx, id: string): Delivery[] | undefined {
-  if (!ctx.stmt('SELECT 1 FROM tasks WHERE id = ?').get(id)) return undefined;
+/**
+ * Every webhook delivery attempt of a task (or, with `batches`, of a batch's `batch.done`: its
+ * rows are keyed by the batch id), oldest first; undefined when there is no such task or batch.
+ */
+export function listDeliveries(ctx: Ctx, id: string, owner: 'tasks' | 'batches' = 'tasks'): Delivery[] | undefined {
+  if (!ctx.stmt(`SELECT 1 FROM ${owner} WHERE id = ?`).get(id)) return undefined;
   const rows = ctx.stmt('SELECT outcome, attempt, started_at, duration_ms, status, error FROM deliveries WHERE task_id = ? ORDER BY outcome, attempt').all(id) as DeliveryRow[];
   return rows.map(toDelivery);
 }

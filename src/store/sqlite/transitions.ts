@@ -1,9 +1,9 @@
 // SQL for the caller's state changes: cancel, retry and delete, one task or many by filter.
 // Each change is guarded by the states it may leave (api.md §2); refusals are results.
 import type { BulkFilter, RedeliverFilter, TaskError, TaskStatus } from '../../shared/types.js';
-import type { BulkResult, ChangedTask, RedeliverResult, Refusal, Transition } from '../store.js';
+import type { BatchRedeliverResult, BulkResult, ChangedTask, RedeliverResult, Refusal, Transition } from '../store.js';
 import type { Ctx } from './context.js';
-import { toTask, type TaskRow } from './rows.js';
+import { toBatch, toTask, type BatchRow, type TaskRow } from './rows.js';
 
 const CANCELLED: TaskError = { type: 'cancelled', message: 'cancelled by request' };
 const CANCEL_SET = `status = 'cancelled', error = ?, updated_at = ?, completed_at = ?`;
@@ -112,6 +112,15 @@ const REDELIVERABLE = `status IN ('completed', 'failed') AND webhook_url IS NOT 
 export function redeliverTask(ctx: Ctx, id: string, now: number): RedeliverResult {
   const row = ctx.stmt(`UPDATE tasks SET ${REDELIVER_SET} WHERE id = ? AND ${REDELIVERABLE} RETURNING *`).get(now, id) as TaskRow | undefined;
   return row ? { ok: true, task: toTask(row) } : refusal(ctx, id);
+}
+
+// A batch's batch.done (api.md §13) again, in the same way: the body of its latest time done.
+const BATCH_REDELIVERABLE = `done_at IS NOT NULL AND webhook_url IS NOT NULL AND outcomes > 0`;
+
+export function redeliverBatch(ctx: Ctx, id: string, now: number): BatchRedeliverResult {
+  const row = ctx.stmt(`UPDATE batches SET ${REDELIVER_SET} WHERE id = ? AND ${BATCH_REDELIVERABLE} RETURNING *`).get(now, id) as BatchRow | undefined;
+  if (row) return { ok: true, batch: toBatch(row) };
+  return { ok: false, reason: ctx.stmt('SELECT 1 FROM batches WHERE id = ?').get(id) ? 'conflict' : 'not_found' };
 }
 
 export function redeliverMany(ctx: Ctx, f: RedeliverFilter, now: number): { count: number } {
