@@ -4,9 +4,9 @@
 // cancel / delete actions; links to its batch and to the chain steps before and after it (api.md §13).
 // Credential-like header values are masked (format.ts). A QStash message (made through /v2)
 // is marked as one and shows the Upstash-* headers it was published with.
-import type { Attempt, Delivery, Task, TaskError, TaskPlan } from '../../shared/types.js';
+import type { Attempt, Delivery, Task, TaskPlan } from '../../shared/types.js';
 import { formatDuration, formatTime, maskHeaders, prettyJson, relative } from '../format.js';
-import { Badge, DataTable, Notice } from '../layout.js';
+import { Badge, Notice } from '../layout.js';
 import { Deliveries, ErrorText } from './deliveries.js';
 
 function Actions({ task }: { task: Task }) {
