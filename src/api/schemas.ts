@@ -434,7 +434,10 @@ export const ListQuery = z.object({
   cursor: z.string().max(64).optional(),
 }).refine((q) => (q.payloadField === undefined) === (q.payloadValue === undefined), { message: 'give payloadField and payloadValue together', path: ['payloadValue'] });
 
-export const IdParam = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) });
+// No id has a control character; PostgreSQL text cannot even hold a NUL, so such an id is a 400, not a failed query.
+export const IdParam = z.object({
+  id: z.string().min(1).max(64).regex(/^[^\u0000-\u001f\u007f]*$/, 'cannot contain control characters').openapi({ param: { name: 'id', in: 'path' } }),
+});
 export const QueueParam = z.object({ name: QueueName.openapi({ param: { name: 'name', in: 'path' } }) });
 
 export const ErrorBodySchema = z
