@@ -2,8 +2,8 @@
 // database; GET /v1/export streams every task with its attempts as JSON lines (with its chain
 // steps, outcome count and, for a batch member, its batch: what a move must keep beyond the
 // Task object); POST /v1/import inserts such lines, keeping ids, states, links and batches, all
-// or nothing per call. Export and
-// backup carry the tasks' headers as stored, credentials included (see SECURITY.md).
+// or nothing per call. Export and backup carry the tasks' headers as stored, credentials
+// included (see SECURITY.md).
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import fs from 'node:fs';
 import os from 'node:os';
