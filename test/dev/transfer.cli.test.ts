@@ -391,6 +391,31 @@ describe('asyncqueue export / import of batches in other states', () => {
   });
 });
 
+describe('asyncqueue export / import of QStash messages', () => {
+  it('moves a /v2 message with its callbacks, retry delay, flow control and forwarded headers as it was', async () => {
+    const source = await startServer();
+    const res = await fetch(`${source.url}/v2/publish/http://127.0.0.1:9/q?x=1`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'text/plain', 'upstash-delay': '1h', 'upstash-retries': '2', 'upstash-retry-delay': 'pow(2, retried) * 1000',
+        'upstash-callback': 'http://127.0.0.1:9/cb', 'upstash-failure-callback': 'http://127.0.0.1:9/fcb', 'upstash-forward-x-tenant': 't-1',
+        'upstash-flow-control-key': 'fk', 'upstash-flow-control-value': 'parallelism=2, rate=5, period=1m',
+      },
+      body: 'hello',
+    });
+    expect(res.status, await res.clone().text()).toBe(200);
+    const { messageId } = (await res.json()) as { messageId: string };
+    const exported = (await (await fetch(`${source.url}/v1/export`)).text()).trim();
+    const line = JSON.parse(exported);
+    expect(line.task).toMatchObject({ id: messageId, qstash: { kind: 'message', callback: 'http://127.0.0.1:9/cb', flowControl: { key: 'fk', parallelism: 2 } } });
+    const dest = await startServer();
+    const r = await dest.api('/v1/import', { body: { items: [line] } });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    const strip = ({ updatedAt: _u, waiting: _w, ...t }: Task) => t;
+    expect(strip((await dest.api(`/v1/tasks/${messageId}`)).body)).toEqual(strip((await source.api(`/v1/tasks/${messageId}`)).body));
+  });
+});
+
 describe.runIf(testStore === 'sqlite')('asyncqueue backup', () => {
   it('copies a database under steady load: consistent, holding every task acknowledged before it', async () => {
     const server = await startServer();
