@@ -1,5 +1,5 @@
-// `aq secret` and `aq redeliver`, and the refusal of a bad --signing-secret, spawned as a user
-// runs them (api.md §16).
+// `aq secret` and `aq redeliver` (of a task's outcome or a batch's batch.done) with `aq batch
+// --deliveries`, and the refusal of a bad --signing-secret, spawned as a user runs them (api.md §13, §16).
 import { describe, expect, it } from 'vitest';
 import { AsyncQueue } from '../../src/index.js';
 import { verifySignature } from '../../src/shared/signing.js';
@@ -64,5 +64,44 @@ describe('aq redeliver', () => {
     expect(await runCli(['redeliver'], env)).toMatchObject({ code: 2, stderr: expect.stringContaining('give a task id, or at least one filter') });
     expect(await runCli(['redeliver', tasks[0]!.id, '-w', 'failed'], env)).toMatchObject({ code: 2 });
     expect(await runCli(['redeliver', '--webhook-status', 'lost'], env)).toMatchObject({ code: 2, stderr: expect.stringContaining('pending, delivered, failed') });
+  });
+
+  it('a batch id re-sends its batch.done, and aq batch --deliveries lists every attempt with its webhook-id', async () => {
+    const server = await startServer();
+    const target = await startTarget();
+    // The first batch.done meets a 503 asking for an hour's pause, so only the re-delivery comes next.
+    const hook = await startTarget((_r, i) => (i === 0 ? { status: 503, headers: { 'Retry-After': '3600' } } : { status: 200 }));
+    const aq = new AsyncQueue({ url: server.url });
+    const env = { env: { AQ_URL: server.url } };
+    expect((await server.api('/v1/queues/held', { method: 'PUT', body: { paused: true } })).status).toBe(200);
+    const created = await server.api('/v1/tasks/batch', { body: { tasks: [taskInput(target.url, { queue: 'held' })], batch: { webhookUrl: hook.url } } });
+    const id = created.body.batchId as string;
+    // Not done yet: nothing to deliver.
+    expect(await runCli(['batch', id, '--deliveries'], env)).toMatchObject({ code: 0, stdout: `batch ${id} has no webhook deliveries yet\n` });
+    const refused = await runCli(['redeliver', id], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`batch ${id} has no batch.done to deliver`);
+    // Cancelled, the batch is done; its batch.done meets the 503, then the re-delivery a 200.
+    expect((await server.api('/v1/tasks/cancel', { body: { batch: id } })).body).toEqual({ count: 1 });
+    await hook.waitForRequests(1);
+    while ((await aq.batches.deliveries(id))[0]?.durationMs == null);
+    const one = await runCli(['redeliver', id], env);
+    expect(one).toMatchObject({ code: 0, stdout: `re-delivering the batch.done of ${id} to ${hook.url}\n`, stderr: '' });
+    const [, again] = await hook.waitForRequests(2);
+    expect(again!.headers['webhook-id']).toBe(`${id}.1`);
+    while ((await aq.batches.deliveries(id)).some((d) => d.durationMs === null));
+    const listed = JSON.parse((await runCli(['batch', id, '--deliveries', '--json'], env)).stdout) as { deliveries: { attempt: number; status?: number }[] };
+    expect(listed.deliveries.map((d) => [d.attempt, d.status])).toEqual([[1, 503], [2, 200]]);
+    const table = await runCli(['batch', id, '--deliveries'], env);
+    expect(table.code).toBe(0);
+    const lines = table.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^WEBHOOK-ID\s+ATTEMPT\s+STARTED\s+DURATION\s+STATUS\s+OUTCOME$/);
+    expect(lines.slice(1).map((l) => l.split(/\s{2,}/)[0])).toEqual([`${id}.1`, `${id}.1`]);
+    expect(lines[1]).toContain('503');
+    expect(lines[2]).toMatch(/200\s+ok$/);
+    expect(JSON.parse((await runCli(['redeliver', id, '--json'], env)).stdout)).toMatchObject({ id, done: true, webhook: { status: 'pending' } });
+    expect(await runCli(['redeliver', 'bat_nope'], env)).toMatchObject({ code: 1, stderr: 'error: batch bat_nope not found\n' });
+    expect(await runCli(['batch', 'bat_nope', '--deliveries'], env)).toMatchObject({ code: 1, stderr: 'error: batch bat_nope not found\n' });
+    expect(await runCli(['batch', id, '--deliveries', '--wait'], env)).toMatchObject({ code: 2, stderr: expect.stringContaining('does not wait') });
   });
 });

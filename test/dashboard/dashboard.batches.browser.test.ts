@@ -1,5 +1,6 @@
 // The batch page (api.md §13) in a real browser: its progress and counts follow the members
-// live, without a reload, and "Retry failed tasks" retries the failed members of the batch.
+// live, without a reload, "Retry failed tasks" retries the failed members of the batch, and
+// "Re-deliver" sends its batch.done again, the new attempt showing in the deliveries (§16).
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Task } from '../../src/shared/types.js';
@@ -55,6 +56,32 @@ describe.skipIf(!HAVE_CHROMIUM)('the batch page in chromium', () => {
     const batch = (await server.api(`/v1/batches/${id}`)).body;
     expect(batch).toMatchObject({ total: 3, done: true, counts: { completed: 3, failed: 0 } });
     expect((await server.api(`/v1/tasks/${bad!.id}`)).body).toMatchObject({ status: 'completed', attempts: 2 });
+    expect(problems).toEqual([]);
+  });
+
+  test('Re-deliver sends the batch.done again, and the new attempt shows in its deliveries without a reload', async () => {
+    const server = await startServer();
+    const target = await startTarget();
+    // The first batch.done meets a 503 asking for an hour's pause; the re-delivery gets a 200.
+    const hook = await startTarget((_r, i) => (i === 0 ? { status: 503, headers: { 'Retry-After': '3600' } } : { status: 200 }));
+    const r = await server.api('/v1/tasks/batch', { body: { tasks: [taskInput(target.url)], batch: { webhookUrl: hook.url } } });
+    const id = r.body.batchId as string;
+    await hook.waitForRequests(1);
+    await expect.poll(async () => (await server.api(`/v1/batches/${id}/deliveries`)).body.deliveries[0]?.durationMs ?? null).not.toBeNull();
+
+    const { page, problems, screenshot } = await openPage(browser);
+    await page.goto(`${server.url}/batches/${id}`);
+    const rows = page.locator('#r-deliveries table.deliveries tbody tr');
+    expect(await rows.count()).toBe(1);
+    expect(await rows.first().textContent()).toContain(`${id}.1`);
+    await page.evaluate(() => ((window as any).notReloaded = true));
+    await page.getByRole('button', { name: 'Re-deliver' }).click();
+    await expect.poll(() => page.locator('#r-deliveries table.deliveries tbody tr').count()).toBe(2);
+    await expect.poll(() => rows.nth(1).textContent()).toContain('HTTP 200');
+    await expect.poll(() => page.locator('#r-batch').textContent()).toContain('(delivered, 2 attempts)');
+    expect(await page.evaluate(() => (window as any).notReloaded)).toBe(true);
+    await screenshot('batch-deliveries-1280');
+    expect(hook.requests.map((h) => h.headers['webhook-id'])).toEqual([`${id}.1`, `${id}.1`]);
     expect(problems).toEqual([]);
   });
 });
