@@ -80,6 +80,43 @@ describe('PostgreSQL cluster: leases, rescue, notifications', () => {
     expect(await a.finishAttempts([{ id: x!, attempt: 1, startedAt: T0 + 1, durationMs: 1, httpStatus: 200, next: { status: 'completed', resultJson: null }, now: T0 + 5 }])).toEqual([false]);
   });
 
+  it('the rescue closes every open batch.done attempt of a dead node, also one superseded while in flight, and leaves a live node’s alone', async () => {
+    const url = await freshPgUrl();
+    const a = await open(url, 'node-a');
+    const b = await open(url, 'node-b');
+    await beat(a, true);
+    await beat(b, true);
+    const hook = 'http://127.0.0.1:9/done';
+    /** A batch of one member that has ended `status` (claimed and finished by `by`): done, its batch.done due. */
+    const doneBatch = async (id: string, status: 'completed' | 'failed', by: PostgresStore) => {
+      const [r] = await a.createTasks([{ ...newTask({ queue: id }), batchId: id }], undefined, { id, webhookUrl: hook, labels: [], createdAt: T0 });
+      const [c] = await by.claimTasks(new Map([[id, 1]]), T0 + 1);
+      const next = status === 'completed' ? ({ status, resultJson: null } as const) : ({ status, error: { type: 'http', status: 400, message: 'no' } } as const);
+      await by.finishAttempts([{ id: c!.id, attempt: 1, startedAt: T0 + 1, durationMs: 1, httpStatus: status === 'completed' ? 200 : 400, next, now: T0 + 2, batchId: id }]);
+      return r!.task.id;
+    };
+    const member = await doneBatch('bat_a', 'failed', a);
+    expect(await a.claimDeliveries(1, T0 + 3)).toMatchObject([{ id: 'bat_a', outcome: 1, attempt: 1 }]);
+    // The member is retried and completes: the batch is done again, and A claims outcome 2 too.
+    expect((await a.retryTask(member, T0 + 4)).ok).toBe(true);
+    const [c] = await a.claimTasks(new Map([['bat_a', 1]]), T0 + 5);
+    await a.finishAttempts([{ id: c!.id, attempt: 2, startedAt: T0 + 5, durationMs: 1, httpStatus: 200, next: { status: 'completed', resultJson: null }, now: T0 + 6, batchId: 'bat_a' }]);
+    expect(await a.claimDeliveries(1, T0 + 7)).toMatchObject([{ id: 'bat_a', outcome: 2, attempt: 1 }]);
+    // B's own batch.done in flight: B is alive, it stays open.
+    await doneBatch('bat_b', 'completed', b);
+    expect(await b.claimDeliveries(1, T0 + 8)).toMatchObject([{ id: 'bat_b', outcome: 1, attempt: 1 }]);
+
+    await pgQuery(url, `UPDATE nodes SET heartbeat_at = heartbeat_at - 60000 WHERE id = 'node-a'`);
+    expect(await b.rescueDeadNodes(TIMEOUT)).toMatchObject({ deliveries: 1, nodes: ['node-a'] });
+    const history = (await b.listBatchDeliveries('bat_a'))!;
+    expect(history.map((d) => [d.outcome, d.attempt, d.error?.type])).toEqual([[1, 1, 'interrupted'], [2, 1, 'interrupted']]);
+    expect(history.every((d) => d.durationMs !== null)).toBe(true);
+    expect((await b.getBatch('bat_a'))!.webhook).toMatchObject({ status: 'pending', attempts: 1 });
+    expect(await b.listBatchDeliveries('bat_b')).toMatchObject([{ outcome: 1, attempt: 1, durationMs: null }]);
+    // The outcome-2 delivery is claimed again, as attempt 2, by the living node (the rescue made it due in database time).
+    expect(await b.claimDeliveries(10, Date.now() + 60_000)).toMatchObject([{ id: 'bat_a', kind: 'batch', outcome: 2, attempt: 2 }]);
+  });
+
   it('carries every task change to the other nodes, split under the NOTIFY limit, and never back to its own node', async () => {
     const url = await freshPgUrl();
     const a = await open(url, 'node-a', true);
