@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
 import { Retention } from '../../src/retention.js';
 import { StoreOpenError } from '../../src/store/sqlite/index.js';
+import { LOWER_LEVEL, PICK_LEVEL, TOP_LEVEL } from '../../src/store/sqlite/dispatch.js';
 import { PURGE } from '../../src/store/sqlite/maintenance.js';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../src/store/sqlite/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
@@ -58,9 +59,12 @@ describe('SQLite store internals', () => {
     const { store } = openStore();
     const plan = (sql: string, ...args: unknown[]) =>
       (store.db.prepare('EXPLAIN QUERY PLAN ' + sql).all(...args) as { detail: string }[]).map((r) => r.detail).join(' | ');
-    const claim = plan(`SELECT seq FROM tasks WHERE status = 'pending' AND queue = ? AND run_at <= ? ORDER BY priority DESC, run_at LIMIT 10`, 'q', 1);
-    expect(claim).toMatch(/USING (COVERING )?INDEX tasks_due/);
-    expect(claim).not.toMatch(/TEMP B-TREE/);
+    // The claim's own statements: each a range or a seek of tasks_due, never a sort of the due rows.
+    const level = plan(PICK_LEVEL, 'q', 0, 1, 10);
+    expect(level).toMatch(/USING INDEX tasks_due \(queue=\? AND priority=\? AND run_at<\?\)/);
+    expect(plan(TOP_LEVEL, 'q')).toMatch(/USING COVERING INDEX tasks_due \(queue=\?\)/);
+    expect(plan(LOWER_LEVEL, 'q', 0)).toMatch(/USING COVERING INDEX tasks_due \(queue=\? AND priority<\?\)/);
+    for (const p of [level, plan(TOP_LEVEL, 'q'), plan(LOWER_LEVEL, 'q', 0)]) expect(p).not.toMatch(/TEMP B-TREE/);
     const due = plan(`SELECT 1 FROM tasks WHERE status = 'pending' AND queue = ? AND run_at <= ? LIMIT 1`, 'q', 1);
     expect(due).toMatch(/USING (COVERING )?INDEX tasks_pending_run_at/);
     const byStatus = plan(`SELECT t.* FROM tasks t WHERE t.seq < ? AND t.status = 'completed' ORDER BY t.seq DESC LIMIT 50`, 1e9);

@@ -18,8 +18,17 @@ const COLUMNS = `seq, id, queue, target_url, method, headers, payload, timeout_m
 // RETURNING …` did the same, but SQLite prepared it anew on every run (≈ 30–80 µs on an empty
 // table). `LIMIT ? + 0`: with a bare `LIMIT ?` SQLite plans with the bound value and prepares the
 // statement again whenever the limit changes.
-const PICK = `SELECT ${COLUMNS} FROM tasks WHERE status = 'pending' AND queue = ? AND run_at <= ?
-  ORDER BY priority DESC, run_at LIMIT ? + 0`;
+// The due rows are read one priority at a time, highest first, each level a range of tasks_due
+// (queue, priority, run_at ≤ now), and the next lower level is one seek in the same index: a
+// claim reads what it takes plus one probe per priority level, however many tasks wait. One
+// query with `ORDER BY priority DESC, run_at` let SQLite pick the (queue, run_at) index and sort
+// every due row of the queue for each claim: 10 ms per claim of 6 behind 18,000 due tasks.
+export const PICK_LEVEL = `SELECT ${COLUMNS} FROM tasks INDEXED BY tasks_due
+  WHERE status = 'pending' AND queue = ? AND priority = ? AND run_at <= ? ORDER BY run_at LIMIT ? + 0`;
+export const TOP_LEVEL = `SELECT priority FROM tasks INDEXED BY tasks_due WHERE status = 'pending' AND queue = ?
+  ORDER BY priority DESC LIMIT 1`;
+export const LOWER_LEVEL = `SELECT priority FROM tasks INDEXED BY tasks_due WHERE status = 'pending' AND queue = ? AND priority < ?
+  ORDER BY priority DESC LIMIT 1`;
 // A keyed queue's picks (keys.ts), given as a JSON array of seqs.
 const PICK_SEQS = `SELECT ${COLUMNS} FROM tasks WHERE seq IN (SELECT value FROM json_each(?)) AND status = 'pending'`;
 const START = `UPDATE tasks SET status = 'running', attempts = attempts + 1, updated_at = ?,
@@ -33,15 +42,28 @@ interface ClaimRow {
   async_timeout_ms: number | null; async_heartbeat_ms: number | null; batch_id: string | null; has_chain: number;
 }
 
+/** Up to `limit` due tasks of `queue`, by priority (highest first), then run_at (see PICK_LEVEL). */
+function pickDue(ctx: Ctx, queue: string, limit: number, now: number): ClaimRow[] {
+  const level = ctx.stmt(PICK_LEVEL);
+  const lower = ctx.stmt(LOWER_LEVEL).pluck();
+  let priority = ctx.stmt(TOP_LEVEL).pluck().get(queue) as number | undefined;
+  let out: ClaimRow[] = [];
+  while (priority !== undefined) {
+    const rows = level.all(queue, priority, now, limit - out.length) as ClaimRow[];
+    out = out.length === 0 ? rows : out.concat(rows);
+    if (out.length >= limit) break;
+    priority = lower.get(queue, priority) as number | undefined;
+  }
+  return out;
+}
+
 /** Claims up to `perQueue[q]` due tasks of each queue; a queue with keyConcurrency (in `keyed`) by turns between its keys. */
 export function claimTasks(ctx: Ctx, perQueue: Map<string, number>, now: number, keyed: ReadonlyMap<string, number>): ClaimedTask[] {
   const out: ClaimedTask[] = [];
   for (const [queue, limit] of perQueue) {
     if (limit <= 0) continue;
     const k = keyed.get(queue);
-    const picked = (k === undefined
-      ? ctx.stmt(PICK).all(queue, now, limit)
-      : ctx.stmt(PICK_SEQS).all(JSON.stringify(pickKeyed(ctx, queue, limit, k, now)))) as ClaimRow[];
+    const picked = k === undefined ? pickDue(ctx, queue, limit, now) : (ctx.stmt(PICK_SEQS).all(JSON.stringify(pickKeyed(ctx, queue, limit, k, now))) as ClaimRow[]);
     const start = ctx.stmt(START);
     const rows: ClaimRow[] = [];
     for (const r of picked) {

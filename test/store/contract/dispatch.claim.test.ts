@@ -20,6 +20,25 @@ describe('claiming and finishing attempts', () => {
     expect(await store.nextDueAt(['default'])).toBe(T0 + 60_000);
   });
 
+  it('a claim spans priority levels, highest first, each in run-time order, past levels that hold only future tasks', async () => {
+    const store = await openStore();
+    const at = (priority: number, ms: number) => newTask({ priority, runAt: new Date(T0 + ms).toISOString() }, T0);
+    const rows = await store.createTasks([
+      at(9, 60_000), at(9, 70_000), // the top level: only future tasks
+      at(3, -10), at(3, -30),
+      at(0, -5), at(0, -25), at(0, -15),
+      at(-2, -100),
+    ]);
+    const ids = rows.map((r) => r!.task.id);
+    const first = await store.claimTasks(new Map([['default', 4]]), T0);
+    expect(first.map((c) => c.id)).toEqual([ids[3], ids[2], ids[5], ids[6]]);
+    const rest = await store.claimTasks(new Map([['default', 10]]), T0);
+    expect(rest.map((c) => c.id)).toEqual([ids[4], ids[7]]);
+    expect(await store.claimTasks(new Map([['default', 10]]), T0)).toEqual([]);
+    expect((await store.getTask(ids[0]!))!.status).toBe('pending');
+    expect(await store.nextDueAt(['default'])).toBe(T0 + 60_000);
+  });
+
   it('a late answer cannot overwrite a cancel: the attempt is recorded, the task stays cancelled', async () => {
     const store = await openStore();
     const [r] = await store.createTasks([newTask()]);
