@@ -11,7 +11,7 @@ import { createServer } from '../../src/server.js';
 import { silentLogger } from '../../src/log.js';
 import type { Batch, Task } from '../../src/shared/types.js';
 import { startServer, testStore, type TestServer } from '../helpers/server.js';
-import { startTarget } from '../helpers/target.js';
+import { startTarget, type Respond, type Target } from '../helpers/target.js';
 import { waitForTask, waitForTerminal } from '../helpers/tasks.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -170,6 +170,25 @@ async function sqliteServer(): Promise<TestServer & { closed: Promise<void> | un
 }
 
 /** The batch once `check` passes: re-read on every task event, with a 50 ms backstop for what has none (its webhook's state). */
+/**
+ * A target whose first `/hold` request is held until `release()` (or the test's end) and then
+ * answers 503, so its task is still running when the source is exported; `other` answers the rest.
+ */
+async function holdFirstTarget(other: Respond): Promise<{ target: Target; release: () => void }> {
+  let holds = 0;
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  onTestFinished(() => release());
+  const target = await startTarget(async (req, index) => {
+    if (req.path === '/hold' && ++holds === 1) {
+      await held;
+      return { status: 503 };
+    }
+    return other(req, index);
+  });
+  return { target, release };
+}
+
 async function waitBatch(server: TestServer, id: string, check: (b: Batch) => boolean): Promise<Batch> {
   let wake: () => void = () => {};
   const off = server.events.on(() => wake());
@@ -192,18 +211,8 @@ describe('asyncqueue export / import of batches and chains', () => {
   it('moves a half-done batch, a delivered one and chains in flight from SQLite; the work ends on the new server as it would have', { timeout: 120_000 }, async () => {
     // /hold: the first request is held until the source is gone (the chain's head is running at
     // the export); /fail fails for good; anything else answers 200 with what it got.
-    let holds = 0;
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    onTestFinished(() => release());
-    const target = await startTarget(async (req) => {
-      if (req.path === '/hold' && ++holds === 1) {
-        await held;
-        return { status: 503 };
-      }
-      if (req.path === '/fail') return { status: 422, headers: { 'aq-no-retry': 'true' } };
-      return { status: 200, body: { at: req.path, got: req.json } };
-    });
+    const { target, release } = await holdFirstTarget((req) =>
+      req.path === '/fail' ? { status: 422, headers: { 'aq-no-retry': 'true' } } : { status: 200, body: { at: req.path, got: req.json } });
     const hook = await startTarget();
     const source = await sqliteServer();
     expect((await source.api('/v1/queues/slow', { method: 'PUT', body: { paused: true } })).status).toBe(200);
@@ -330,17 +339,7 @@ describe('asyncqueue export / import of batches in other states', () => {
   it('a done batch whose batch.done was still failing is sent once by the new server; a running member is pending again; a member removed there comes back counted', { timeout: 120_000 }, async () => {
     let hookUp = false;
     const hook = await startTarget(() => (hookUp ? { status: 200 } : { status: 503 }));
-    let holds = 0;
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    onTestFinished(() => release());
-    const target = await startTarget(async (req) => {
-      if (req.path === '/hold' && ++holds === 1) {
-        await held;
-        return { status: 503 };
-      }
-      return { status: 200, body: { ok: true } };
-    });
+    const { target, release } = await holdFirstTarget(() => ({ status: 200, body: { ok: true } }));
     const source = await sqliteServer();
     await source.api('/v1/queues/slow', { method: 'PUT', body: { paused: true } });
     const done = await source.api('/v1/tasks/batch', { body: { tasks: [{ targetUrl: `${target.url}/ok`, queue: 'fast' }], batch: { webhookUrl: `${hook.url}/done` } } });
