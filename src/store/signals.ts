@@ -28,6 +28,13 @@ export function givenBackEvent(id: string, queue: string, attempts: number, now:
 
 export class StoreSignals {
   private readonly listeners = new Set<SignalListener>();
+  /**
+   * Tasks whose create is being committed, with the events that arrived for them meanwhile. On
+   * PostgreSQL a new row is visible to other sessions a moment before its INSERT answers, so a
+   * claim (on this node's other connection, or another node's NOTIFY) can be announced before
+   * the create is: such events wait here and follow the task's `pending` (see hold()).
+   */
+  private readonly held = new Map<string, { event: TaskEvent; origin: 'local' | 'remote' }[]>();
 
   /** Listens to every committed change; returns the function that stops listening. */
   on(listener: SignalListener): () => void {
@@ -37,6 +44,55 @@ export class StoreSignals {
 
   /** Called by the store after a commit (local), or by the listening connection for another node's commits (remote). */
   fire(events: readonly TaskEvent[], origin: 'local' | 'remote' = 'local'): void {
+    if (events.length === 0) return;
+    if (this.held.size === 0) return this.emit(events, origin);
+    const now: TaskEvent[] = [];
+    for (const e of events) {
+      const queue = this.held.get(e.id);
+      if (queue) queue.push({ event: e, origin });
+      else now.push(e);
+    }
+    this.emit(now, origin);
+  }
+
+  /**
+   * Holds the events of tasks `ids` until release(ids): called before their create is sent. A
+   * create's own events go ahead of what was held (created()), so a task's events keep its order.
+   */
+  hold(ids: Iterable<string>): void {
+    for (const id of ids) if (!this.held.has(id)) this.held.set(id, []);
+  }
+
+  /** Announces committed creates: at once, or, for a held task, ahead of the events held for it. */
+  created(events: readonly TaskEvent[]): void {
+    if (this.held.size === 0) return this.emit(events, 'local');
+    const now: TaskEvent[] = [];
+    for (const e of events) {
+      const queue = this.held.get(e.id);
+      if (queue) queue.unshift({ event: e, origin: 'local' });
+      else now.push(e);
+    }
+    this.emit(now, 'local');
+  }
+
+  /** Ends the hold of `ids` (their create committed or failed) and announces what was held, in order. */
+  release(ids: Iterable<string>): void {
+    const out: { event: TaskEvent; origin: 'local' | 'remote' }[] = [];
+    for (const id of ids) {
+      const queue = this.held.get(id);
+      if (!queue) continue;
+      this.held.delete(id);
+      out.push(...queue);
+    }
+    for (const { event, origin } of out) this.emit([event], origin);
+  }
+
+  /** Tasks held now (for tests: none once every create has settled). */
+  get holding(): number {
+    return this.held.size;
+  }
+
+  private emit(events: readonly TaskEvent[], origin: 'local' | 'remote'): void {
     if (events.length === 0) return;
     for (const l of this.listeners) {
       try {

@@ -216,11 +216,20 @@ export class PostgresStore implements Store {
   }
   /** A batch (api.md §13) is its own transaction: its row, its tasks and their count commit together. */
   private async createBatch(batch: NewBatch, tasks: NewTask[], onCommitted?: (results: CreateResult[]) => void): Promise<CreateResult[]> {
-    const committed: (() => void)[] = [];
-    const results = await this.db.tx((sql) => t.insertBatch(this.ctx, sql, batch, tasks, (fn) => committed.push(fn)));
-    for (const fn of committed) fn();
-    onCommitted?.(results);
-    return results;
+    const ids = tasks.map((x) => x.id);
+    this.signals.hold(ids); // the members' events follow their `pending` (StoreSignals.hold)
+    try {
+      const committed: (() => void)[] = [];
+      const results = await this.db.tx((sql) => {
+        committed.length = 0; // a retried transaction runs its writes (and their callbacks) again
+        return t.insertBatch(this.ctx, sql, batch, tasks, (fn) => committed.push(fn));
+      });
+      for (const fn of committed) fn();
+      onCommitted?.(results);
+      return results;
+    } finally {
+      this.signals.release(ids);
+    }
   }
   getTask(id: string) {
     return t.getTask(this.ctx, id);

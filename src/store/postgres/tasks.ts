@@ -40,8 +40,20 @@ const INSERT = `WITH input AS (
  * Inserts tasks in one statement (or inside the caller's transaction, whose commit then calls
  * `afterCommit`); existing idempotency keys return their task.
  */
-export async function insertTasks(ctx: PgCtx, sql: Sql, tasks: NewTask[], afterCommit: (fn: () => void) => void = (fn) => fn()): Promise<CreateResult[]> {
+export async function insertTasks(ctx: PgCtx, sql: Sql, tasks: NewTask[], afterCommit?: (fn: () => void) => void): Promise<CreateResult[]> {
   if (tasks.length === 0) return [];
+  if (afterCommit) return insertRows(ctx, sql, tasks, afterCommit);
+  // One statement, its own commit: the tasks' events wait for their `pending` (StoreSignals.hold).
+  const ids = tasks.map((t) => t.id);
+  ctx.signals.hold(ids);
+  try {
+    return await insertRows(ctx, sql, tasks, (fn) => fn());
+  } finally {
+    ctx.signals.release(ids);
+  }
+}
+
+async function insertRows(ctx: PgCtx, sql: Sql, tasks: NewTask[], afterCommit: (fn: () => void) => void): Promise<CreateResult[]> {
   const cols: unknown[][] = Array.from({ length: 24 }, () => new Array(tasks.length));
   tasks.forEach((t, i) => {
     const v = [
@@ -62,7 +74,7 @@ export async function insertTasks(ctx: PgCtx, sql: Sql, tasks: NewTask[], afterC
   const created = new Set(rows.map((r) => r.id));
   if (created.size > 0) {
     const events = tasks.filter((t) => created.has(t.id)).map((t) => taskEvent(t.id, t.queue, 'pending', 0, t.createdAt));
-    afterCommit(() => ctx.signals.fire(events));
+    afterCommit(() => ctx.signals.created(events));
   }
   let existing: Map<string, Task> | undefined;
   const missing = tasks.filter((t) => !created.has(t.id)).map((t) => t.idempotencyKey!);

@@ -48,6 +48,23 @@ describe('creating and reading tasks', () => {
     expect((await store.stats(T0)).counts.pending).toBe(1);
   });
 
+  it('a create announces its pending events and holds nothing afterwards: single, grouped, repeated, batch, failed', async () => {
+    const store = await openStore();
+    const seen: string[] = [];
+    store.signals.on((events) => seen.push(...events.map((e) => `${e.id}:${e.status}`)));
+    const [one] = await store.createTasks([newTask()]);
+    const grouped = await Promise.all([store.createTasks([newTask()]), store.createTasks([newTask(), newTask()])]);
+    const [again] = await store.createTasks([newTask({ idempotencyKey: 'k' })]);
+    await store.createTasks([newTask({ idempotencyKey: 'k' })]);
+    const batchId = 'bat_01kdvdna00signals00000000';
+    const inBatch = await store.createTasks([{ ...newTask(), batchId }], undefined, { id: batchId, webhookUrl: null, labels: [], createdAt: T0 });
+    const bad = { ...newTask(), targetUrl: null as unknown as string };
+    await expect(store.createTasks([newTask(), bad])).rejects.toThrow();
+    const ids = [one!, ...grouped.flat(), again!, inBatch[0]!].map((r) => `${r.task.id}:pending`);
+    expect(seen.sort()).toEqual(ids.sort());
+    expect(store.signals.holding).toBe(0);
+  });
+
   it('a queue first seen in a write that rolls back is created by the next write that commits', async () => {
     const store = await openStore();
     const bad = { ...newTask({ queue: 'ghost' }), targetUrl: null as unknown as string };
