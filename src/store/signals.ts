@@ -44,15 +44,7 @@ export class StoreSignals {
 
   /** Called by the store after a commit (local), or by the listening connection for another node's commits (remote). */
   fire(events: readonly TaskEvent[], origin: 'local' | 'remote' = 'local'): void {
-    if (events.length === 0) return;
-    if (this.held.size === 0) return this.emit(events, origin);
-    const now: TaskEvent[] = [];
-    for (const e of events) {
-      const queue = this.held.get(e.id);
-      if (queue) queue.push({ event: e, origin });
-      else now.push(e);
-    }
-    this.emit(now, origin);
+    this.emit(this.unheld(events, origin, false), origin);
   }
 
   /**
@@ -65,14 +57,20 @@ export class StoreSignals {
 
   /** Announces committed creates: at once, or, for a held task, ahead of the events held for it. */
   created(events: readonly TaskEvent[]): void {
-    if (this.held.size === 0) return this.emit(events, 'local');
+    this.emit(this.unheld(events, 'local', true), 'local');
+  }
+
+  /** The events of tasks not held; those of held tasks join their queue (at its front for a create's own). */
+  private unheld(events: readonly TaskEvent[], origin: 'local' | 'remote', front: boolean): readonly TaskEvent[] {
+    if (this.held.size === 0) return events;
     const now: TaskEvent[] = [];
     for (const e of events) {
       const queue = this.held.get(e.id);
-      if (queue) queue.unshift({ event: e, origin: 'local' });
-      else now.push(e);
+      if (!queue) now.push(e);
+      else if (front) queue.unshift({ event: e, origin });
+      else queue.push({ event: e, origin });
     }
-    this.emit(now, 'local');
+    return now;
   }
 
   /** Ends the hold of `ids` (their create committed or failed) and announces what was held, in order. */
